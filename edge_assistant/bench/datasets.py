@@ -1,0 +1,98 @@
+"""Loaders for the external evaluation data in ``../shared/benchmarks`` (never for training)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from edge_assistant.home import Home
+
+__all__ = ["Case", "ha_home", "ha_cases", "slurp_cases", "negative_cases"]
+
+_FIXTURE_KEYS = ("floors", "areas", "entities")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark utterance with its expected intent and slots (None = must reject)."""
+
+    text: str
+    intent: str | None
+    slots: dict[str, Any] = field(default_factory=dict)
+    context_area: str | None = None
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _key(kind: str, item: dict[str, Any]) -> str:
+    return str(item.get("id") or f"{item.get('domain', '')}:{item['name']}".lower())
+
+
+def ha_home(root: Path, intents: set[str]) -> Home:
+    """The fixture home plus the entities, areas and floors the test files of ``intents`` add."""
+    raw_dir = root / "ha_intents_en" / "raw"
+    base = yaml.safe_load((raw_dir / "_fixtures.yaml").read_text(encoding="utf-8"))
+    merged: dict[str, dict[str, dict[str, Any]]] = {
+        kind: {_key(kind, item): item for item in base.get(kind) or []} for kind in _FIXTURE_KEYS
+    }
+    names = {kind: {str(i["name"]).lower() for i in merged[kind].values()} for kind in _FIXTURE_KEYS}
+    for intent in sorted(intents):
+        for path in sorted((raw_dir / intent).glob("*.yaml")):
+            extra = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            for kind in _FIXTURE_KEYS:
+                for item in extra.get(kind) or []:
+                    if str(item["name"]).lower() in names[kind]:
+                        continue
+                    names[kind].add(str(item["name"]).lower())
+                    merged[kind][_key(kind, item)] = item
+    return Home.model_validate({kind: list(merged[kind].values()) for kind in _FIXTURE_KEYS})
+
+
+def ha_cases(root: Path, intents: set[str]) -> list[Case]:
+    """Home Assistant's English test sentences for ``intents``."""
+    return [
+        Case(r["text"], r["source_intent"], r["source_slots"], r.get("context_area"))
+        for r in _jsonl(root / "ha_intents_en" / "ha_intents_en.jsonl")
+        if r["source_intent"] in intents
+    ]
+
+
+# SLURP iot labels → our intents (documented in BENCHMARKS.md).
+SLURP_MAP: dict[str, str] = {
+    "iot_hue_lighton": "HassTurnOn",
+    "iot_hue_lightoff": "HassTurnOff",
+    "iot_hue_lightdim": "HassLightSet",
+    "iot_hue_lightup": "HassLightSet",
+    "iot_hue_lightchange": "HassLightSet",
+    "iot_wemo_on": "HassTurnOn",
+    "iot_wemo_off": "HassTurnOff",
+    "iot_cleaning": "HassVacuumStart",
+    "iot_coffee": "MakeCoffee",
+}
+
+
+def slurp_cases(root: Path) -> list[Case]:
+    """SLURP iot dev+test, labels mapped with ``SLURP_MAP`` (intent accuracy only)."""
+    return [
+        Case(r["text"], SLURP_MAP[r["normalized_intent"]])
+        for r in _jsonl(root / "massive_iot" / "slurp_iot_dev_test.jsonl")
+        if r["normalized_intent"] in SLURP_MAP
+    ]
+
+
+def negative_cases(root: Path) -> list[Case]:
+    """The 500 out-of-scope negatives: every one must be rejected."""
+    return [
+        Case(r["text"], None)
+        for r in _jsonl(root / "massive_iot" / "negatives_non_iot_test_sample500.jsonl")
+    ]

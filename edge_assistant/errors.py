@@ -1,0 +1,84 @@
+"""The one exception tree of edge-assistant.
+
+::
+
+    EdgeAssistantError
+     ├── ConfigError            a config file is unreadable or invalid (file, line, field)
+     │    ├── HomeError         the home YAML is invalid
+     │    └── IntentSchemaError the intent catalog is invalid
+     ├── ModelError             a model file cannot be used
+     │    └── ModelNotFoundError the model file is missing (names the pull command)
+     └── BackendMissingError    an optional dependency (an extra) is not installed
+
+Every error carries a message meant for a person: what is wrong, where, and what to do.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendMissingError",
+    "ConfigError",
+    "EdgeAssistantError",
+    "HomeError",
+    "IntentSchemaError",
+    "ModelError",
+    "ModelNotFoundError",
+]
+
+
+class EdgeAssistantError(Exception):
+    """Base of every error raised on purpose by edge-assistant."""
+
+
+class ConfigError(EdgeAssistantError):
+    """A configuration file is unreadable or invalid.
+
+    ``path``, ``line`` and ``field`` locate the problem when they are known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        where = path or ""
+        if path and line is not None:
+            where = f"{path}:{line}"
+        prefix = f"{where}: " if where else ""
+        if field:
+            prefix += f"{field}: "
+        super().__init__(prefix + message)
+
+
+class HomeError(ConfigError):
+    """The home description (floors, areas, entities) is invalid."""
+
+
+class IntentSchemaError(ConfigError):
+    """The intent catalog is invalid."""
+
+
+class ModelError(EdgeAssistantError):
+    """A model file exists but cannot be used (not GGUF, truncated, wrong hash)."""
+
+
+class ModelNotFoundError(ModelError):
+    """A model file is missing; the message names the path and the pull command."""
+
+
+class BackendMissingError(EdgeAssistantError):
+    """An optional backend is not installed; the message names the extra to install."""
+
+    def __init__(self, module: str, extra: str) -> None:
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"the Python module '{module}' is not installed; "
+            f"install it with: pip install 'edge-assistant[{extra}]'"
+        )

@@ -1,0 +1,167 @@
+"""The home: floors, areas and entities, loaded from YAML.
+
+The file shape is Home Assistant's intent test fixtures (``tests/en/_fixtures.yaml`` of the
+``intents`` repository), so those fixtures load unchanged. Entities may omit ``id`` (made from
+domain and name) or ``domain`` (taken from the id); ``device_class`` may sit at the top level or
+under ``attributes``; ``state`` is a string or Home Assistant's ``{in: ..., out: ...}`` pair.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from edge_assistant.errors import HomeError
+from edge_assistant.yamlfile import load_model
+
+__all__ = ["Area", "Entity", "Floor", "Home", "load_home", "slugify"]
+
+
+def slugify(text: str) -> str:
+    """Return a Home Assistant style object id: lowercase words joined by ``_``."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _clean_name(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip() if isinstance(value, str) else value
+
+
+class Floor(BaseModel):
+    """A floor of the home."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    name: str
+    id: str = ""
+    aliases: tuple[str, ...] = ()
+
+    _name = field_validator("name", mode="before")(_clean_name)
+
+    @model_validator(mode="after")
+    def _default_id(self) -> Floor:
+        if not self.id:
+            object.__setattr__(self, "id", slugify(self.name))
+        return self
+
+
+class Area(BaseModel):
+    """An area (room) of the home, optionally on a floor (by floor id or name)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    name: str
+    id: str = ""
+    floor: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    _name = field_validator("name", mode="before")(_clean_name)
+
+    @model_validator(mode="after")
+    def _default_id(self) -> Area:
+        if not self.id:
+            object.__setattr__(self, "id", slugify(self.name))
+        return self
+
+
+class Entity(BaseModel):
+    """A controllable or readable thing: a light, a lock, a sensor ..."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    name: str
+    id: str = ""
+    domain: str = ""
+    area: str | None = None
+    aliases: tuple[str, ...] = ()
+    device_class: str | None = None
+    state: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    _name = field_validator("name", mode="before")(_clean_name)
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _state(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return str(value.get("in", value.get("out", "")))
+        return None if value is None else str(value)
+
+    @model_validator(mode="after")
+    def _derive(self) -> Entity:
+        if not self.domain and "." in self.id:
+            object.__setattr__(self, "domain", self.id.split(".", 1)[0])
+        if not self.domain:
+            raise ValueError("an entity needs a 'domain' or an 'id' of the form domain.object_id")
+        if not self.id:
+            object.__setattr__(self, "id", f"{self.domain}.{slugify(self.name)}")
+        if self.device_class is None and "device_class" in self.attributes:
+            object.__setattr__(self, "device_class", str(self.attributes["device_class"]))
+        return self
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name and every alias."""
+        return (self.name, *self.aliases)
+
+
+class Home(BaseModel):
+    """Floors, areas and entities, with lookups by spoken name."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    language: str = "en"
+    floors: tuple[Floor, ...] = ()
+    areas: tuple[Area, ...] = ()
+    entities: tuple[Entity, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_refs(self) -> Home:
+        area_keys = {a.id for a in self.areas} | {a.name.lower() for a in self.areas}
+        for i, entity in enumerate(self.entities):
+            if entity.area is not None and entity.area not in area_keys and entity.area.lower() not in area_keys:
+                raise ValueError(f"entities[{i}] ({entity.name}): unknown area '{entity.area}'")
+        return self
+
+    def area(self, key: str | None) -> Area | None:
+        """Find an area by id, name or alias (case-insensitive)."""
+        if key is None:
+            return None
+        low = key.lower()
+        for area in self.areas:
+            if area.id == key or low in (n.lower() for n in (area.name, *area.aliases)):
+                return area
+        return None
+
+    def floor(self, key: str | None) -> Floor | None:
+        """Find a floor by id, name or alias (case-insensitive)."""
+        if key is None:
+            return None
+        low = key.lower()
+        for floor in self.floors:
+            if floor.id == key or low in (n.lower() for n in (floor.name, *floor.aliases)):
+                return floor
+        return None
+
+    def entities_named(self, name: str) -> list[Entity]:
+        """Entities whose name or an alias equals ``name`` (case-insensitive)."""
+        low = name.lower()
+        return [e for e in self.entities if low in (n.lower() for n in e.names)]
+
+    def area_of(self, entity: Entity) -> Area | None:
+        """The area an entity is in, if any."""
+        return self.area(entity.area)
+
+    def floor_of(self, area: Area | None) -> Floor | None:
+        """The floor an area is on, if any."""
+        return self.floor(area.floor) if area is not None else None
+
+    @property
+    def domains(self) -> set[str]:
+        """Domains present in the home."""
+        return {e.domain for e in self.entities}
+
+
+def load_home(path: str | Path) -> Home:
+    """Load a home YAML file; errors name the file, line and field."""
+    return load_model(Path(path), Home, HomeError)

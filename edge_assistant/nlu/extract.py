@@ -1,0 +1,137 @@
+"""Slot extraction for the model path: values and targets read from the text itself.
+
+The model decides *what* is asked (the intent); the values come from the words that were
+said, and targets only from names that exist in the home. So the model path can never invent
+a device, an area or a number.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from edge_assistant.home import Home
+from edge_assistant.nlu.catalog import IntentSpec
+from edge_assistant.nlu.normalize import numbers_in
+
+__all__ = ["DOMAIN_WORDS", "extract_slots", "find_names"]
+
+# Spoken words for domains and device classes; the first match wins.
+DOMAIN_WORDS: tuple[tuple[str, str, str | None], ...] = (
+    (r"lights?|lamps?|bulbs?|lighting", "light", None),
+    (r"fans?", "fan", None),
+    (r"plugs?|sockets?|outlets?|switch(?:es)?", "switch", None),
+    (r"blinds?", "cover", "blind"),
+    (r"curtains?|drapes?", "cover", "curtain"),
+    (r"shades?", "cover", "shade"),
+    (r"shutters?", "cover", "shutter"),
+    (r"garage doors?", "cover", "garage"),
+    (r"windows?", "cover", "window"),
+    (r"locks?", "lock", None),
+    (r"thermostats?|heating|heater|ac|air conditioning", "climate", None),
+    (r"tv|television|speakers?|music|radio", "media_player", None),
+    (r"vacuum|hoover|robot", "vacuum", None),
+)
+_DOWN = r"\b(dim|dimmer|darker|darken|down|lower|decrease|reduce|less|softer|quieter|too bright|too loud)\b"
+_PERCENT_WORDS = {"half": 50, "full": 100, "max": 100, "maximum": 100, "min": 1, "minimum": 1}
+_COLORS_RE = r"\b({})\b"
+_DURATION = {"hours": r"hours?|hrs?", "minutes": r"minutes?|mins?", "seconds": r"seconds?|secs?"}
+
+
+def _has(pattern: str, text: str) -> re.Match[str] | None:
+    return re.search(rf"\b(?:{pattern})\b", text)
+
+
+def find_names(text: str, names: dict[str, str]) -> list[str]:
+    """Canonical names whose spoken form occurs in ``text``, longest spoken form first.
+
+    ``names`` maps a lowercase spoken form to its canonical name; matched words are consumed
+    so "kitchen light" does not also yield the area "kitchen".
+    """
+    found: list[str] = []
+    rest = f" {text} "
+    for spoken in sorted(names, key=len, reverse=True):
+        pattern = rf"(?<=\s){re.escape(spoken)}s?(?=\s)"
+        if re.search(pattern, rest):
+            rest = re.sub(pattern, " ", rest)
+            if names[spoken] not in found:
+                found.append(names[spoken])
+    return found
+
+
+def _number_value(text: str) -> float | None:
+    nums = numbers_in(text)
+    if nums:
+        return nums[-1]
+    for word, value in _PERCENT_WORDS.items():
+        if _has(word, text):
+            return float(value)
+    return None
+
+
+def _durations(text: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for slot, unit in _DURATION.items():
+        match = re.search(rf"(\d+)\s*(?:{unit})\b", text)
+        if match:
+            out[slot] = int(match.group(1))
+    if "minutes" not in out and _has(r"half an hour|half hour", text):
+        out["minutes"] = 30
+    return out
+
+
+def _value_slots(spec: IntentSpec, text: str) -> dict[str, Any]:
+    slots: dict[str, Any] = {}
+    value = _number_value(text)
+    for name, slot in spec.slots.items():
+        if slot.type == "enum":
+            match = re.search(_COLORS_RE.format("|".join(map(re.escape, slot.values))), text)
+            if match:
+                slots[name] = match.group(1)
+        elif slot.type == "step" and _has(r"up|down|dim|dimmer|darker|darken|brighter|brighten|"
+                                          r"louder|quieter|softer|lower|raise|increase|decrease|"
+                                          r"reduce|more|less|too bright|too dark|too loud", text):
+            size = abs(value) if value is not None and value != 0 else float(slot.default or 10)
+            slots[name] = -size if re.search(_DOWN, text) else size
+    if spec.slots.keys() & _DURATION.keys():
+        slots.update({k: v for k, v in _durations(text).items() if k in spec.slots})
+    numeric = [n for n, s in spec.slots.items() if s.type in ("int", "number") and n not in _DURATION]
+    numeric = [n for n in numeric if not n.startswith("start_")]
+    if value is not None and numeric and not slots.keys() & {"brightness_step", "volume_step"}:
+        first = next((n for n in numeric if n != "temperature" or len(numeric) == 1), numeric[0])
+        if "color" not in slots or first != "temperature":
+            slots[first] = value
+    return slots
+
+
+def _target_slots(spec: IntentSpec, home: Home, text: str) -> dict[str, Any]:
+    slots: dict[str, Any] = {}
+    entity_names = {n.lower(): e.name for e in home.entities for n in e.names}
+    area_names = {n.lower(): a.name for a in home.areas for n in (a.name, *a.aliases)}
+    floor_names = {n.lower(): f.name for f in home.floors for n in (f.name, *f.aliases)}
+    if "name" in spec.slots and spec.slots["name"].type == "entity":
+        names = find_names(text, entity_names)
+        if names:
+            slots["name"] = names[0]
+            text = re.sub(re.escape(names[0].lower()), " ", text)
+    if "floor" in spec.slots:
+        floors = find_names(text, floor_names)
+        if floors:
+            slots["floor"] = floors[0]
+    if "area" in spec.slots:
+        areas = find_names(text, area_names)
+        if areas:
+            slots["area"] = areas[0]
+    if "name" not in slots and "domain" in spec.slots:
+        for pattern, domain, device_class in DOMAIN_WORDS:
+            if _has(pattern, text) and domain in home.domains:
+                slots["domain"] = domain
+                if device_class and "device_class" in spec.slots:
+                    slots["device_class"] = device_class
+                break
+    return slots
+
+
+def extract_slots(spec: IntentSpec, home: Home, text: str) -> dict[str, Any]:
+    """Slots of ``spec`` that the normalised ``text`` states, targets grounded in ``home``."""
+    return {**_value_slots(spec, text), **_target_slots(spec, home, text)}

@@ -1,0 +1,152 @@
+"""The local GGUF model (llama-cpp-python) and constrained choice decoding.
+
+The only module that imports ``llama_cpp``. The model never free-generates: every answer is a
+choice among a closed set of options (intent labels and "none"), decoded over a token trie.
+Where the trie allows one token, that token is forced and fed with the others in one batch;
+where it branches, only the logits of the allowed tokens are read (no pass over the whole
+vocabulary). The static prompt prefix is evaluated once and its KV cache reused per call.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge_assistant.errors import BackendMissingError, ModelError, ModelNotFoundError
+
+__all__ = ["Choice", "LlamaModel", "check_gguf"]
+
+_GGUF_MAGIC = b"GGUF"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The option picked, its index, and its probability among the options."""
+
+    index: int
+    option: str
+    probability: float
+
+
+@dataclass
+class _Node:
+    children: dict[int, _Node] = field(default_factory=dict)
+    option: int | None = None
+
+
+def check_gguf(path: Path) -> None:
+    """Raise a clear error when ``path`` is missing or not a GGUF file."""
+    if not path.exists():
+        raise ModelNotFoundError(
+            f"model file not found: {path}\n"
+            "fetch the default model with: edge-assistant models pull default"
+        )
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head[:4] != _GGUF_MAGIC:
+        raise ModelError(f"{path} is not a GGUF model file (it does not start with 'GGUF')")
+    if path.stat().st_size < 1024 * 1024:
+        raise ModelError(f"{path} is too small to be a GGUF model: the file may be truncated")
+
+
+class LlamaModel:
+    """A GGUF model held open for constrained choices after a cached prompt prefix."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        n_threads: int | None = None,
+        n_gpu_layers: int = 0,
+        n_ctx: int = 2048,
+        lora_path: str | Path | None = None,
+    ) -> None:
+        try:
+            import llama_cpp
+        except ImportError as exc:
+            raise BackendMissingError("llama_cpp", "llm") from exc
+        self.path = Path(path)
+        check_gguf(self.path)
+        self._lib = llama_cpp
+        kwargs: dict[str, Any] = {
+            "model_path": str(self.path),
+            "n_ctx": n_ctx,
+            "n_threads": n_threads,
+            "n_gpu_layers": n_gpu_layers,
+            "n_batch": 512,
+            "verbose": False,
+        }
+        if lora_path is not None:
+            kwargs["lora_path"] = str(lora_path)
+        try:
+            self._llm = llama_cpp.Llama(**kwargs)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"llama.cpp cannot load {self.path}: {exc}") from exc
+        self._prefix_len = 0
+        self.n_ctx = n_ctx
+
+    def tokens(self, text: str) -> list[int]:
+        """Token ids of ``text`` without a BOS token."""
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def set_prefix(self, text: str) -> int:
+        """Evaluate the static prompt prefix once; later calls reuse its KV cache."""
+        self._llm.reset()
+        ids = list(self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+        if len(ids) >= self.n_ctx - 64:
+            raise ModelError(f"the prompt prefix ({len(ids)} tokens) does not fit n_ctx={self.n_ctx}")
+        self._llm.eval(ids)
+        self._prefix_len = len(ids)
+        return len(ids)
+
+    @property
+    def budget(self) -> int:
+        """Tokens left after the prefix for one call (continuation plus answer)."""
+        return self.n_ctx - self._prefix_len
+
+    def choose(self, continuation: str, options: list[str], trie: _Node | None = None) -> Choice:
+        """Pick the likeliest of ``options`` after prefix + ``continuation``."""
+        root = trie if trie is not None else self.build_trie(options)
+        pending = self.tokens(continuation)
+        if len(pending) + 16 > self.budget:
+            raise ValueError(f"text too long for the context budget ({len(pending)} tokens)")
+        self._llm.n_tokens = self._prefix_len
+        node, log_p = root, 0.0
+        while node.option is None:
+            allowed = list(node.children)
+            if len(allowed) == 1:
+                pending.append(allowed[0])
+                node = node.children[allowed[0]]
+                continue
+            self._llm.eval(pending)
+            pending = []
+            best, best_lp = self._pick(allowed)
+            log_p += best_lp
+            pending.append(best)
+            node = node.children[best]
+        return Choice(node.option, options[node.option], math.exp(log_p))
+
+    def _pick(self, allowed: list[int]) -> tuple[int, float]:
+        lib = self._lib
+        logits = lib.llama_get_logits_ith(self._llm.ctx, -1)
+        values = [float(logits[t]) for t in allowed]
+        top = max(values)
+        norm = top + math.log(sum(math.exp(v - top) for v in values))
+        i = values.index(top)
+        return allowed[i], top - norm
+
+    def build_trie(self, options: list[str]) -> _Node:
+        """A token trie of the options, each ending in a newline so none prefixes another."""
+        root = _Node()
+        for index, option in enumerate(options):
+            node = root
+            for token in self.tokens(f" {option}\n"):
+                node = node.children.setdefault(token, _Node())
+            node.option = index
+        return root
+
+    def close(self) -> None:
+        """Free the native model now rather than at garbage collection."""
+        self._llm.close()

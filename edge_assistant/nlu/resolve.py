@@ -1,0 +1,130 @@
+"""Slot validation and target resolution: slots -> checked values and entity ids.
+
+An unknown device or area is an error, never mapped onto another one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edge_assistant.home import Entity, Home
+from edge_assistant.nlu.catalog import IntentSpec, SlotSpec
+from edge_assistant.nlu.normalize import to_int
+
+__all__ = ["Unresolved", "finalize_slots", "resolve_targets"]
+
+# Domains that "turn on"/"turn off" may act on when a command names no device.
+_SWITCHABLE = {"light", "switch", "fan", "cover", "lock", "valve", "media_player", "input_boolean"}
+_STEP_WORDS = {"up": 1, "increase": 1, "down": -1, "decrease": -1}
+
+
+class Unresolved(ValueError):
+    """A slot value or target that cannot be used; the message says why, for the user."""
+
+
+def _number(name: str, spec: SlotSpec, value: Any) -> int | float:
+    if spec.type == "step" and isinstance(value, str) and value.lower() in _STEP_WORDS:
+        value = _STEP_WORDS[value.lower()] * float(spec.default or 10)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise Unresolved(f"{name} must be a number, not '{value}'") from None
+    low = spec.min if spec.min is not None else float("-inf")
+    high = spec.max if spec.max is not None else float("inf")
+    if not low <= number <= high:
+        raise Unresolved(f"{name} {number:g} is out of range {low:g} to {high:g}")
+    if spec.type == "number":
+        return int(number) if number.is_integer() else number
+    return to_int(number) or 0
+
+
+def _canonical(home: Home, spec: SlotSpec, name: str, value: Any) -> Any:
+    text = str(value)
+    if spec.type == "area":
+        area = home.area(text)
+        if area is None:
+            raise Unresolved(f"there is no area called '{text}'")
+        return area.name
+    if spec.type == "floor":
+        floor = home.floor(text)
+        if floor is None:
+            raise Unresolved(f"there is no floor called '{text}'")
+        return floor.name
+    if spec.type == "entity":
+        entities = home.entities_named(text)
+        if not entities:
+            raise Unresolved(f"there is no device called '{text}'")
+        return entities[0].name
+    if spec.type == "enum":
+        low = text.lower()
+        if low not in spec.values:
+            raise Unresolved(f"{name} must be one of {', '.join(spec.values)}, not '{text}'")
+        return low
+    return text.strip()
+
+
+def finalize_slots(spec: IntentSpec, home: Home, raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate and normalise raw slot values against the schema; drops unknown slots."""
+    slots: dict[str, Any] = {}
+    for name, value in raw.items():
+        slot = spec.slots.get(name)
+        if slot is None or value is None or value == "":
+            continue
+        if slot.type in ("int", "number", "step"):
+            slots[name] = _number(name, slot, value)
+        else:
+            slots[name] = _canonical(home, slot, name, value)
+    if spec.require_one_of and not slots.keys() & set(spec.require_one_of):
+        raise Unresolved(f"say a value for {' or '.join(spec.require_one_of)}")
+    return slots
+
+
+def _in_place(home: Home, entity: Entity, area: str | None, floor: str | None) -> bool:
+    entity_area = home.area_of(entity)
+    if entity_area is None:
+        return entity.area is None and area is None and floor is None
+    if area is not None and entity_area.name != area:
+        return False
+    if floor is not None:
+        entity_floor = home.floor_of(entity_area)
+        return entity_floor is not None and entity_floor.name == floor
+    return True
+
+
+def _by_name(home: Home, spec: IntentSpec, slots: dict[str, Any]) -> list[Entity]:
+    named = [e for e in home.entities_named(slots["name"]) if not spec.domains or e.domain in spec.domains]
+    area, floor = slots.get("area"), slots.get("floor")
+    # An entity with no area is taken at its word: its place is simply unknown.
+    placed = [e for e in named if e.area is None or _in_place(home, e, area, floor)]
+    if not placed:
+        where = f" in the {area or floor}" if area or floor else ""
+        raise Unresolved(f"there is no {slots['name']}{where}")
+    return placed
+
+
+def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any]) -> list[str]:
+    """Entity ids the command acts on; ``Unresolved`` when nothing (or nothing known) fits."""
+    if not spec.has_targets:
+        return []
+    if "name" in slots:
+        return [e.id for e in _by_name(home, spec, slots)]
+    domain, device_class = slots.get("domain"), slots.get("device_class")
+    area, floor = slots.get("area"), slots.get("floor")
+    if not spec.domains and domain is None and device_class is None:
+        if area is None and floor is None:
+            raise Unresolved("which device do you mean?")
+        domains: set[str] = _SWITCHABLE
+    else:
+        domains = {domain} if domain else set(spec.domains)
+    found = [
+        e.id
+        for e in home.entities
+        if e.domain in domains
+        and (device_class is None or e.device_class == device_class)
+        and (area is None and floor is None or _in_place(home, e, area, floor))
+    ]
+    if not found:
+        what = device_class or domain or "/".join(sorted(domains))
+        where = f" in the {area or floor}" if area or floor else ""
+        raise Unresolved(f"there is no {what.replace('_', ' ')}{where}")
+    return found
