@@ -79,6 +79,5 @@ class BackendMissingError(EdgeAssistantError):
         self.module = module
         self.extra = extra
         super().__init__(
-            f"the Python module '{module}' is not installed; "
-            f"install it with: pip install 'edge-assistant[{extra}]'"
+            f"the Python module '{module}' is not installed; install it with: pip install 'edge-assistant[{extra}]'"
         )

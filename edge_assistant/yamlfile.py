@@ -48,9 +48,7 @@ def locate(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
     return line
 
 
-def load_model(
-    path: Path, model: type[M], error: type[ConfigError] = ConfigError, data: Any = None
-) -> M:
+def load_model(path: Path, model: type[M], error: type[ConfigError] = ConfigError, data: Any = None) -> M:
     """Load ``path`` into the pydantic ``model``; errors name file, line and field."""
     raw, node = load_yaml(path, error)
     try:

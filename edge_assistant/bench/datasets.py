@@ -12,7 +12,7 @@ import yaml
 
 from edge_assistant.home import Home
 
-__all__ = ["Case", "ha_home", "ha_cases", "slurp_cases", "negative_cases"]
+__all__ = ["Case", "ha_cases", "ha_home", "negative_cases", "slurp_cases"]
 
 _FIXTURE_KEYS = ("floors", "areas", "entities")
 
@@ -92,7 +92,4 @@ def slurp_cases(root: Path) -> list[Case]:
 
 def negative_cases(root: Path) -> list[Case]:
     """The 500 out-of-scope negatives: every one must be rejected."""
-    return [
-        Case(r["text"], None)
-        for r in _jsonl(root / "massive_iot" / "negatives_non_iot_test_sample500.jsonl")
-    ]
+    return [Case(r["text"], None) for r in _jsonl(root / "massive_iot" / "negatives_non_iot_test_sample500.jsonl")]

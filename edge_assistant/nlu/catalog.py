@@ -34,9 +34,7 @@ _PACKAGED = Path(__file__).resolve().parent.parent / "_intents"
 # A wheel carries the catalog inside the package; a source checkout has it at the top level.
 BUILTIN_CATALOG_DIR = _PACKAGED if _PACKAGED.is_dir() else _PACKAGED.parent.parent / "intents"
 
-SlotType = Literal[
-    "entity", "area", "floor", "domain", "device_class", "int", "number", "step", "enum", "text"
-]
+SlotType = Literal["entity", "area", "floor", "domain", "device_class", "int", "number", "step", "enum", "text"]
 TARGET_SLOTS = ("name", "area", "floor", "domain", "device_class")
 
 

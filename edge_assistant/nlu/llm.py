@@ -40,8 +40,7 @@ def check_gguf(path: Path) -> None:
     """Raise a clear error when ``path`` is missing or not a GGUF file."""
     if not path.exists():
         raise ModelNotFoundError(
-            f"model file not found: {path}\n"
-            "fetch the default model with: edge-assistant models pull default"
+            f"model file not found: {path}\nfetch the default model with: edge-assistant models pull default"
         )
     with path.open("rb") as handle:
         head = handle.read(8)

@@ -85,6 +85,6 @@ def numbers_in(text: str) -> list[float]:
 def to_int(value: Any) -> int | None:
     """An int from an int, a float or a numeric string; None otherwise."""
     try:
-        return int(round(float(value)))
+        return round(float(value))
     except (TypeError, ValueError):
         return None

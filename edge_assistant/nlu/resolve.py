@@ -121,7 +121,7 @@ def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any]) -> list
         for e in home.entities
         if e.domain in domains
         and (device_class is None or e.device_class == device_class)
-        and (area is None and floor is None or _in_place(home, e, area, floor))
+        and ((area is None and floor is None) or _in_place(home, e, area, floor))
     ]
     if not found:
         what = device_class or domain or "/".join(sorted(domains))

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hassil import Intents, recognize_best
-from hassil.intents import RangeSlotList, SlotList, TextSlotList, TextSlotValue
 from hassil.expression import TextChunk
+from hassil.intents import RangeSlotList, SlotList, TextSlotList, TextSlotValue
 
 from edge_assistant.errors import IntentSchemaError
 from edge_assistant.home import Home

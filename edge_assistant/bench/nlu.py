@@ -1,0 +1,165 @@
+"""``edge-assistant bench nlu``: accuracy and latency on the external evaluation data.
+
+Suites: (a) Home Assistant's English test sentences on their fixture home, (b) SLURP iot
+dev+test on ``data/slurp_home.yaml`` with the custom intent MakeCoffee, (c) the 500 SLURP
+out-of-scope negatives on the same home. Two anchors run in the same process: hassil with
+home-assistant-intents alone, and a naive llama-cpp-python chat completion with a JSON schema.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge_assistant.bench.datasets import Case, ha_cases, ha_home, negative_cases, slurp_cases
+from edge_assistant.home import Home, load_home
+from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, Catalog, load_catalog
+from edge_assistant.nlu.parser import IntentResult, Parser, ParserSettings
+
+__all__ = ["run_nlu_bench"]
+
+_DATA = Path(__file__).resolve().parent / "data"
+ParseFn = Callable[[str], IntentResult]
+
+
+@dataclass
+class Score:
+    """Counts and latencies of one system on one suite."""
+
+    n: int = 0
+    intent_ok: int = 0
+    command_ok: int = 0
+    accepted: int = 0
+    latency: dict[str, list[float]] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        """Rates and per-path latency percentiles."""
+        out: dict[str, Any] = {
+            "n": self.n,
+            "command_acceptance": round(self.command_ok / max(1, self.n), 4),
+            "intent_accuracy": round(self.intent_ok / max(1, self.n), 4),
+            "accept_rate": round(self.accepted / max(1, self.n), 4),
+        }
+        for source, values in sorted(self.latency.items()):
+            ordered = sorted(values)
+            out[f"{source}_n"] = len(values)
+            out[f"{source}_p50_ms"] = round(statistics.median(ordered), 1)
+            out[f"{source}_p95_ms"] = round(ordered[int(0.95 * (len(ordered) - 1))], 1)
+        return out
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, str) and expected in ("up", "down") and isinstance(actual, (int, float)):
+        return (actual > 0) == (expected == "up")
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
+        return abs(float(expected) - float(actual)) < 1e-6
+    return str(expected).strip().lower() == str(actual).strip().lower()
+
+
+def slots_match(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
+    """Every expected slot present with the same (normalised) value."""
+    return all(k in actual and _same(v, actual[k]) for k, v in expected.items())
+
+
+def score(parse: ParseFn, cases: Sequence[Case], check_slots: bool) -> Score:
+    """Run ``parse`` over ``cases``."""
+    result = Score()
+    for case in cases:
+        got = parse(case.text)
+        result.n += 1
+        result.latency.setdefault(got.source, []).append(got.latency_ms)
+        result.accepted += got.intent is not None
+        if got.intent == case.intent:
+            result.intent_ok += 1
+            if case.intent is None or not check_slots or slots_match(case.slots, got.slots):
+                result.command_ok += 1
+    return result
+
+
+def _naive_anchor(model_path: Path, catalog: Catalog) -> ParseFn:
+    """llama-cpp-python chat completion with a JSON-schema response format, nothing else."""
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(model_path), n_ctx=2048, n_threads=None, verbose=False)
+    names = [*catalog.intents, "none"]
+    schema = {
+        "type": "object",
+        "properties": {"intent": {"type": "string", "enum": names}, "slots": {"type": "object"}},
+        "required": ["intent", "slots"],
+    }
+    system = "Return the smart-home intent of the user's command as JSON. Intents: " + "; ".join(
+        f"{n}: {s.description}" for n, s in catalog.intents.items()
+    )
+
+    def parse(text: str) -> IntentResult:
+        start = time.perf_counter()
+        out = llm.create_chat_completion(
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": text}],
+            response_format={"type": "json_object", "schema": schema},
+            temperature=0.0,
+            max_tokens=96,
+        )
+        ms = (time.perf_counter() - start) * 1000
+        try:
+            data = json.loads(out["choices"][0]["message"]["content"] or "{}")
+        except json.JSONDecodeError:
+            data = {}
+        intent = data.get("intent") if data.get("intent") in catalog.intents else None
+        slots = data.get("slots") if isinstance(data.get("slots"), dict) else {}
+        return IntentResult(text=text, intent=intent, slots=slots, source="model", latency_ms=ms)
+
+    return parse
+
+
+def _suites(root: Path, catalog: Catalog) -> dict[str, tuple[Home, Catalog, list[Case], bool]]:
+    slurp_catalog = load_catalog([BUILTIN_CATALOG_DIR, _DATA / "slurp_catalog.yaml"])
+    slurp_home = load_home(_DATA / "slurp_home.yaml")
+    return {
+        "ha_test_sentences": (ha_home(root, set(catalog.intents)), catalog, ha_cases(root, set(catalog.intents)), True),
+        "slurp_iot": (slurp_home, slurp_catalog, slurp_cases(root), False),
+        "negatives_500": (slurp_home, slurp_catalog, negative_cases(root), False),
+    }
+
+
+def _templates_only(catalog: Catalog) -> Catalog:
+    """The catalog with only Home Assistant's own sentences: the hassil anchor."""
+    ha_only = {n: s.model_copy(update={"sentences": ()}) for n, s in catalog.intents.items() if s.source != "custom"}
+    return catalog.model_copy(update={"intents": ha_only})
+
+
+def run_nlu_bench(
+    root: Path, model_factory: Callable[[], Any], model_path: Path | None, anchor_every: int, out: Any = sys.stdout
+) -> dict[str, Any]:
+    """Run every suite for edge-assistant and the anchors; print and return a report."""
+    catalog = load_catalog()
+    report: dict[str, Any] = {"suites": {}}
+    model = model_factory()
+    for suite, (home, cat, cases, slots) in _suites(root, catalog).items():
+        rows: dict[str, Any] = {}
+        area = "Living Room" if suite == "ha_test_sentences" else None
+        context_cases = [c for c in cases if c.context_area] if area else []
+        parser = Parser(cat, home, model, ParserSettings(area=area))
+        rows["edge-assistant"] = score(parser.parse, cases, slots).row()
+        rows["edge-assistant"]["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        if suite == "ha_test_sentences":
+            unresolved = Parser(cat, home, model, ParserSettings(area=area, resolve_targets=False))
+            rows["edge-assistant (parse only, HA harness rules)"] = score(unresolved.parse, cases, slots).row()
+        hassil = Parser(_templates_only(cat), home, None, ParserSettings(area=area, resolve_targets=False))
+        rows["anchor:hassil"] = score(hassil.parse, cases, slots).row()
+        report["suites"][suite] = {"rows": rows, "context_area_cases": len(context_cases)}
+        print(f"{suite}: {json.dumps(rows)}", file=out, flush=True)
+    if model_path is not None and anchor_every > 0:
+        for suite, (_home, cat, cases, slots) in _suites(root, catalog).items():
+            naive = _naive_anchor(model_path, cat)
+            sample = cases[::anchor_every]
+            row = score(naive, sample, slots).row()
+            report["suites"][suite]["rows"][f"anchor:naive-llama (every {anchor_every}th)"] = row
+            print(f"{suite} naive: {json.dumps(row)}", file=out, flush=True)
+    return report

@@ -1,0 +1,37 @@
+"""Public test helpers: fakes that stand in for the model in fast tests (and for users' tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from edge_assistant.nlu.llm import Choice
+
+__all__ = ["KeywordChoiceModel"]
+
+
+@dataclass
+class KeywordChoiceModel:
+    """A deterministic stand-in for ``LlamaModel``: picks the option whose keyword occurs.
+
+    ``keywords`` maps a word of the command to an option (an intent label or "none"). The
+    first keyword found wins with ``probability``; with none found it picks "none".
+    """
+
+    keywords: dict[str, str]
+    probability: float = 0.9
+    prefixes: list[str] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+
+    def set_prefix(self, text: str) -> int:
+        """Record the prefix (tests check it is set once)."""
+        self.prefixes.append(text)
+        return len(text.split())
+
+    def choose(self, continuation: str, options: list[str]) -> Choice:
+        """Pick by keyword; the result is always one of ``options``."""
+        self.calls.append(continuation)
+        command = continuation.split("\n")[0].lower()
+        for word, option in self.keywords.items():
+            if word in command and option in options:
+                return Choice(options.index(option), option, self.probability)
+        return Choice(options.index("none"), "none", self.probability)

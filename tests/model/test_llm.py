@@ -1,0 +1,84 @@
+"""The real default GGUF model: constrained choices, caching, golden examples, bad files."""
+
+from pathlib import Path
+
+import pytest
+
+from edge_assistant.bench.nlu import slots_match
+from edge_assistant.errors import ModelError, ModelNotFoundError
+from edge_assistant.home import load_home
+from edge_assistant.nlu.catalog import load_catalog
+from edge_assistant.nlu.llm import LlamaModel
+from edge_assistant.nlu.parser import Parser
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def model(default_model_path: Path) -> LlamaModel:
+    """The default model, loaded once for the module."""
+    loaded = LlamaModel(default_model_path, n_threads=2)
+    yield loaded
+    loaded.close()
+
+
+@pytest.fixture(scope="module")
+def parser(model: LlamaModel, example_home_path: Path) -> Parser:
+    """The full parser on the example home."""
+    return Parser(load_catalog(), load_home(example_home_path), model)
+
+
+def test_choice_is_always_an_option(model: LlamaModel) -> None:
+    """Whatever the text, the answer is one of the options, with a probability in (0, 1]."""
+    model.set_prefix("Answer with a colour.\n")
+    options = ["red", "green", "blue sky", "blue"]
+    picks = [model.choose(f"Text: {t}\nColour:", options) for t in ("grass", "the sea", "zzz", "fire truck")]
+    assert all(p.option in options and 0 < p.probability <= 1 for p in picks)
+
+
+def test_same_input_same_answer(model: LlamaModel) -> None:
+    """Decoding is deterministic, and the cached prefix does not drift between calls."""
+    model.set_prefix("Answer yes or no.\n")
+    first = [model.choose("Q: is fire hot?\nA:", ["yes", "no"]) for _ in range(3)]
+    assert len({(c.option, round(c.probability, 5)) for c in first}) == 1
+
+
+def test_golden_examples_of_the_catalog(parser: Parser) -> None:
+    """Every example sentence of the catalog parses to its intent and slots on the example home."""
+    catalog = parser.catalog
+    wrong = [
+        (ex.text, parser.parse(ex.text).intent)
+        for name, spec in catalog.intents.items()
+        for ex in spec.examples
+        if (r := parser.parse(ex.text)).intent != name or not slots_match(ex.slots, r.slots)
+    ]
+    assert wrong == []
+
+
+def test_model_path_never_invents_a_device(parser: Parser) -> None:
+    """Commands about things the home lacks resolve to nothing."""
+    results = [parser.parse(t) for t in ("switch off the dishwasher", "open the attic window", "turn on the sauna")]
+    assert [r.targets for r in results] == [[], [], []]
+
+
+def test_missing_model_names_pull_command(tmp_path: Path) -> None:
+    """A missing file names its path and the command that fetches it."""
+    with pytest.raises(ModelNotFoundError, match="edge-assistant models pull default"):
+        LlamaModel(tmp_path / "nope.gguf")
+
+
+def test_non_gguf_file_is_a_clear_error(tmp_path: Path) -> None:
+    """A file that is not GGUF is refused before llama.cpp sees it."""
+    bad = tmp_path / "model.gguf"
+    bad.write_bytes(b"PK\x03\x04" + b"\0" * 4096)
+    with pytest.raises(ModelError, match="not a GGUF"):
+        LlamaModel(bad)
+
+
+def test_truncated_gguf_is_a_clear_error(tmp_path: Path, default_model_path: Path) -> None:
+    """A truncated model is a ModelError, not a native crash."""
+    cut = tmp_path / "cut.gguf"
+    with default_model_path.open("rb") as src:
+        cut.write_bytes(src.read(3 * 1024 * 1024))
+    with pytest.raises(ModelError):
+        LlamaModel(cut)

@@ -1,0 +1,106 @@
+"""The parser with a keyword stand-in for the model: routing, grounding, rejection."""
+
+from pathlib import Path
+
+import pytest
+
+from edge_assistant.home import load_home
+from edge_assistant.nlu.catalog import load_catalog
+from edge_assistant.nlu.parser import Parser, ParserSettings
+from edge_assistant.testing import KeywordChoiceModel
+
+pytestmark = pytest.mark.unit
+
+KEYWORDS = {"kill": "turn off", "dark": "set light", "warm": "set temperature", "joke": "none"}
+
+
+@pytest.fixture(scope="module")
+def parser(example_home_path: Path) -> Parser:
+    """A parser over the example home with the keyword model."""
+    return Parser(load_catalog(), load_home(example_home_path), KeywordChoiceModel(KEYWORDS))
+
+
+def test_template_path_resolves_targets(parser: Parser) -> None:
+    """An exact phrasing takes the template path with normalised slots and entity ids."""
+    result = parser.parse("set the porch light to fifty percent")
+    assert (result.source, result.intent, result.slots, result.targets) == (
+        "template",
+        "HassLightSet",
+        {"name": "Porch Light", "brightness": 50},
+        ["light.porch"],
+    )
+
+
+def test_relative_brightness_is_signed(parser: Parser) -> None:
+    """ "dim" is HassLightSet with a negative brightness_step."""
+    assert parser.parse("dim the kitchen lights by 30 percent").slots["brightness_step"] == -30
+
+
+def test_model_path_grounds_names_in_the_home(parser: Parser) -> None:
+    """The model picks the intent; the target comes from names said, resolved to ids."""
+    result = parser.parse("kill the garage door please")
+    assert (result.source, result.intent, result.targets) == ("model", "HassTurnOff", ["cover.garage_door"])
+
+
+def test_indirect_request_gets_direction(parser: Parser) -> None:
+    """ "too dark" makes the lights brighter, not darker."""
+    result = parser.parse("it's too dark in the study")
+    assert (result.intent, result.slots) == ("HassLightSet", {"area": "Study", "brightness_step": 25})
+
+
+def test_unknown_device_is_rejected_not_remapped(parser: Parser) -> None:
+    """A device the home lacks is rejected with a reason."""
+    result = parser.parse("kill the dishwasher")
+    assert (result.intent, result.targets, result.reason) == (None, [], "which device do you mean?")
+
+
+def test_unknown_area_is_rejected(parser: Parser) -> None:
+    """An area the home lacks never falls back to all lights."""
+    result = parser.parse("kill the lights in the attic")
+    assert result.intent is None
+
+
+def test_out_of_range_value_is_rejected(parser: Parser) -> None:
+    """A brightness above 100 fails validation and nothing is accepted."""
+    result = parser.parse("set the porch light to 150 percent")
+    assert result.intent is None
+
+
+def test_out_of_scope_is_rejected(parser: Parser) -> None:
+    """The model's "none" is a rejection."""
+    assert parser.parse("tell me a joke").reason == "out of scope"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\t"])
+def test_blank_text_is_rejected_without_model_call(parser: Parser, text: str) -> None:
+    """Empty input is a rejected result, not an error."""
+    assert (parser.parse(text).intent, parser.parse(text).reason) == (None, "empty text")
+
+
+def test_overlong_text_is_rejected(parser: Parser) -> None:
+    """Text longer than the budget is rejected with a reason."""
+    assert "longer than" in (parser.parse("turn on " * 100).reason or "")
+
+
+def test_prefix_is_set_once(example_home_path: Path) -> None:
+    """The static prompt prefix is evaluated once, however many commands follow."""
+    model = KeywordChoiceModel(KEYWORDS)
+    parser = Parser(load_catalog(), load_home(example_home_path), model)
+    for text in ("kill the porch light", "it's too dark", "tell me a joke"):
+        parser.parse(text)
+    assert (len(model.prefixes), len(model.calls)) == (1, 3)
+
+
+def test_low_confidence_is_rejected(example_home_path: Path) -> None:
+    """Below min_confidence the model's pick is not acted on."""
+    model = KeywordChoiceModel(KEYWORDS, probability=0.2)
+    parser = Parser(load_catalog(), load_home(example_home_path), model, ParserSettings(min_confidence=0.3))
+    assert parser.parse("kill the porch light").reason == "not sure"
+
+
+def test_context_area_fills_unplaced_commands(example_home_path: Path) -> None:
+    """A device in the kitchen hears "kill the lights" as the kitchen's lights."""
+    parser = Parser(
+        load_catalog(), load_home(example_home_path), KeywordChoiceModel(KEYWORDS), ParserSettings(area="Kitchen")
+    )
+    assert parser.parse("kill the lights").targets == ["light.kitchen", "light.kitchen_counter"]
