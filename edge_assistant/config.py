@@ -25,7 +25,7 @@ class ModelSettings(BaseModel):
     dir: str = ""
     n_threads: int = Field(0, ge=0)
     n_gpu_layers: int = Field(0, ge=-1)
-    n_ctx: int = Field(2048, ge=512, le=32768)
+    n_ctx: int = Field(1024, ge=256, le=32768)
     lora_path: str = ""
 
 

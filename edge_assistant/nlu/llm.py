@@ -59,7 +59,7 @@ class LlamaModel:
         *,
         n_threads: int | None = None,
         n_gpu_layers: int = 0,
-        n_ctx: int = 2048,
+        n_ctx: int = 1024,
         lora_path: str | Path | None = None,
     ) -> None:
         try:
@@ -74,7 +74,7 @@ class LlamaModel:
             "n_ctx": n_ctx,
             "n_threads": n_threads,
             "n_gpu_layers": n_gpu_layers,
-            "n_batch": 512,
+            "n_batch": 128,
             "verbose": False,
         }
         if lora_path is not None:
