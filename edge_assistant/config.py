@@ -12,7 +12,7 @@ from edge_assistant.errors import ConfigError
 try:
     import tomllib
 except ImportError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+    import tomli as tomllib  # type: ignore[no-redef,unused-ignore]
 
 __all__ = ["ModelSettings", "NluSettings", "Settings", "load_settings"]
 
@@ -23,9 +23,9 @@ class ModelSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     path: str = "default"
     dir: str = ""
-    n_threads: int = Field(0, ge=0)
-    n_gpu_layers: int = Field(0, ge=-1)
-    n_ctx: int = Field(1024, ge=256, le=32768)
+    n_threads: int = Field(default=0, ge=0)
+    n_gpu_layers: int = Field(default=0, ge=-1)
+    n_ctx: int = Field(default=1024, ge=256, le=32768)
     lora_path: str = ""
 
 
@@ -35,17 +35,17 @@ class NluSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     catalog: list[str] = Field(default_factory=list)
     area: str = ""
-    min_confidence: float = Field(0.3, ge=0.0, le=1.0)
+    min_confidence: float = Field(default=0.3, ge=0.0, le=1.0)
     templates: bool = True
-    max_chars: int = Field(400, ge=1)
+    max_chars: int = Field(default=400, ge=1)
 
 
 class Settings(BaseModel):
     """The whole configuration file."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    model: ModelSettings = Field(default_factory=ModelSettings)
-    nlu: NluSettings = Field(default_factory=NluSettings)
+    model: ModelSettings = ModelSettings()
+    nlu: NluSettings = NluSettings()
 
 
 def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:

@@ -25,7 +25,7 @@ from edge_assistant.errors import ConfigError, ModelError, ModelNotFoundError
 try:
     import tomllib
 except ImportError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+    import tomli as tomllib  # type: ignore[no-redef,unused-ignore]
 
 __all__ = ["Manifest", "ModelEntry", "default_models_dir", "load_manifest", "sha256_of"]
 
@@ -69,13 +69,10 @@ def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
     """Read the manifest TOML."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        models = {
-            name: ModelEntry(
-                name=name,
-                **{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()},
-            )
-            for name, raw in data["models"].items()
-        }
+        models: dict[str, ModelEntry] = {}
+        for name, raw in data["models"].items():
+            fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+            models[name] = ModelEntry(name=name, **fields)
         return Manifest(default=data["default"], models=models)
     except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"invalid model manifest: {exc}", path=str(path)) from exc

@@ -18,4 +18,5 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy edge_assistant
 .venv/bin/python -m pytest -q "$@"

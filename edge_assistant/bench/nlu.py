@@ -107,6 +107,7 @@ def _naive_anchor(model_path: Path, catalog: Catalog) -> ParseFn:
             max_tokens=96,
         )
         ms = (time.perf_counter() - start) * 1000
+        assert isinstance(out, dict)  # not streaming
         try:
             data = json.loads(out["choices"][0]["message"]["content"] or "{}")
         except json.JSONDecodeError:

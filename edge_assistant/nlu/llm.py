@@ -92,7 +92,7 @@ class LlamaModel:
 
     def set_prefix(self, text: str) -> int:
         """Evaluate the static prompt prefix once; later calls reuse its KV cache."""
-        self._llm.reset()
+        self._llm.n_tokens = 0  # eval() drops the KV cache from n_tokens on
         ids = list(self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
         if len(ids) >= self.n_ctx - 64:
             raise ModelError(f"the prompt prefix ({len(ids)} tokens) does not fit n_ctx={self.n_ctx}")
