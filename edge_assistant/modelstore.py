@@ -99,15 +99,18 @@ def sha256_of(path: Path) -> str:
 
 def _progress(label: str, total: int | None) -> Callable[[int], None]:
     state = {"done": 0, "shown": -1}
+    # A terminal gets a live bar; a log (CI, journald) gets a line every 25%.
+    step = 1 if sys.stderr.isatty() else 25
+    end = "" if step == 1 else "\n"
 
     def advance(n: int) -> None:
         state["done"] += n
         if total:
-            pct = min(100, state["done"] * 100 // total)
+            pct = min(100, state["done"] * 100 // total) // step * step
             if pct != state["shown"]:
                 state["shown"] = pct
                 bar = "#" * (pct // 4)
-                print(f"\r{label} [{bar:<25}] {pct:3d}%", end="", file=sys.stderr, flush=True)
+                print(f"\r{label} [{bar:<25}] {pct:3d}%", end=end, file=sys.stderr, flush=True)
         elif state["done"] // (10 * _CHUNK) != state["shown"]:
             state["shown"] = state["done"] // (10 * _CHUNK)
             print(f"\r{label} {state['done'] // _CHUNK} MiB", end="", file=sys.stderr, flush=True)
