@@ -35,7 +35,6 @@ _PACKAGED = Path(__file__).resolve().parent.parent / "_intents"
 BUILTIN_CATALOG_DIR = _PACKAGED if _PACKAGED.is_dir() else _PACKAGED.parent.parent / "intents"
 
 SlotType = Literal["entity", "area", "floor", "domain", "device_class", "int", "number", "step", "enum", "text"]
-TARGET_SLOTS = ("name", "area", "floor", "domain", "device_class")
 
 
 class SlotSpec(BaseModel):
@@ -103,19 +102,9 @@ class IntentSpec(BaseModel):
         return self
 
     @property
-    def spoken_label(self) -> str:
-        """A short phrase the model reads and writes for this intent ("turn on")."""
-        return self.label
-
-    @property
     def has_targets(self) -> bool:
         """True when the intent acts on entities of the home."""
         return any(s.type == "entity" for s in self.slots.values())
-
-    @property
-    def target_slots(self) -> list[str]:
-        """The slots that pick devices (name, area, floor, domain, device_class)."""
-        return [s for s in TARGET_SLOTS if s in self.slots]
 
 
 class CatalogFile(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 
 from hassil import Intents, recognize_best
 from hassil.expression import TextChunk
-from hassil.intents import RangeSlotList, SlotList, TextSlotList, TextSlotValue
+from hassil.intents import SlotList, TextSlotList, TextSlotValue
 
 from edge_assistant.errors import IntentSchemaError
 from edge_assistant.home import Home
@@ -42,7 +42,7 @@ def _block(block: Any) -> dict[str, Any]:
     return out
 
 
-def _slot_list(name: str, spec: Any) -> dict[str, Any] | None:
+def _slot_list(spec: Any) -> dict[str, Any] | None:
     if spec.type in ("int", "number", "step"):
         low = int(spec.min) if spec.min is not None else 0
         high = int(spec.max) if spec.max is not None else 100
@@ -83,7 +83,7 @@ def _add_custom_lists(spec: IntentSpec, lists: dict[str, Any]) -> None:
         return
     for slot, slot_spec in spec.slots.items():
         if slot not in lists:
-            made = _slot_list(slot, slot_spec)
+            made = _slot_list(slot_spec)
             if made is not None:
                 lists[slot] = made
 
@@ -145,8 +145,3 @@ class TemplateMatcher:
             return None
         slots = {name: entity.value for name, entity in result.entities.items()}
         return TemplateMatch(result.intent.name, slots)
-
-
-def range_list(name: str, low: int, high: int) -> RangeSlotList:
-    """A numeric hassil list (exposed for custom catalogs in code)."""
-    return RangeSlotList(name=name, start=low, stop=high)
