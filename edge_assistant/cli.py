@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
@@ -14,6 +15,11 @@ from edge_assistant.config import load_settings
 from edge_assistant.errors import EdgeAssistantError
 
 __all__ = ["main"]
+
+# Modules that define the subcommands of one stage beside its code; each has
+# ``register(commands, bench_suites) -> None`` (two argparse subparser actions: top-level commands
+# and the suites of ``bench``) and imports its heavy dependencies only when the command runs.
+_STAGE_COMMANDS: tuple[str, ...] = ()
 
 _DEFAULT_BENCH_ROOT = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks"
 
@@ -100,14 +106,17 @@ def _build_argparser() -> argparse.ArgumentParser:
     m.add_argument("--dir", help="models directory")
     m.set_defaults(func=_cmd_models)
 
-    b = sub.add_parser("bench", help="benchmarks")
-    b.add_argument("suite", choices=["nlu"])
+    bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="suite", required=True)
+    b = bench.add_parser("nlu", help="text -> intent accuracy and latency on ../shared/benchmarks")
     b.add_argument("--data", default=str(_DEFAULT_BENCH_ROOT), help="the shared/benchmarks directory")
     b.add_argument("--config")
     b.add_argument("--model")
     b.add_argument("--anchor-every", type=int, default=10, help="naive-llama anchor on every Nth case (0: skip)")
     b.add_argument("--json", help="also write the report here")
     b.set_defaults(func=_cmd_bench)
+
+    for module in _STAGE_COMMANDS:
+        importlib.import_module(module).register(sub, bench)
     return top
 
 

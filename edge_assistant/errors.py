@@ -8,6 +8,10 @@
      │    └── IntentSchemaError the intent catalog is invalid
      ├── ModelError             a model file cannot be used
      │    └── ModelNotFoundError the model file is missing (names the pull command)
+     ├── AudioSourceError       a microphone, WAV file or PCM stream cannot be read
+     ├── SpeechError            a speech-to-text engine cannot be loaded or run
+     ├── HandlerError           a device handler is misconfigured or cannot start
+     ├── TuneError              fine-tuning cannot start or finish (bad base, data, disk)
      └── BackendMissingError    an optional dependency (an extra) is not installed
 
 Every error carries a message meant for a person: what is wrong, where, and what to do.
@@ -16,13 +20,17 @@ Every error carries a message meant for a person: what is wrong, where, and what
 from __future__ import annotations
 
 __all__ = [
+    "AudioSourceError",
     "BackendMissingError",
     "ConfigError",
     "EdgeAssistantError",
+    "HandlerError",
     "HomeError",
     "IntentSchemaError",
     "ModelError",
     "ModelNotFoundError",
+    "SpeechError",
+    "TuneError",
 ]
 
 
@@ -70,6 +78,22 @@ class ModelError(EdgeAssistantError):
 
 class ModelNotFoundError(ModelError):
     """A model file is missing; the message names the path and the pull command."""
+
+
+class AudioSourceError(EdgeAssistantError):
+    """An audio input cannot be used: no such device, a WAV of the wrong format, a truncated file."""
+
+
+class SpeechError(EdgeAssistantError):
+    """A speech-to-text engine cannot be loaded (missing model directory) or fails."""
+
+
+class HandlerError(EdgeAssistantError):
+    """A handler is misconfigured or cannot be set up (faults while acting go in ActionResult)."""
+
+
+class TuneError(EdgeAssistantError):
+    """Fine-tuning cannot start or finish: unsupported base model, empty data, full disk."""
 
 
 class BackendMissingError(EdgeAssistantError):

@@ -4,16 +4,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v cmake >/dev/null 2>&1 || ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
+need_apt=0
+for tool in cmake espeak-ng sox mosquitto systemd-analyze; do command -v "$tool" >/dev/null 2>&1 || need_apt=1; done
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt=1
+ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || need_apt=1
+if [ "$need_apt" -eq 1 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq python3-venv build-essential cmake >/dev/null
+  # espeak-ng/sox synthesise test speech; mosquitto is the real broker for the mqtt handler
+  # tests (started by the tests themselves on a free port); systemd gives systemd-analyze.
+  $SUDO apt-get install -y -qq python3-venv build-essential cmake espeak-ng sox mosquitto \
+    libportaudio2 systemd >/dev/null
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # llama-cpp-python compiles once (~12 min on 2 cores); pip's wheel cache makes later runs fast.
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e '.[llm,dev]'
+# The CPU build of torch first, so that the tune extra does not pull a CUDA build of several GB.
+.venv/bin/pip install -q torch==2.13.0
+.venv/bin/pip install -q -e '.[all,tune,dev]'
 .venv/bin/edge-assistant models pull default
 
 .venv/bin/ruff check .
