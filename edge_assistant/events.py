@@ -7,11 +7,14 @@ are the others that cross a stage boundary, so that speech, dispatch and the dae
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ActionResult", "Transcript", "WordInfo"]
+if TYPE_CHECKING:
+    from edge_assistant.nlu.parser import IntentResult
+
+__all__ = ["ActionResult", "Dispatcher", "Speaker", "Transcript", "UtteranceRecord", "WordInfo"]
 
 
 @dataclass(frozen=True)
@@ -50,3 +53,40 @@ class ActionResult(BaseModel):
     reply: str = ""
     error: str | None = None
     latency_ms: float = 0.0
+
+
+class UtteranceRecord(BaseModel):
+    """Everything known about one utterance once it is done: logged as one line, kept by ``status``.
+
+    ``timings_ms`` holds per-stage durations (``stt``, ``nlu``, ``dispatch``) and
+    ``speech_end_to_intent`` where the utterance came from audio.
+    """
+
+    id: str
+    started_at: float
+    file: str | None = None
+    transcript: str | None = None
+    parse: dict[str, Any] = Field(default_factory=dict)
+    actions: list[ActionResult] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class Dispatcher(Protocol):
+    """Turns a parsed utterance into handler calls (implemented in ``edge_assistant.dispatch``)."""
+
+    async def dispatch(self, result: IntentResult, utterance_id: str) -> list[ActionResult]:
+        """Run the handlers for ``result``; never raises for a handler fault (it goes in the result)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Flush queues and close connections."""
+        ...
+
+
+class Speaker(Protocol):
+    """Speaks a reply; the pipeline mutes the microphone while ``say`` runs."""
+
+    async def say(self, text: str) -> None:
+        """Speak ``text`` and return when the sound has finished playing."""
+        ...
