@@ -14,7 +14,7 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef,unused-ignore]
 
-__all__ = ["ModelSettings", "NluSettings", "Settings", "load_settings"]
+__all__ = ["DaemonSettings", "ModelSettings", "NluSettings", "Settings", "load_settings", "relative_to_config"]
 
 
 class ModelSettings(BaseModel):
@@ -34,10 +34,29 @@ class NluSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     catalog: list[str] = Field(default_factory=list)
+    # The home YAML used when --home is not given (the daemon reads it from here).
+    home: str = ""
     area: str = ""
     min_confidence: float = Field(default=0.3, ge=0.0, le=1.0)
     templates: bool = True
     max_chars: int = Field(default=400, ge=1)
+
+
+class DaemonSettings(BaseModel):
+    """``[daemon]``: the service's status socket, metrics, offline guard and debug recording."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Unix socket answering `edge-assistant status`; empty = $RUNTIME_DIRECTORY/edge-assistant.sock.
+    status_socket: str = ""
+    # Prometheus text metrics on 127.0.0.1:PORT/metrics; 0 = off.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Refuse every connection except loopback, the handler hosts and allow_hosts.
+    offline_guard: bool = True
+    allow_hosts: list[str] = Field(default_factory=list)
+    # Keep each utterance's audio, transcript and parse here (field failures become fixtures).
+    debug_record_dir: str = ""
+    # How long a stopping daemon waits for the current utterance and its actions.
+    stop_timeout_s: float = Field(default=4.0, gt=0, le=60)
 
 
 class Settings(BaseModel):
@@ -46,6 +65,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     model: ModelSettings = ModelSettings()
     nlu: NluSettings = NluSettings()
+    daemon: DaemonSettings = DaemonSettings()
 
 
 def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
@@ -82,3 +102,11 @@ def load_settings(path: str | Path | None) -> Settings:
         loc = tuple(first["loc"])
         field = ".".join(str(p) for p in loc)
         raise ConfigError(first["msg"], path=str(file), line=_line_of(text, loc), field=field) from exc
+
+
+def relative_to_config(value: str, config_path: str | Path | None) -> Path:
+    """A path from the config file, taken relative to the file's own directory when not absolute."""
+    path = Path(value).expanduser()
+    if path.is_absolute() or config_path is None:
+        return path
+    return Path(config_path).resolve().parent / path
