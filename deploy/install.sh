@@ -2,13 +2,15 @@
 # Install edge-assistant as a systemd service on Raspberry Pi OS Bookworm (aarch64) or
 # JetPack 6 (Ubuntu 22.04, Python 3.10, CUDA). Run from a clone of the repository:
 #
-#   sudo deploy/install.sh [--stt pocketsphinx|vosk] [--no-start] [--root DIR]
+#   sudo deploy/install.sh [--stt pocketsphinx|vosk] [--no-start] [--models-from DIR] [--root DIR]
 #   sudo deploy/install.sh --uninstall [--purge]
 #
 # Creates the user `edge-assistant` (groups audio, gpio), a venv in /opt/edge-assistant/venv,
 # /etc/edge-assistant/{config.toml,home.yaml} (kept if present), /var/lib/edge-assistant/models
 # with the models pulled from the registries, the unit with a network drop-in that allows only
 # loopback and the configured handler hosts, then enables and starts the service.
+# --models-from DIR copies already downloaded models (a USB stick, another checkout's models/)
+# instead of pulling them; they are verified against the manifest either way.
 # --root DIR stages everything under DIR without touching users or systemd (used by the tests).
 set -euo pipefail
 
@@ -18,6 +20,7 @@ STT="pocketsphinx"
 START=1
 UNINSTALL=0
 PURGE=0
+MODELS_FROM=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --stt) STT="$2"; shift 2 ;;
@@ -25,7 +28,8 @@ while [ $# -gt 0 ]; do
     --root) ROOT="$(realpath -m "$2")"; START=0; shift 2 ;;
     --uninstall) UNINSTALL=1; shift ;;
     --purge) PURGE=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --models-from) MODELS_FROM="$(realpath "$2")"; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -91,15 +95,24 @@ log "installing edge-assistant[$EXTRAS] (llama-cpp-python compiles: ~12 min on a
 EA="$OPT/venv/bin/edge-assistant"
 
 # --- configuration (never overwritten) ----------------------------------------------------------
-[ -f "$ETC/config.toml" ] || sed "s#^\\# *stt *= *\"pocketsphinx\"#stt = \"$STT\"#" "$SRC/deploy/config.example.toml" > "$ETC/config.toml"
+if [ ! -f "$ETC/config.toml" ]; then
+  sed -e 's#^home = "home.example.yaml"#home = "home.yaml"#' -e "s#^engine = \"pocketsphinx\"#engine = \"$STT\"#" \
+    "$SRC/deploy/config.example.toml" > "$ETC/config.toml"
+fi
 [ -f "$ETC/home.yaml" ] || cp "$SRC/deploy/home.example.yaml" "$ETC/home.yaml"
 "$EA" doctor --config "$ETC/config.toml" --check config >/dev/null || {
   echo "install.sh: $ETC/config.toml is invalid; fix it and run install.sh again" >&2; exit 1; }
 
 # --- models -----------------------------------------------------------------------------------
 export EDGE_ASSISTANT_MODELS_DIR="$VAR/models"
-"$EA" models pull default
-[ "$STT" = vosk ] && "$EA" models pull vosk-small-en-us
+MODELS="default"
+[ "$STT" = vosk ] && MODELS="default vosk-small-en-us"
+if [ -n "$MODELS_FROM" ]; then
+  cp -a "$MODELS_FROM"/. "$VAR/models/"
+  "$EA" models verify $MODELS
+else
+  "$EA" models pull $MODELS
+fi
 
 # --- service ----------------------------------------------------------------------------------
 sed "s#/opt/edge-assistant#${OPT#"$ROOT"}#g" "$SRC/deploy/edge-assistant.service" > "$UNIT_DIR/$SVC.service"

@@ -30,9 +30,11 @@ def _emit(obj: Any) -> None:
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
-    from edge_assistant.runtime import build_parser
+    from edge_assistant.runtime import build_parser, resolve_home_path
 
-    parser = build_parser(load_settings(args.config), args.home, args.model, use_model=not args.templates_only)
+    settings = load_settings(args.config)
+    home = resolve_home_path(settings, args.config, args.home)
+    parser = build_parser(settings, home, args.model, use_model=not args.templates_only)
     if args.text is not None:
         _emit(parser.parse(args.text).model_dump())
         return 0
@@ -93,7 +95,7 @@ def _build_argparser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("parse", help="text -> intent JSON (one line per utterance on stdin without TEXT)")
-    p.add_argument("--home", required=True, help="home YAML (floors, areas, entities)")
+    p.add_argument("--home", help="home YAML (floors, areas, entities); default: [nlu] home of the config")
     p.add_argument("--config", help="config TOML")
     p.add_argument("--model", help="GGUF path or manifest name; overrides [model] path")
     p.add_argument("--templates-only", action="store_true", help="do not load the model")

@@ -5,19 +5,53 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from edge_assistant.config import Settings
+from edge_assistant.config import Settings, relative_to_config
+from edge_assistant.errors import ConfigError
 from edge_assistant.home import load_home
-from edge_assistant.modelstore import default_models_dir, model_path
+from edge_assistant.errors import ModelNotFoundError
+from edge_assistant.modelstore import MANIFEST_PATH, default_models_dir, load_manifest, model_path
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
 from edge_assistant.nlu.parser import Parser, ParserSettings
 
-__all__ = ["build_parser", "resolve_model_path"]
+__all__ = ["build_parser", "resolve_home_path", "resolve_model_path"]
 
 
 def resolve_model_path(settings: Settings, override: str | None = None) -> Path:
     """The GGUF file to load: ``--model``, else ``[model] path`` (a manifest name or a path)."""
     models_dir = Path(settings.model.dir) if settings.model.dir else default_models_dir()
     return model_path(override or settings.model.path, models_dir)
+
+
+def resolve_home_path(settings: Settings, config_path: str | Path | None, override: str | Path | None = None) -> Path:
+    """The home YAML: ``--home``, else ``[nlu] home`` (relative to the config file)."""
+    if override:
+        return Path(override)
+    if settings.nlu.home:
+        return relative_to_config(settings.nlu.home, config_path)
+    raise ConfigError("no home given: pass --home HOME.yaml or set home in [nlu]", path=str(config_path or ""))
+
+
+def shipped_adapter(base: Path) -> Path | None:
+    """The shipped adapter for ``base`` when ``base`` is the manifest's default model file."""
+    default_file = load_manifest().get("default").file
+    candidate = SHIPPED_ADAPTERS_DIR / f"{Path(default_file).stem}.lora.gguf"
+    return candidate if base.name == default_file and candidate.exists() else None
+
+
+def resolve_lora_path(settings: Settings, base: Path) -> Path | None:
+    """``[model] lora_path``: a file, "none" for no adapter, or empty for the shipped one (default model only)."""
+    value = settings.model.lora_path.strip()
+    if value.lower() in _NO_ADAPTER:
+        return None
+    if not value:
+        return shipped_adapter(base)
+    path = Path(value).expanduser()
+    if not path.exists():
+        raise ModelNotFoundError(
+            f"LoRA adapter not found: {path} ([model] lora_path); create one with `edge-assistant tune`, "
+            'or set lora_path = "none"'
+        )
+    return path
 
 
 def build_parser(
@@ -27,18 +61,25 @@ def build_parser(
     catalog = load_catalog([BUILTIN_CATALOG_DIR, *settings.nlu.catalog])
     home = load_home(home_path)
     model = None
+    lora: Path | None = None
     if use_model:
         from edge_assistant.nlu.llm import LlamaModel
 
+        base = resolve_model_path(settings, model_override)
+        lora = resolve_lora_path(settings, base)
         model = LlamaModel(
-            resolve_model_path(settings, model_override),
+            base,
             n_threads=settings.model.n_threads or os.cpu_count(),
             n_gpu_layers=settings.model.n_gpu_layers,
             n_ctx=settings.model.n_ctx,
-            lora_path=settings.model.lora_path or None,
+            lora_path=lora,
         )
     nlu = settings.nlu
     parser_settings = ParserSettings(
-        min_confidence=nlu.min_confidence, max_chars=nlu.max_chars, area=nlu.area or None, use_templates=nlu.templates
+        min_confidence=nlu.min_confidence,
+        max_chars=nlu.max_chars,
+        area=nlu.area or None,
+        use_templates=nlu.templates,
+        tuned_prompt=model is not None and lora is not None,
     )
     return Parser(catalog, home, model, parser_settings)

@@ -17,9 +17,9 @@ UNIT = ROOT / "deploy" / "edge-assistant.service"
 EXE = Path(sys.executable).parent / "edge-assistant"
 
 
-def _verify(text: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _verify(text: str, tmp_path: Path, exe: Path = EXE) -> subprocess.CompletedProcess[str]:
     unit = tmp_path / "edge-assistant.service"
-    unit.write_text(text.replace("/opt/edge-assistant/venv/bin/edge-assistant", str(EXE)), encoding="utf-8")
+    unit.write_text(text.replace("/opt/edge-assistant/venv/bin/edge-assistant", str(exe)), encoding="utf-8")
     return subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, check=False)
 
 
@@ -54,3 +54,38 @@ def test_unit_is_a_hardened_notify_service() -> None:
     }
     assert {k: svc.get(k) for k in expected} == expected
     assert int(svc["WatchdogSec"]) > 0 and "AF_INET" in svc["RestrictAddressFamilies"]
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_install_script_stages_a_working_service_and_uninstalls(tmp_path: Path, default_model_path: Path) -> None:
+    """install.sh --root builds the venv, config, models and unit; the staged CLI parses; uninstall cleans up."""
+    root = tmp_path / "root"
+    models = default_model_path.parent
+    done = subprocess.run(
+        ["bash", str(ROOT / "deploy" / "install.sh"), "--root", str(root), "--models-from", str(models)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    exe = root / "opt/edge-assistant/venv/bin/edge-assistant"
+    config = root / "etc/edge-assistant/config.toml"
+    unit = root / "etc/systemd/system/edge-assistant.service"
+    dropin = root / "etc/systemd/system/edge-assistant.service.d/network.conf"
+    assert dropin.read_text(encoding="utf-8") == "[Service]\nIPAddressAllow=localhost\n"
+    verified = _verify(unit.read_text(encoding="utf-8"), tmp_path, exe)
+    assert verified.returncode == 0, verified.stderr
+    parsed = subprocess.run(
+        [str(exe), "parse", "--config", str(config), "--templates-only", "turn off the kitchen light"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert '"targets": ["light.kitchen"]' in parsed.stdout, parsed.stderr
+    subprocess.run(["bash", str(ROOT / "deploy" / "install.sh"), "--root", str(root), "--uninstall"], check=True)
+    assert not unit.exists() and not exe.exists() and config.exists()
+    subprocess.run(
+        ["bash", str(ROOT / "deploy" / "install.sh"), "--root", str(root), "--uninstall", "--purge"], check=True
+    )
+    assert not config.exists() and not (root / "var/lib/edge-assistant").exists()
