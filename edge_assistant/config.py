@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edge_assistant.errors import ConfigError
+from edge_assistant.handlers.settings import HandlersSettings, PolicySettings, RepliesSettings, TtsSettings
 
 try:
     import tomllib
@@ -65,6 +66,10 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     model: ModelSettings = ModelSettings()
     nlu: NluSettings = NluSettings()
+    handlers: HandlersSettings = HandlersSettings()
+    policy: PolicySettings = PolicySettings()
+    replies: RepliesSettings = RepliesSettings()
+    tts: TtsSettings = TtsSettings()
     daemon: DaemonSettings = DaemonSettings()
 
 

@@ -7,7 +7,7 @@ are the others that cross a stage boundary, so that speech, dispatch and the dae
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,6 +53,9 @@ class ActionResult(BaseModel):
     reply: str = ""
     error: str | None = None
     latency_ms: float = 0.0
+    # "" (unspecified), "done", "failed", "dry_run", or from the policy: "confirm" (a question was
+    # asked), "cancelled", "expired", "denied"; "rejected" when the parse was rejected.
+    status: Literal["", "done", "failed", "dry_run", "confirm", "cancelled", "expired", "denied", "rejected"] = ""
 
 
 class UtteranceRecord(BaseModel):

@@ -26,3 +26,14 @@ def default_model_path() -> Path:
     if not path.exists():
         pytest.fail(f"{path} is missing: run `edge-assistant models pull default` (tests/run.sh does)")
     return path
+
+
+@pytest.fixture
+def mosquitto():  # type: ignore[no-untyped-def]
+    """A real mosquitto broker on a free loopback port (persistent sessions on), stopped afterwards."""
+    from edge_assistant.bench.broker import Mosquitto, mosquitto_binary
+
+    if mosquitto_binary() is None:
+        pytest.fail("mosquitto is not installed: tests/run.sh installs the Debian package")
+    with Mosquitto(persistent=True) as broker:
+        yield broker

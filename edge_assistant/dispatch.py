@@ -1,0 +1,298 @@
+"""Intent -> handler calls, under the safety policy.
+
+``Dispatcher.dispatch`` turns one parse into handler calls: each handler says which calls the
+command needs (routing by intent, domain and entity comes from its config section), the calls run
+concurrently, each under its handler's timeout, and every call becomes one ``ActionResult``. A
+handler that raises or hangs is reported and never holds up the loop or another handler.
+
+The policy decides allow | confirm | deny per intent, domain, device class and entity. For a
+confirm the dispatcher asks "Are you sure ...?" and keeps the command pending; the next
+utterance's text is the answer, and only a yes within ``confirm_timeout_s`` runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from edge_assistant import replies
+from edge_assistant.events import ActionResult
+from edge_assistant.handlers.base import Call, Command, Handler, Outcome, domain_of
+from edge_assistant.handlers.log import LogHandler
+from edge_assistant.handlers.settings import PolicySettings, RepliesSettings, Safety
+from edge_assistant.home import Home
+from edge_assistant.nlu.catalog import Catalog
+from edge_assistant.nlu.resolve import Unresolved, finalize_slots
+
+if TYPE_CHECKING:
+    from edge_assistant.config import Settings
+    from edge_assistant.nlu.parser import IntentResult
+
+__all__ = ["Dispatcher", "Policy", "build_dispatcher", "is_no", "is_yes"]
+
+log = logging.getLogger(__name__)
+
+_RANK: dict[str, int] = {"allow": 0, "confirm": 1, "deny": 2}
+_DEFAULT_DOMAINS: dict[str, Safety] = {"lock": "confirm", "alarm_control_panel": "confirm"}
+_DEFAULT_COVER_CLASSES: dict[str, Safety] = {"garage": "confirm", "gate": "confirm", "door": "confirm"}
+_YES = {"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "confirm", "confirmed", "do it", "go ahead", "correct"}
+_NO = {"no", "nope", "cancel", "stop", "don't", "do not", "never mind", "nevermind", "abort", "forget it"}
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z']+", text.lower()))
+
+
+def is_yes(text: str) -> bool:
+    """True for "yes", "yes please", "ok do it" ...: a confirmation."""
+    words = _words(text)
+    return words in _YES or words.split(" ")[0] in {"yes", "yeah", "yep", "yup", "sure", "ok", "okay"}
+
+
+def is_no(text: str) -> bool:
+    """True for "no", "cancel", "never mind" ...: a refusal."""
+    words = _words(text)
+    return words in _NO or words.split(" ")[0] in {"no", "nope", "cancel", "don't"}
+
+
+class Policy:
+    """allow | confirm | deny for a command: the strictest rule that applies wins.
+
+    Per target, an entity rule overrides a device-class rule, which overrides a domain rule, which
+    overrides the built-in defaults (locks, alarm panels, garage doors, gates and door covers:
+    confirm; not for read-only intents). The intent rule (config, else the catalog's ``safety``)
+    is then combined with the targets' rules.
+    """
+
+    def __init__(self, settings: PolicySettings, catalog: Catalog | None = None, home: Home | None = None) -> None:
+        self.settings = settings
+        self._catalog = catalog
+        self._classes = {e.id: e.device_class for e in home.entities} if home is not None else {}
+
+    def _target_rule(self, entity_id: str, read_only: bool) -> tuple[Safety, str] | None:
+        s = self.settings
+        domain, device_class = domain_of(entity_id), self._classes.get(entity_id)
+        if entity_id in s.entities:
+            return s.entities[entity_id], f"entity {entity_id}"
+        if device_class and device_class in s.device_classes:
+            return s.device_classes[device_class], f"device class {device_class}"
+        if domain in s.domains:
+            return s.domains[domain], f"domain {domain}"
+        if not s.defaults or read_only:
+            return None
+        if domain == "cover" and device_class in _DEFAULT_COVER_CLASSES:
+            return _DEFAULT_COVER_CLASSES[device_class], f"default for {device_class} covers"
+        if domain in _DEFAULT_DOMAINS:
+            return _DEFAULT_DOMAINS[domain], f"default for {domain}"
+        return None
+
+    def decide(self, command: Command) -> tuple[Safety, str]:
+        """The decision and the rule that made it (for the log and the error text)."""
+        rules: list[tuple[Safety, str]] = []
+        if command.intent in self.settings.intents:
+            rules.append((self.settings.intents[command.intent], f"intent {command.intent}"))
+        elif self._catalog is not None and command.intent in self._catalog.intents:
+            rules.append((self._catalog.intents[command.intent].safety, f"catalog safety of {command.intent}"))
+        read_only = command.intent in self.settings.read_only
+        rules.extend(r for r in (self._target_rule(t, read_only) for t in command.targets) if r is not None)
+        if not rules:
+            return "allow", "no rule"
+        return max(rules, key=lambda r: _RANK[r[0]])
+
+
+@dataclass(frozen=True)
+class _Pending:
+    command: Command
+    deadline: float
+
+
+def _result(handler: str, ok: bool, reply: str, status: Any, error: str | None = None) -> ActionResult:
+    return ActionResult(handler=handler, ok=ok, reply=reply, error=error, status=status)
+
+
+class Dispatcher:
+    """Implements ``events.Dispatcher``: routes, enforces the policy, runs handlers with timeouts."""
+
+    def __init__(
+        self,
+        handlers: Sequence[Handler],
+        home: Home | None = None,
+        catalog: Catalog | None = None,
+        policy: PolicySettings | None = None,
+        *,
+        timeouts: Mapping[str, float] | None = None,
+        replies_settings: RepliesSettings | None = None,
+        dry_run_log: LogHandler | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.handlers = list(handlers)
+        self.home = home
+        self.catalog = catalog
+        self.policy_settings = policy or PolicySettings()
+        self.policy = Policy(self.policy_settings, catalog, home)
+        self._timeouts = dict(timeouts or {})
+        self._replies = replies_settings or RepliesSettings()
+        self._dry_log = dry_run_log
+        self._clock = clock
+        self._pending: _Pending | None = None
+        self._entity_ids = {e.id for e in home.entities} if home is not None else None
+
+    @property
+    def pending(self) -> Command | None:
+        """The command waiting for a yes, if any (expired or not)."""
+        return self._pending.command if self._pending else None
+
+    async def dispatch(self, result: IntentResult, utterance_id: str) -> list[ActionResult]:
+        """Act on one parse; never raises for a handler fault (it is in the results)."""
+        answered = self._answer_pending(result.text)
+        if answered is not None:
+            if isinstance(answered, Command):
+                return await self._execute(answered)
+            return answered
+        if result.intent is None:
+            reply = replies.rejected_reply(result.reason)
+            return [_result("dispatcher", False, reply, "rejected", result.reason)] if reply else []
+        command, problem = self._command(result, utterance_id)
+        if command is None:
+            return [_result("dispatcher", False, replies.rejected_reply(problem), "rejected", problem)]
+        decision, rule = self.policy.decide(command)
+        if decision == "deny":
+            reply = f"Sorry, I am not allowed to {replies.phrase(command, self.home)[0]}."
+            return [_result("policy", False, reply, "denied", f"denied by the policy ({rule})")]
+        if decision == "confirm":
+            self._pending = _Pending(command, self._clock() + self.policy_settings.confirm_timeout_s)
+            log.info("utterance %s: %s needs confirmation (%s)", utterance_id, command.intent, rule)
+            return [_result("policy", True, replies.confirm_prompt(command, self.home), "confirm")]
+        return await self._execute(command)
+
+    def _answer_pending(self, text: str) -> Command | list[ActionResult] | None:
+        """A pending command: run it on yes, drop it on no; other text drops it and goes on."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return None
+        yes, no = is_yes(text), is_no(text)
+        if self._clock() > pending.deadline:
+            if yes or no:
+                reply = "Too late, I did nothing. Please say the command again."
+                return [_result("policy", False, reply, "expired", "the confirmation came after the timeout")]
+            return None
+        if yes:
+            return pending.command
+        if no:
+            return [_result("policy", True, "OK, I did nothing.", "cancelled")]
+        log.info("confirmation of %s dropped: the next utterance was another command", pending.command.intent)
+        return None
+
+    def _command(self, result: IntentResult, utterance_id: str) -> tuple[Command | None, str | None]:
+        """Check the parse again (the model path obeys the same schema) and build the command."""
+        assert result.intent is not None
+        slots = dict(result.slots)
+        if self.catalog is not None and self.home is not None:
+            spec = self.catalog.intents.get(result.intent)
+            if spec is None:
+                return None, f"the intent {result.intent} is not in the catalog"
+            try:
+                checked = finalize_slots(spec, self.home, slots)
+            except Unresolved as exc:
+                return None, str(exc)
+            if checked != slots:
+                return None, f"slots {slots} do not pass the schema of {result.intent}"
+        unknown = [t for t in result.targets if self._entity_ids is not None and t not in self._entity_ids]
+        if unknown:
+            return None, f"there is no device called '{unknown[0]}'"
+        cmd = Command(
+            utterance_id, result.intent, slots, tuple(result.targets), result.text, result.confidence, result.source
+        )
+        return cmd, None
+
+    async def _execute(self, command: Command) -> list[ActionResult]:
+        calls = [(h, key) for h in self.handlers for key in h.keys(command)]
+        if not calls:
+            error = f"no handler is configured for {command.intent}"
+            return [_result("dispatcher", False, replies.failed_reply(command, self.home), "failed", error)]
+        if self.policy_settings.dry_run:
+            return [self._dry_run(h, self._call(command, key)) for h, key in calls]
+        return list(await asyncio.gather(*(self._run(h, self._call(command, key)) for h, key in calls)))
+
+    def _call(self, command: Command, entity: str | None) -> Call:
+        return Call(command, entity, replies.done_reply(command, self.home, entity))
+
+    def _dry_run(self, handler: Handler, call: Call) -> ActionResult:
+        reply = replies.dry_run_reply(call.command, self.home, call.entity)
+        if self._dry_log is not None:
+            self._dry_log.write(Call(call.command, call.entity, reply), dry_run=True)
+        return ActionResult(handler=handler.name, entity=call.entity, ok=True, reply=reply, status="dry_run")
+
+    async def _run(self, handler: Handler, call: Call) -> ActionResult:
+        timeout = self._timeouts.get(handler.name, 5.0)
+        start = time.perf_counter()
+        try:
+            outcome = await asyncio.wait_for(handler.handle(call), timeout)
+        except asyncio.TimeoutError:
+            outcome = Outcome(ok=False, error=f"{handler.name} gave no answer within {timeout:g} s")
+        except Exception as exc:  # a stage boundary: one bad handler must not stop the others
+            log.exception("utterance %s: handler %s raised", call.command.utterance_id, handler.name)
+            outcome = Outcome(ok=False, error=f"{handler.name} raised {type(exc).__name__}: {exc}")
+        latency = round((time.perf_counter() - start) * 1000, 3)
+        if outcome.ok:
+            reply = outcome.reply if outcome.reply is not None else call.reply
+        else:
+            error = outcome.error if self._replies.explain_errors else None
+            reply = replies.failed_reply(call.command, self.home, call.entity, error)
+            log.warning("utterance %s: %s failed: %s", call.command.utterance_id, handler.name, outcome.error)
+        return ActionResult(
+            handler=handler.name,
+            entity=call.entity,
+            ok=outcome.ok,
+            reply=reply,
+            error=outcome.error,
+            latency_ms=latency,
+            status="done" if outcome.ok else "failed",
+        )
+
+    async def aclose(self) -> None:
+        """Close every handler (each one's queue is delivered or failed first)."""
+        for handler in self.handlers:
+            try:
+                await handler.aclose()
+            except Exception:  # closing one must not leave the others open
+                log.exception("closing handler %s failed", handler.name)
+        if self._dry_log is not None:
+            await self._dry_log.aclose()
+
+
+def build_dispatcher(
+    settings: Settings,
+    home: Home,
+    catalog: Catalog | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    **inject: Any,
+) -> Dispatcher:
+    """The real dispatcher from config: the configured handlers (``log`` when none), policy, replies.
+
+    ``inject`` passes test doubles of hardware to handler constructors (``pin_factory`` for gpio).
+    A handler whose backend is not installed raises ``BackendMissingError`` naming the extra.
+    """
+    from edge_assistant.handlers.registry import build_handlers
+    from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
+
+    if catalog is None:
+        catalog = load_catalog([BUILTIN_CATALOG_DIR, *settings.nlu.catalog])
+    handlers, timeouts = build_handlers(settings.handlers, home, **inject)
+    dry_log = LogHandler(settings.handlers.log) if settings.policy.dry_run else None
+    return Dispatcher(
+        handlers,
+        home,
+        catalog,
+        settings.policy,
+        timeouts=timeouts,
+        replies_settings=settings.replies,
+        dry_run_log=dry_log,
+        clock=clock,
+    )

