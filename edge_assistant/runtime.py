@@ -6,14 +6,25 @@ import os
 from pathlib import Path
 
 from edge_assistant.config import Settings, relative_to_config
-from edge_assistant.errors import ConfigError
+from edge_assistant.errors import ConfigError, ModelNotFoundError
 from edge_assistant.home import load_home
-from edge_assistant.errors import ModelNotFoundError
 from edge_assistant.modelstore import MANIFEST_PATH, default_models_dir, load_manifest, model_path
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
 from edge_assistant.nlu.parser import Parser, ParserSettings
 
-__all__ = ["build_parser", "resolve_home_path", "resolve_model_path"]
+__all__ = [
+    "SHIPPED_ADAPTERS_DIR",
+    "build_parser",
+    "resolve_home_path",
+    "resolve_lora_path",
+    "resolve_model_path",
+    "shipped_adapter",
+]
+
+# Adapters tuned with ``edge-assistant tune`` for the built-in catalog, one per base model file:
+# ``<base file stem>.lora.gguf``. The default model's one is used unless ``[model] lora_path = "none"``.
+SHIPPED_ADAPTERS_DIR = MANIFEST_PATH.parent / "adapters"
+_NO_ADAPTER = ("none", "off", "false")
 
 
 def resolve_model_path(settings: Settings, override: str | None = None) -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_assistant.errors import BackendMissingError, ModelError, ModelNotFoundError
+from edge_assistant.nlu.prompt import answer
 
 __all__ = ["Choice", "LlamaModel", "check_gguf"]
 
@@ -141,7 +142,7 @@ class LlamaModel:
         root = _Node()
         for index, option in enumerate(options):
             node = root
-            for token in self.tokens(f" {option}\n"):
+            for token in self.tokens(answer(option)):
                 node = node.children.setdefault(token, _Node())
             node.option = index
         return root

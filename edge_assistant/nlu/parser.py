@@ -12,7 +12,7 @@ from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.extract import extract_slots
 from edge_assistant.nlu.normalize import normalize_text
-from edge_assistant.nlu.prompt import NONE_LABEL, build_prefix, continuation
+from edge_assistant.nlu.prompt import NONE_LABEL, build_prefix, build_tuned_prefix, continuation
 from edge_assistant.nlu.resolve import Unresolved, finalize_slots, resolve_targets
 from edge_assistant.nlu.templates import TemplateMatcher
 
@@ -52,6 +52,8 @@ class ParserSettings:
     use_templates: bool = True
     # Off only in benchmarks that score the parse alone, as Home Assistant's test harness does.
     resolve_targets: bool = True
+    # True when the model carries an adapter from ``edge-assistant tune``: it gets the short tuned prompt.
+    tuned_prompt: bool = False
 
 
 class Parser:
@@ -72,7 +74,7 @@ class Parser:
         self._names = list(catalog.intents)
         self._labels = [catalog.intents[n].label for n in self._names] + [NONE_LABEL]
         if model is not None:
-            model.set_prefix(build_prefix(catalog))
+            model.set_prefix(build_tuned_prefix(catalog) if self.settings.tuned_prompt else build_prefix(catalog))
 
     def parse(self, text: str) -> IntentResult:
         """Parse one utterance; never raises for bad text, rejects it with a reason."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from edge_assistant.nlu.catalog import Catalog
 
-__all__ = ["NONE_LABEL", "build_prefix", "continuation"]
+__all__ = ["NONE_LABEL", "answer", "build_prefix", "build_tuned_prefix", "continuation", "tuned_prefix"]
 
 NONE_LABEL = "none"
 
@@ -50,3 +52,24 @@ def build_prefix(catalog: Catalog) -> str:
 def continuation(text: str) -> str:
     """The per-command part of the prompt, after which the model picks a label."""
     return f"Command: {text}\nIntent:"
+
+
+def answer(label: str) -> str:
+    """The answer the model gives after ``continuation``: what training scores and the runtime decodes."""
+    return f" {label}\n"
+
+
+def build_tuned_prefix(catalog: Catalog) -> str:
+    """The prefix for a model tuned to the catalog (``edge-assistant tune``).
+
+    The tuned model has learned the built-in intents; only custom intents are listed, with their
+    descriptions, so a short prefix still lets it choose them.
+    """
+    return tuned_prefix([(s.label, s.description) for s in catalog.intents.values() if s.source == "custom"])
+
+
+def tuned_prefix(extra: Sequence[tuple[str, str]]) -> str:
+    """The tuned prefix listing ``extra`` (label, description) intents; shared by training and runtime."""
+    lines = ["Smart home command intent."]
+    lines.extend(f"Also: {label} = {description}" for label, description in extra)
+    return "\n".join(lines) + "\n"
