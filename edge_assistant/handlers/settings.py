@@ -110,10 +110,14 @@ class HomeAssistantSettings(Route):
 
 
 class CommandSettings(Route):
-    """``[handlers.command]``: run ``argv`` (never a shell) with slots as args, env or JSON stdin."""
+    """``[handlers.command]``: run ``argv`` (never a shell); ``{slot}`` placeholders in it are filled.
+
+    ``slots_as`` adds the slots as ``name=value`` arguments ("args"), ``EA_SLOT_<NAME>`` variables
+    ("env", with ``EA_INTENT``, ``EA_ENTITY``, ``EA_TARGETS`` ...) and/or JSON on stdin ("stdin").
+    """
 
     argv: tuple[str, ...] = Field(min_length=1)
-    slots_as: tuple[Literal["args", "env", "stdin"], ...] = ("args",)
+    slots_as: tuple[Literal["args", "env", "stdin"], ...] = ("env",)
     per_entity: bool = False
     cwd: str = ""
     reply_from_stdout: bool = False
