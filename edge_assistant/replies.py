@@ -113,11 +113,26 @@ def _duration(slots: Mapping[str, Any]) -> str:
     return " for " + " and ".join(parts) if parts else ""
 
 
+def _light_set(slots: Mapping[str, Any]) -> tuple[str, str] | None:
+    if "brightness" in slots:
+        return "set {t} to {brightness}%", "set {t} to {brightness}%"
+    if "brightness_step" in slots:
+        verb = ("brighten", "brightened") if float(slots["brightness_step"]) >= 0 else ("dim", "dimmed")
+        return f"{verb[0]} {{t}}", f"{verb[1]} {{t}}"
+    if "color" in slots:
+        return "make {t} {color}", "made {t} {color}"
+    if "temperature" in slots:
+        return "set {t} to {temperature} kelvin", "set {t} to {temperature} kelvin"
+    return None
+
+
 def phrase(command: Command, home: Home | None, entity: str | None = None) -> tuple[str, str]:
     """(infinitive, past) of what the command does, e.g. ("unlock the front door", "unlocked ...")."""
     domains = {domain_of(t) for t in ([entity] if entity else command.targets)}
     domain = domains.pop() if len(domains) == 1 else ""
     pair = _VERBS.get((command.intent, domain)) or _VERBS.get((command.intent, ""))
+    if pair is None and command.intent == "HassLightSet":
+        pair = _light_set(command.slots)
     target = describe_targets(command, home, entity)
     if pair is None:
         words = " ".join(re.findall(r"[A-Z][a-z]*", command.intent.removeprefix("Hass"))).lower() or command.intent
@@ -161,9 +176,9 @@ def failed_reply(command: Command, home: Home | None, entity: str | None = None,
 
 def rejected_reply(reason: str | None) -> str:
     """The reply to a rejected parse: "Sorry, there is no dishwasher"; "" for empty text."""
-    if not reason or reason == "empty text":
+    if reason == "empty text":
         return ""
-    if reason in ("out of scope", "not sure") or reason.startswith("no template matched"):
+    if not reason or reason in ("out of scope", "not sure") or reason.startswith("no template matched"):
         return _SORRY_NOT_UNDERSTOOD
     if reason.startswith("text longer than"):
         return "Sorry, that was too long."
