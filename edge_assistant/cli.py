@@ -19,7 +19,10 @@ __all__ = ["main"]
 # Modules that define the subcommands of one stage beside its code; each has
 # ``register(commands, bench_suites) -> None`` (two argparse subparser actions: top-level commands
 # and the suites of ``bench``) and imports its heavy dependencies only when the command runs.
-_STAGE_COMMANDS: tuple[str, ...] = ("edge_assistant.service_cli",)
+_STAGE_COMMANDS: tuple[str, ...] = (
+    "edge_assistant.service_cli",
+    "edge_assistant.actions_cli",
+)
 
 _DEFAULT_BENCH_ROOT = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks"
 

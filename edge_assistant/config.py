@@ -74,14 +74,16 @@ class Settings(BaseModel):
 
 
 def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
-    section, key = (str(loc[0]), str(loc[-1])) if len(loc) > 1 else (None, str(loc[0]))
+    # Nested tables ([handlers.mqtt], [handlers.mqtt.entities."light.kitchen"]) by dotted path.
+    section, key = (".".join(map(str, loc[:-1])), str(loc[-1])) if len(loc) > 1 else (None, str(loc[0]))
     in_section = section is None
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if stripped.startswith("["):
-            if section is None and stripped.strip("[]").strip() == key:
+            header = stripped.strip("[]").strip().replace('"', "")
+            if section is None and header == key:
                 return number
-            in_section = section is not None and stripped.strip("[]").strip() == section
+            in_section = section is not None and header == section
         elif in_section and re.match(rf"{re.escape(key)}\s*=", stripped):
             return number
     return None

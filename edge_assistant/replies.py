@@ -184,8 +184,9 @@ def rejected_reply(reason: str | None) -> str:
         return "Sorry, that was too long."
     if reason.endswith("?"):
         return _sentence(reason)
-    if reason.startswith("say a value"):
-        return "Please " + reason + "."
+    if reason.startswith("say a value for "):
+        names = reason.removeprefix("say a value for ").replace("_", " ").split(" or ")
+        return f"Sorry, I need a {', '.join(names[:-1]) + ' or ' if len(names) > 1 else ''}{names[-1]}."
     text = re.sub(r"device called '([^']+)'", r"\1", reason).replace("'", "")
     return f"Sorry, {text}."
 

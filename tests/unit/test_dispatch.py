@@ -130,7 +130,10 @@ def test_route_by_intent_skips_others(home: Home, catalog: Catalog) -> None:
     assert rec.calls == [] and not actions[0].ok and "no handler" in (actions[0].error or "")
 
 
-@pytest.mark.parametrize("command", [UNLOCK, GARAGE])
+MODEL_UNLOCK = UNLOCK.model_copy(update={"source": "model", "confidence": 0.61, "text": "get the front door open"})
+
+
+@pytest.mark.parametrize("command", [UNLOCK, GARAGE, MODEL_UNLOCK])
 def test_locks_and_garage_doors_ask_first(home: Home, catalog: Catalog, command: IntentResult) -> None:
     """A lock or a garage door is not acted on: the assistant asks."""
     rec = Recorder()

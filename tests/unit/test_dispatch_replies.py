@@ -58,6 +58,7 @@ def test_done_reply(home: Home, intent: str, targets: tuple[str, ...], slots: di
         ("which device do you mean?", "Which device do you mean?"),
         ("brightness 500 is out of range 0 to 100", "Sorry, brightness 500 is out of range 0 to 100."),
         ("empty text", ""),
+        ("say a value for brightness or color", "Sorry, I need a brightness or color."),
     ],
 )
 def test_rejected_reply(reason: str, expected: str) -> None:

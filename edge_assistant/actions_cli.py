@@ -1,0 +1,101 @@
+"""``edge-assistant handle`` (parse + dispatch) and ``edge-assistant bench dispatch``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["register"]
+
+
+def _emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _lines() -> Iterator[tuple[int, str | None, str | None]]:
+    """(line number, text, error) for each stdin line; text is None when it is not UTF-8."""
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            yield number, raw.decode("utf-8").rstrip("\r\n"), None
+        except UnicodeDecodeError as exc:
+            yield number, None, f"line is not valid UTF-8: {exc}"
+
+
+def _cmd_handle(args: argparse.Namespace) -> int:
+    from edge_assistant import replies
+    from edge_assistant.config import load_settings
+    from edge_assistant.dispatch import build_dispatcher
+    from edge_assistant.runtime import build_parser, resolve_home_path
+
+    settings = load_settings(args.config)
+    if args.dry_run:
+        settings = settings.model_copy(update={"policy": settings.policy.model_copy(update={"dry_run": True})})
+    home = resolve_home_path(settings, args.config, args.home)
+    parser = build_parser(settings, home, args.model, use_model=not args.templates_only)
+    speaker = None
+    if args.say:
+        from edge_assistant.tts import build_speaker
+
+        speaker = build_speaker(settings.tts)
+    loop = asyncio.new_event_loop()
+    dispatcher = build_dispatcher(settings, parser.home, parser.catalog)
+
+    def one(text: str) -> None:
+        result = parser.parse(text)
+        actions = loop.run_until_complete(dispatcher.dispatch(result, uuid.uuid4().hex[:12]))
+        _emit({**result.model_dump(), "actions": [a.model_dump() for a in actions]})
+        summary = replies.summarize(actions)
+        if speaker is not None and summary:
+            loop.run_until_complete(speaker.say(summary))
+
+    try:
+        if args.text is not None:
+            one(args.text)
+            return 0
+        for number, text, error in _lines():
+            if text is None:
+                _emit({"text": None, "intent": None, "line": number, "error": error, "actions": []})
+            else:
+                one(text)
+        return 0
+    finally:
+        loop.run_until_complete(dispatcher.aclose())
+        loop.close()
+
+
+def _cmd_bench_dispatch(args: argparse.Namespace) -> int:
+    from edge_assistant.bench.dispatch import run_dispatch_bench
+
+    report = run_dispatch_bench(args.home, overhead_n=args.overhead_n, commands=args.commands)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+    return 0 if report["restart"]["lost"] == 0 else 1
+
+
+def register(commands: Any, bench_suites: Any) -> None:
+    """Add ``handle`` to the top-level commands and ``dispatch`` to the ``bench`` suites."""
+    h = commands.add_parser("handle", help="text -> intent -> handlers; prints the parse plus its actions")
+    h.add_argument("--home", help="home YAML (default: [nlu] home of the config)")
+    h.add_argument("--config", help="config TOML ([handlers.*], [policy], [tts] ...)")
+    h.add_argument("--model", help="GGUF path or manifest name; overrides [model] path")
+    h.add_argument("--templates-only", action="store_true", help="do not load the model")
+    h.add_argument("--dry-run", action="store_true", help="log what would be done instead of acting")
+    h.add_argument("--say", action="store_true", help="speak the replies with the [tts] engine")
+    h.add_argument("text", nargs="?", help="the command; omit to read one per line from stdin")
+    h.set_defaults(func=_cmd_handle)
+
+    b = bench_suites.add_parser("dispatch", help="dispatch overhead (log, mqtt) and 1,000 commands over a restart")
+    b.add_argument("--home", default="deploy/home.example.yaml", help="home YAML")
+    b.add_argument("--overhead-n", type=int, default=500, help="commands per handler for the overhead")
+    b.add_argument("--commands", type=int, default=1000, help="commands sent across the broker restart")
+    b.add_argument("--json", help="also write the report here")
+    b.set_defaults(func=_cmd_bench_dispatch)
