@@ -136,9 +136,17 @@ def _templates_only(catalog: Catalog) -> Catalog:
 
 
 def run_nlu_bench(
-    root: Path, model_factory: Callable[[], Any], model_path: Path | None, anchor_every: int, out: Any = sys.stdout
+    root: Path,
+    model_factory: Callable[[], Any],
+    model_path: Path | None,
+    anchor_every: int,
+    out: Any = sys.stdout,
+    tuned_prompt: bool = False,
 ) -> dict[str, Any]:
-    """Run every suite for edge-assistant and the anchors; print and return a report."""
+    """Run every suite for edge-assistant and the anchors; print and return a report.
+
+    ``tuned_prompt``: the model carries an adapter from ``edge-assistant tune`` (short prompt).
+    """
     catalog = load_catalog()
     report: dict[str, Any] = {"suites": {}}
     model = model_factory()
@@ -146,11 +154,12 @@ def run_nlu_bench(
         rows: dict[str, Any] = {}
         area = "Living Room" if suite == "ha_test_sentences" else None
         context_cases = [c for c in cases if c.context_area] if area else []
-        parser = Parser(cat, home, model, ParserSettings(area=area))
+        parser = Parser(cat, home, model, ParserSettings(area=area, tuned_prompt=tuned_prompt))
         rows["edge-assistant"] = score(parser.parse, cases, slots).row()
         rows["edge-assistant"]["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         if suite == "ha_test_sentences":
-            unresolved = Parser(cat, home, model, ParserSettings(area=area, resolve_targets=False))
+            no_resolve = ParserSettings(area=area, resolve_targets=False, tuned_prompt=tuned_prompt)
+            unresolved = Parser(cat, home, model, no_resolve)
             rows["edge-assistant (parse only, HA harness rules)"] = score(unresolved.parse, cases, slots).row()
         hassil = Parser(_templates_only(cat), home, None, ParserSettings(area=area, resolve_targets=False))
         rows["anchor:hassil"] = score(hassil.parse, cases, slots).row()

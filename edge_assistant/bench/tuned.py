@@ -1,0 +1,75 @@
+"""``edge-assistant bench nlu-tuned``: the NLU benchmark side by side for the base model and adapters.
+
+Each configuration runs every suite of ``bench nlu`` (with the hassil anchor) in turn: the base
+model with the few-shot prompt, then the base model with each adapter given by ``--adapter
+NAME=PATH`` and the short tuned prompt. The naive-llama anchor runs once, on the base model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_bench_command", "parse_adapters"]
+
+
+def parse_adapters(values: list[str]) -> list[tuple[str, Path]]:
+    """``NAME=PATH`` pairs; a ValueError names a malformed one or a missing file."""
+    pairs: list[tuple[str, Path]] = []
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise ValueError(f"--adapter expects NAME=PATH, got '{value}'")
+        if not Path(path).exists():
+            raise ValueError(f"--adapter {name}: file not found: {path}")
+        pairs.append((name, Path(path)))
+    return pairs
+
+
+def _cmd(args: argparse.Namespace) -> int:
+    from edge_assistant.bench.nlu import run_nlu_bench
+    from edge_assistant.config import load_settings
+    from edge_assistant.errors import ConfigError
+    from edge_assistant.nlu.llm import LlamaModel
+    from edge_assistant.runtime import resolve_model_path
+
+    settings = load_settings(args.config)
+    base = resolve_model_path(settings, args.model)
+    try:
+        adapters = parse_adapters(args.adapter or [])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    threads = settings.model.n_threads or None
+    report: dict[str, Any] = {"model": base.name, "configurations": {}}
+    configs: list[tuple[str, Path | None]] = [] if args.skip_base else [("base", None)]
+    for name, lora in [*configs, *adapters]:
+        print(f"== {name}", file=sys.stdout, flush=True)
+
+        def factory(lora: Path | None = lora) -> LlamaModel:
+            return LlamaModel(base, n_threads=threads, lora_path=lora)
+
+        anchor = args.anchor_every if lora is None else 0
+        report["configurations"][name] = run_nlu_bench(
+            Path(args.data), factory, base, anchor, tuned_prompt=lora is not None
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def add_bench_command(bench_suites: Any) -> None:
+    """Register ``bench nlu-tuned``."""
+    from edge_assistant.cli import _DEFAULT_BENCH_ROOT
+
+    b = bench_suites.add_parser("nlu-tuned", help="bench nlu for the base model and LoRA adapters side by side")
+    b.add_argument("--data", default=str(_DEFAULT_BENCH_ROOT), help="the shared/benchmarks directory")
+    b.add_argument("--config")
+    b.add_argument("--model", help="base GGUF (default: [model] path)")
+    b.add_argument("--adapter", action="append", help="NAME=PATH of an adapter to compare (repeatable)")
+    b.add_argument("--skip-base", action="store_true", help="only the adapters")
+    b.add_argument("--anchor-every", type=int, default=0, help="naive-llama anchor on every Nth case (base only)")
+    b.add_argument("--json", help="also write the report here")
+    b.set_defaults(func=_cmd)

@@ -1,0 +1,67 @@
+"""A smoke tune end to end on the real default model: data -> train -> export -> llama.cpp -> parse.
+
+A few steps on tiny data (the CI budget is 3 minutes), through the CLI as users run it. The
+adapter must load in llama.cpp on the unchanged base and choose exactly what the torch model
+chooses (the export is checked, not just written); then ``parse`` picks it up through config.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+CLI = [sys.executable, "-m", "edge_assistant"]
+
+
+@pytest.fixture(scope="module")
+def smoke_tune(tmp_path_factory: pytest.TempPathFactory, example_home_path: Path, default_model_path: Path) -> Path:
+    """Run ``edge-assistant tune`` for 3 steps on 150 samples; return the adapter path."""
+    out = tmp_path_factory.mktemp("tune") / "smoke.lora.gguf"
+    args = ["tune", "--home", str(example_home_path), "--base", str(default_model_path), "--out", str(out)]
+    args += ["--steps", "3", "--samples", "150", "--batch-size", "4", "--generated-homes", "2", "--seed", "7"]
+    done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "tune: 3/3 steps" in done.stderr and "validation accuracy" in done.stderr
+    return out
+
+
+def test_adapter_and_provenance_are_written(smoke_tune: Path, default_model_path: Path) -> None:
+    """The adapter is a small GGUF; its provenance names the command, seed and base hash."""
+    from edge_assistant.modelstore import sha256_of
+
+    record = json.loads(smoke_tune.with_suffix(".json").read_text(encoding="utf-8"))
+    assert smoke_tune.read_bytes()[:4] == b"GGUF" and smoke_tune.stat().st_size < 20_000_000
+    assert record["seed"] == 7 and "--steps 3" in record["command"]
+    assert record["base_sha256"] == sha256_of(default_model_path)
+
+
+def test_llama_cpp_chooses_what_torch_chooses(smoke_tune: Path) -> None:
+    """On the validation samples checked, llama.cpp with the adapter agrees with torch every time."""
+    record = json.loads(smoke_tune.with_suffix(".json").read_text(encoding="utf-8"))
+    agreed, checked = (int(n) for n in record["torch_llama_agreement"].split("/"))
+    assert checked > 0 and agreed == checked
+
+
+def test_parse_picks_the_adapter_up_from_config(smoke_tune: Path, tmp_path: Path, example_home_path: Path) -> None:
+    """``parse`` with ``[model] lora_path`` loads base + adapter and answers on the model path."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[model]\nlora_path = "{smoke_tune}"\n', encoding="utf-8")
+    args = ["parse", "--home", str(example_home_path), "--config", str(config), "kindly get the porch light going"]
+    done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["source"] == "model" and 0.0 <= result["confidence"] <= 1.0
+
+
+def test_unsupported_base_fails_before_training(tmp_path: Path, example_home_path: Path) -> None:
+    """A base that is not GGUF fails at once with a clear message, and writes nothing."""
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * (2 * 1024 * 1024))
+    out = tmp_path / "out.lora.gguf"
+    args = ["tune", "--home", str(example_home_path), "--base", str(bad), "--out", str(out)]
+    done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "is not a readable GGUF" in done.stderr and not out.exists()
