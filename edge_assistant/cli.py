@@ -23,6 +23,7 @@ _STAGE_COMMANDS: tuple[str, ...] = (
     "edge_assistant.service_cli",
     "edge_assistant.actions_cli",
     "edge_assistant.tune_cli",
+    "edge_assistant.speech_cli",
 )
 
 _DEFAULT_BENCH_ROOT = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks"

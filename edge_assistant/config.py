@@ -7,8 +7,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from edge_assistant.audio import AudioSettings
 from edge_assistant.errors import ConfigError
 from edge_assistant.handlers.settings import HandlersSettings, PolicySettings, RepliesSettings, TtsSettings
+from edge_assistant.stt import SttSettings
 
 try:
     import tomllib
@@ -71,6 +73,8 @@ class Settings(BaseModel):
     replies: RepliesSettings = RepliesSettings()
     tts: TtsSettings = TtsSettings()
     daemon: DaemonSettings = DaemonSettings()
+    audio: AudioSettings = AudioSettings()
+    stt: SttSettings = SttSettings()
 
 
 def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:

@@ -1,0 +1,92 @@
+"""End of utterance: an energy detector against an adaptive noise floor.
+
+Speech starts after ``min_speech_ms`` of frames ``threshold_db`` above the noise floor and ends
+after ``silence_ms`` of trailing quiet or at ``max_utterance_s``. A short pre-roll is kept so the
+first phone is not cut. Push-to-talk replaces the detector with explicit start/stop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from edge_assistant.audio import FRAME_MS, AudioSettings
+
+__all__ = ["Endpointer", "Event", "frame_db"]
+
+_PREROLL_MS = 300
+_FLOOR_MIN_DB = 20.0
+
+
+def frame_db(frame: bytes) -> float:
+    """RMS level of an S16LE frame in dB (full scale = 90.3 dB)."""
+    samples = np.frombuffer(frame, dtype=np.int16).astype(np.float64)
+    if samples.size == 0:
+        return 0.0
+    rms = math.sqrt(float(np.mean(samples * samples)))
+    return 20.0 * math.log10(max(rms, 1.0))
+
+
+@dataclass(frozen=True)
+class Event:
+    """What one frame did: ``start`` (with the pre-roll frames), ``audio``, ``end`` or ``none``."""
+
+    kind: Literal["start", "audio", "end", "none"]
+    frames: tuple[bytes, ...] = ()
+    reason: str = ""
+
+
+class Endpointer:
+    """Splits a frame stream into utterances; feed every 20 ms frame to ``push``."""
+
+    def __init__(self, settings: AudioSettings) -> None:
+        self.settings = settings
+        self.floor_db = 40.0
+        self.in_speech = False
+        self._loud = 0
+        self._quiet = 0
+        self._length = 0
+        self._pending: deque[bytes] = deque(maxlen=_PREROLL_MS // FRAME_MS)
+
+    def push(self, frame: bytes) -> Event:
+        """Classify one frame and advance the state machine."""
+        level = frame_db(frame)
+        loud = level > self.floor_db + self.settings.threshold_db
+        self._track_floor(level, loud)
+        if not self.in_speech:
+            return self._idle(frame, loud)
+        self._length += 1
+        self._quiet = 0 if loud else self._quiet + 1
+        if self._quiet * FRAME_MS >= self.settings.silence_ms:
+            return self._end("silence")
+        if self._length * FRAME_MS >= self.settings.max_utterance_s * 1000:
+            return self._end("max length")
+        return Event("audio", (frame,))
+
+    def flush(self) -> Event:
+        """The input ended: close an open utterance."""
+        return self._end("end of input") if self.in_speech else Event("none")
+
+    def _idle(self, frame: bytes, loud: bool) -> Event:
+        self._pending.append(frame)
+        self._loud = self._loud + 1 if loud else 0
+        if self._loud * FRAME_MS < self.settings.min_speech_ms:
+            return Event("none")
+        self.in_speech, self._length, self._quiet, self._loud = True, len(self._pending), 0, 0
+        frames = tuple(self._pending)
+        self._pending.clear()
+        return Event("start", frames)
+
+    def _end(self, reason: str) -> Event:
+        self.in_speech = False
+        self._length = 0
+        return Event("end", reason=reason)
+
+    def _track_floor(self, level: float, loud: bool) -> None:
+        # Falls fast and rises slowly, so speech does not lift the floor but a fan coming on does.
+        rate = 0.3 if level < self.floor_db else (0.002 if loud else 0.02)
+        self.floor_db = max(_FLOOR_MIN_DB, self.floor_db + rate * (level - self.floor_db))

@@ -1,0 +1,309 @@
+"""The live loop: audio -> end of utterance -> transcript -> intent -> dispatch, one asyncio pipeline.
+
+Three tasks joined by bounded queues: ``capture`` (reads the source, endpointing), ``recognize``
+(owns the speech engine; decoding in a worker thread) and ``understand`` (owns the parser; parsing
+in a worker thread, then dispatch and the spoken reply). Each utterance gets an id and timestamps
+per stage, logged as one INFO line and handed to ``on_utterance`` as an ``UtteranceRecord``. A
+fault in one utterance is logged with its id and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge_assistant.audio import FRAME_MS, AudioSettings
+from edge_assistant.audio.endpoint import Endpointer, Event
+from edge_assistant.audio.sources import AudioSource
+from edge_assistant.events import Dispatcher, Speaker, Transcript, UtteranceRecord
+from edge_assistant.nlu.parser import IntentResult, Parser
+from edge_assistant.stt import Session, Transcriber
+
+__all__ = ["Pipeline", "build_pipeline"]
+
+log = logging.getLogger(__name__)
+_QUEUE = 256
+
+
+@dataclass
+class _Utterance:
+    id: str
+    source: str
+    started_at: float
+    frames: int = 0
+    end_reason: str = ""
+    t: dict[str, float] = field(default_factory=dict)
+
+
+class Pipeline:
+    """The pipeline over one source; ``run()`` returns when the source ends or after ``stop()``."""
+
+    def __init__(
+        self,
+        source: AudioSource,
+        transcriber: Transcriber,
+        parser: Parser,
+        dispatcher: Dispatcher | None = None,
+        speaker: Speaker | None = None,
+        settings: AudioSettings | None = None,
+        on_utterance: Callable[[UtteranceRecord], None] | None = None,
+    ) -> None:
+        self.source = source
+        self.transcriber = transcriber
+        self.parser = parser
+        self.dispatcher = dispatcher
+        self.speaker = speaker
+        self.settings = settings or AudioSettings()
+        self.on_utterance = on_utterance
+        self.muted = False
+        self.talking = False  # push-to-talk button state
+        self._stopping = False
+        self._armed_until = 0.0
+        self._wake = tuple(self.settings.wake_phrase.lower().split())
+
+    def stop(self) -> None:
+        """Finish the utterance in progress, then make ``run()`` return."""
+        self._stopping = True
+
+    def swap_parser(self, parser: Parser) -> None:
+        """Use ``parser`` from the next utterance on (config or home reloaded)."""
+        self.parser = parser
+
+    def press(self) -> None:
+        """Push-to-talk: the button went down."""
+        self.talking = True
+
+    def release(self) -> None:
+        """Push-to-talk: the button came up."""
+        self.talking = False
+
+    async def run(self) -> None:
+        """Run the three stages until the source ends or ``stop()``; every task is awaited."""
+        audio: asyncio.Queue[tuple[Any, ...] | None] = asyncio.Queue(_QUEUE)
+        texts: asyncio.Queue[tuple[_Utterance, Transcript | None, str | None] | None] = asyncio.Queue(_QUEUE)
+        tasks = [
+            asyncio.create_task(self._capture(audio), name="capture"),
+            asyncio.create_task(self._recognize(audio, texts), name="recognize"),
+            asyncio.create_task(self._understand(texts), name="understand"),
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- stage 1: audio and endpointing -------------------------------------------------------
+    async def _capture(self, out: asyncio.Queue[tuple[Any, ...] | None]) -> None:
+        endpointer = Endpointer(self.settings)
+        current: _Utterance | None = None
+        try:
+            async for frame in self.source.frames():
+                if self._stopping and current is None:
+                    break
+                if self.muted:
+                    endpointer = Endpointer(self.settings)
+                    continue
+                event = self._endpoint(endpointer, frame, current is not None)
+                current = await self._forward(event, current, out)
+            if current is not None:
+                await self._forward(Event("end", reason="end of input"), current, out)
+        finally:
+            await out.put(None)
+
+    def _endpoint(self, endpointer: Endpointer, frame: bytes, in_speech: bool) -> Event:
+        if self.settings.mode != "push_to_talk":
+            return endpointer.push(frame)
+        if self.talking:
+            return Event("audio", (frame,)) if in_speech else Event("start", (frame,))
+        return Event("end", reason="button released") if in_speech else Event("none")
+
+    async def _forward(
+        self, event: Event, current: _Utterance | None, out: asyncio.Queue[tuple[Any, ...] | None]
+    ) -> _Utterance | None:
+        now = time.perf_counter()
+        if event.kind == "start":
+            current = _Utterance(uuid.uuid4().hex[:8], self.source.name, time.time(), t={"speech_start": now})
+            await out.put(("start", current))
+        if current is None or event.kind == "none":
+            return current
+        if event.frames:
+            current.frames += len(event.frames)
+            await out.put(("audio", b"".join(event.frames)))
+        if event.kind == "end":
+            current.end_reason = event.reason
+            current.t["speech_end"] = now
+            await out.put(("end", current))
+            return None
+        return current
+
+    # -- stage 2: speech to text ----------------------------------------------------------------
+    async def _recognize(
+        self,
+        inbox: asyncio.Queue[tuple[Any, ...] | None],
+        out: asyncio.Queue[tuple[_Utterance, Transcript | None, str | None] | None],
+    ) -> None:
+        session: Session | None = None
+        failed: str | None = None
+        while (item := await inbox.get()) is not None:
+            kind, value = item
+            try:
+                if kind == "start":
+                    session, failed = await asyncio.to_thread(self.transcriber.start), None
+                elif kind == "audio" and session is not None and failed is None:
+                    chunk = value + self._drain_audio(inbox)
+                    await asyncio.to_thread(session.accept, chunk)
+                elif kind == "end" and session is not None:
+                    transcript = None if failed else await asyncio.to_thread(session.finish)
+                    value.t["transcript"] = time.perf_counter()
+                    session = None
+                    await out.put((value, transcript, failed))
+            except Exception as exc:  # a stage boundary: one bad utterance must not stop the loop
+                log.exception("speech-to-text failed on an utterance")
+                failed = f"speech-to-text failed: {exc}"
+        await out.put(None)
+
+    @staticmethod
+    def _drain_audio(inbox: asyncio.Queue[tuple[Any, ...] | None]) -> bytes:
+        """Take the audio already queued so one thread hop decodes it all (stops at a non-audio item)."""
+        chunks: list[bytes] = []
+        while not inbox.empty() and len(chunks) < 50:
+            item = inbox._queue[0]  # type: ignore[attr-defined]  # peek: asyncio.Queue has no public peek
+            if item is None or item[0] != "audio":
+                break
+            chunks.append(inbox.get_nowait()[1])  # type: ignore[index]
+        return b"".join(chunks)
+
+    # -- stage 3: intent, dispatch, reply -------------------------------------------------------
+    async def _understand(self, inbox: asyncio.Queue[tuple[_Utterance, Transcript | None, str | None] | None]) -> None:
+        while (item := await inbox.get()) is not None:
+            utt, transcript, error = item
+            record = UtteranceRecord(id=utt.id, started_at=utt.started_at, file=utt.source, error=error)
+            try:
+                record = await self._finish(utt, transcript, record)
+            except Exception as exc:  # a stage boundary: log with the id and go on
+                log.exception("utterance %s failed", utt.id)
+                record = record.model_copy(update={"error": f"{type(exc).__name__}: {exc}"})
+            self._emit(utt, record)
+
+    async def _finish(self, utt: _Utterance, transcript: Transcript | None, record: UtteranceRecord) -> UtteranceRecord:
+        if transcript is None:
+            return record
+        text, reason = self._command_text(transcript)
+        if reason is None:
+            start = time.perf_counter()
+            result = await asyncio.to_thread(self.parser.parse, text)
+            utt.t["nlu"] = (time.perf_counter() - start) * 1000
+        else:
+            result = IntentResult(text=text, reason=reason)
+        utt.t["intent"] = time.perf_counter()
+        actions = []
+        if result.intent is not None and self.dispatcher is not None:
+            actions = await self.dispatcher.dispatch(result, utt.id)
+            utt.t["dispatched"] = time.perf_counter()
+        await self._say([a.reply for a in actions if a.reply])
+        parse = result.model_dump()
+        return record.model_copy(update={"transcript": transcript.text, "parse": parse, "actions": actions})
+
+    def _command_text(self, transcript: Transcript) -> tuple[str, str | None]:
+        """The text to parse, or a reason not to: off-grammar speech, no wake phrase, nothing heard."""
+        words = transcript.text.split()
+        if not words:
+            return "", "nothing heard"
+        if not transcript.in_grammar:
+            return transcript.text, "not a command (speech outside the grammar)"
+        if self.settings.mode != "wake" or not self._wake:
+            return transcript.text, None
+        now = time.monotonic()
+        if transcript.extra.get("wake") or tuple(w.lower() for w in words[: len(self._wake)]) == self._wake:
+            rest = words if transcript.extra.get("wake") else words[len(self._wake) :]
+            if not rest:
+                self._armed_until = now + self.settings.wake_timeout_s
+                return "", "wake phrase heard; waiting for the command"
+            return " ".join(rest), None
+        if now < self._armed_until:
+            self._armed_until = 0.0
+            return transcript.text, None
+        return transcript.text, "no wake phrase"
+
+    async def _say(self, replies: list[str]) -> None:
+        if self.speaker is None or not replies:
+            return
+        self.muted = True  # the assistant must not hear itself
+        try:
+            await self.speaker.say(" ".join(replies))
+        finally:
+            self.muted = False
+
+    def _emit(self, utt: _Utterance, record: UtteranceRecord) -> None:
+        timings = _timings(utt)
+        record = record.model_copy(update={"timings_ms": timings})
+        parse = record.parse
+        log.info(
+            "utterance %s source=%s audio_ms=%d end=%s transcript=%r intent=%s targets=%s reason=%s timings_ms=%s",
+            utt.id, utt.source, utt.frames * FRAME_MS, utt.end_reason, record.transcript, parse.get("intent"),
+            parse.get("targets"), parse.get("reason") or record.error, timings,
+        )  # fmt: skip
+        if self.on_utterance is not None:
+            try:
+                self.on_utterance(record)
+            except Exception:  # the listener's fault must not stop the loop
+                log.exception("on_utterance failed for %s", utt.id)
+
+
+def _timings(utt: _Utterance) -> dict[str, float]:
+    t = utt.t
+    out = {"audio": float(utt.frames * FRAME_MS)}
+    if "speech_end" in t and "transcript" in t:
+        out["stt"] = (t["transcript"] - t["speech_end"]) * 1000
+    if "nlu" in t:
+        out["nlu"] = t["nlu"]
+    if "intent" in t and "speech_end" in t:
+        out["speech_end_to_intent"] = (t["intent"] - t["speech_end"]) * 1000
+    if "dispatched" in t and "intent" in t:
+        out["dispatch"] = (t["dispatched"] - t["intent"]) * 1000
+    return {k: round(v, 2) for k, v in out.items()}
+
+
+def build_pipeline(
+    settings: Any,
+    home_path: str | Path,
+    source: AudioSource,
+    *,
+    engine: str | None = None,
+    use_model: bool = True,
+    dispatcher: Dispatcher | None = None,
+    speaker: Speaker | None = None,
+    on_utterance: Callable[[UtteranceRecord], None] | None = None,
+    transcriber: Transcriber | None = None,
+    parser: Parser | None = None,
+) -> Pipeline:
+    """The real pipeline from config (``Settings``): parser, grammar and engine. CLI and daemon use it.
+
+    ``engine`` overrides ``[stt] engine``; ``transcriber``/``parser`` reuse ones already loaded.
+    """
+    if parser is None:
+        from edge_assistant.runtime import build_parser
+
+        parser = build_parser(settings, home_path, use_model=use_model)
+    if transcriber is None:
+        transcriber = build_transcriber(settings, parser, engine)
+    return Pipeline(source, transcriber, parser, dispatcher, speaker, settings.audio, on_utterance)
+
+
+def build_transcriber(settings: Any, parser: Parser, engine: str | None = None) -> Transcriber:
+    """The speech engine of ``settings`` with the grammar of the parser's catalog and home."""
+    from edge_assistant.stt import load_transcriber
+    from edge_assistant.stt.grammar import build_command_grammar
+
+    stt = settings.stt if engine is None else settings.stt.model_copy(update={"engine": engine})
+    grammar = build_command_grammar(parser.catalog, parser.home) if stt.mode == "grammar" else None
+    models_dir = Path(settings.model.dir) if settings.model.dir else None
+    wake = settings.audio.wake_phrase if settings.audio.mode == "wake" else ""
+    return load_transcriber(stt, grammar, models_dir=models_dir, wake_phrase=wake)

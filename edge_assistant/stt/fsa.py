@@ -1,0 +1,168 @@
+"""The command grammar as a minimal deterministic automaton, written as a pocketsphinx FSG.
+
+pocketsphinx's own JSGF compiler copies every rule at every reference and keeps the empty
+transitions, which for Home Assistant's templates makes decoding slower than real time. Determinised
+and minimised, the same language is a few thousand states and decodes at a small fraction of real
+time. An optional loop of filler words (one per phone) beside the commands soaks up speech that is
+not a command, so that it comes out as filler instead of being forced onto the nearest command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from edge_assistant.stt.grammar import CommandGrammar, Node
+
+__all__ = ["Automaton", "compile_grammar"]
+
+_Arcs = list[list[tuple[str | None, int]]]
+
+
+@dataclass(frozen=True)
+class Automaton:
+    """A deterministic word automaton: ``arcs[state][word] -> state``; state 0 starts."""
+
+    arcs: tuple[dict[str, int], ...]
+    finals: frozenset[int]
+
+    def accepts(self, words: Iterable[str]) -> bool:
+        """Whether the word sequence is a whole sentence of the grammar."""
+        state = 0
+        for word in words:
+            nxt = self.arcs[state].get(word)
+            if nxt is None:
+                return False
+            state = nxt
+        return state in self.finals
+
+    def to_fsg(self, fillers: Iterable[str] = (), filler_prob: float = 0.0, prefix: Iterable[str] = ()) -> str:
+        """pocketsphinx FSG text; ``fillers`` loop with ``filler_prob`` per word beside the commands.
+
+        ``prefix`` words (a wake phrase) may precede a command.
+        """
+        n = len(self.arcs)
+        final, garbage, wake_start = n, n + 1, n + 2
+        prefix = list(prefix)
+        lines = [f"TRANSITION {s} {t} 1.0 {w}" for s, a in enumerate(self.arcs) for w, t in a.items()]
+        lines += [f"TRANSITION {s} {final} 1.0" for s in self.finals]
+        start = 0
+        if prefix:
+            start = wake_start
+            chain = [wake_start, *range(n + 3, n + 2 + len(prefix)), 0]
+            lines += [f"TRANSITION {a} {b} 1.0 {w}" for a, b, w in zip(chain, chain[1:], prefix, strict=False)]
+            lines.append(f"TRANSITION {wake_start} 0 0.5")
+        fillers = list(fillers)
+        if fillers:
+            lines += [f"TRANSITION {start} {garbage} {filler_prob:.6g} {w}" for w in fillers]
+            lines += [f"TRANSITION {garbage} {garbage} {filler_prob:.6g} {w}" for w in fillers]
+            lines.append(f"TRANSITION {garbage} {final} 1.0")
+        states = n + 3 + max(len(prefix) - 1, 0)
+        head = ["FSG_BEGIN commands", f"NUM_STATES {states}", f"START_STATE {start}", f"FINAL_STATE {final}"]
+        return "\n".join([*head, *lines, "FSG_END", ""])
+
+
+def compile_grammar(grammar: CommandGrammar, known: Callable[[str], bool] = lambda _w: True) -> Automaton:
+    """Inline, determinise and minimise ``grammar``; branches with words not ``known`` are dropped."""
+    arcs, final = _nfa(grammar, known)
+    dfa, finals = _determinise(arcs, final)
+    return _minimise(dfa, finals)
+
+
+def _nfa(grammar: CommandGrammar, known: Callable[[str], bool]) -> tuple[_Arcs, int]:
+    arcs: _Arcs = [[], []]
+
+    def new() -> int:
+        arcs.append([])
+        return len(arcs) - 1
+
+    def emit(node: Node, state: int) -> int | None:
+        if isinstance(node, str):
+            if not known(node):
+                return None
+            end = new()
+            arcs[state].append((node, end))
+            return end
+        if node[0] == "ref":
+            return emit(grammar.rules[node[1]], state)
+        if node[0] == "seq":
+            for child in node[1]:
+                nxt = emit(child, state)
+                if nxt is None:
+                    return None
+                state = nxt
+            return state
+        end, alive = new(), bool(node[2])
+        if node[2]:
+            arcs[state].append((None, end))
+        for child in node[1]:
+            branch = new()
+            arcs[state].append((None, branch))
+            stop = emit(child, branch)
+            if stop is not None:
+                arcs[stop].append((None, end))
+                alive = True
+        return end if alive else None
+
+    for name in grammar.public:
+        stop = emit(("ref", name), 0)
+        if stop is not None:
+            arcs[stop].append((None, 1))
+    return arcs, 1
+
+
+def _closure(arcs: _Arcs, states: Iterable[int]) -> frozenset[int]:
+    stack = list(states)
+    seen = set(stack)
+    while stack:
+        for label, target in arcs[stack.pop()]:
+            if label is None and target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return frozenset(seen)
+
+
+def _determinise(arcs: _Arcs, final: int) -> tuple[list[dict[str, int]], set[int]]:
+    first = _closure(arcs, [0])
+    ids = {first: 0}
+    queue = [first]
+    dfa: list[dict[str, int]] = [{}]
+    finals: set[int] = set()
+    while queue:
+        subset = queue.pop()
+        index = ids[subset]
+        moves: dict[str, set[int]] = {}
+        for state in subset:
+            for label, target in arcs[state]:
+                if label is not None:
+                    moves.setdefault(label, set()).add(target)
+        for label, targets in moves.items():
+            closed = _closure(arcs, targets)
+            if closed not in ids:
+                ids[closed] = len(ids)
+                dfa.append({})
+                queue.append(closed)
+            dfa[index][label] = ids[closed]
+        if final in subset:
+            finals.add(index)
+    return dfa, finals
+
+
+def _minimise(dfa: list[dict[str, int]], finals: set[int]) -> Automaton:
+    """Moore's partition refinement; the start state keeps number 0."""
+    block = [1 if i in finals else 0 for i in range(len(dfa))]
+    while True:
+        signatures: dict[tuple[object, ...], int] = {}
+        refined = []
+        for i, arcs in enumerate(dfa):
+            key = (block[i], tuple(sorted((w, block[t]) for w, t in arcs.items())))
+            refined.append(signatures.setdefault(key, len(signatures)))
+        done = len(signatures) == len(set(block))
+        block = refined
+        if done:
+            break
+    order = {b: i for i, b in enumerate(dict.fromkeys([block[0], *block]))}
+    out: list[dict[str, int]] = [{} for _ in order]
+    for i, arcs in enumerate(dfa):
+        out[order[block[i]]] = {w: order[block[t]] for w, t in arcs.items()}
+    return Automaton(tuple(out), frozenset(order[block[i]] for i in finals))

@@ -1,0 +1,145 @@
+"""pocketsphinx: the zero-download English engine (the only module that imports pocketsphinx).
+
+Grammar mode decodes against the catalog's minimal automaton with a phone loop beside it: speech
+that is not a command comes out as phone fillers, and the transcript is then marked
+``in_grammar=False`` instead of being forced onto the nearest command (the failure that vosk-api
+issues 1339 and 740 describe for closed grammars). Open mode uses the bundled US English model.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from edge_assistant.errors import BackendMissingError, SpeechError
+from edge_assistant.events import Transcript, WordInfo
+from edge_assistant.stt.fsa import Automaton, compile_grammar
+from edge_assistant.stt.grammar import CommandGrammar
+
+__all__ = ["PHONES", "PocketsphinxTranscriber"]
+
+_PHONES = "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH"
+PHONES = tuple(_PHONES.split())
+_FILLER_PREFIX = "phn_"
+_FRAME_S = 0.01
+_TRAILING_S = 0.3
+
+
+def _import() -> Any:
+    try:
+        import pocketsphinx
+    except ImportError as exc:
+        raise BackendMissingError("pocketsphinx", "pocketsphinx") from exc
+    return pocketsphinx
+
+
+class PocketsphinxTranscriber:
+    """pocketsphinx with the catalog grammar (``grammar``) or the bundled open-vocabulary model."""
+
+    name = "pocketsphinx"
+
+    def __init__(self, grammar: CommandGrammar | None, *, filler_prob: float = 0.2, wake_phrase: str = "") -> None:
+        ps = _import()
+        try:
+            self._decoder = ps.Decoder(loglevel="FATAL", samprate=16000)
+        except RuntimeError as exc:
+            raise SpeechError(f"pocketsphinx cannot load its model: {exc}") from exc
+        self.wake_words = tuple(wake_phrase.lower().split())
+        self.automaton: Automaton | None = None
+        if grammar is not None:
+            self._use_grammar(grammar, filler_prob)
+
+    def _use_grammar(self, grammar: CommandGrammar, filler_prob: float) -> None:
+        decoder = self._decoder
+        for word in sorted(grammar.vocabulary() | set(self.wake_words)):
+            if decoder.lookup_word(word) is None:
+                phones = _compose(word, decoder.lookup_word)
+                if phones:
+                    decoder.add_word(word, phones, False)
+        for phone in PHONES:
+            decoder.add_word(_FILLER_PREFIX + phone.lower(), phone, False)
+        decoder.add_word(_FILLER_PREFIX + "sil", "SIL", True)
+        self.automaton = compile_grammar(grammar, lambda w: decoder.lookup_word(w) is not None)
+        fillers = [_FILLER_PREFIX + p.lower() for p in PHONES]
+        fsg_text = self.automaton.to_fsg(fillers, filler_prob, self.wake_words)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "commands.fsg"
+            path.write_text(fsg_text, encoding="utf-8")
+            decoder.add_fsg("commands", decoder.read_fsg(str(path)))
+        decoder.activate_search("commands")
+
+    def start(self) -> PocketsphinxSession:
+        """Begin an utterance (the decoder is reused: one session at a time)."""
+        self._decoder.start_utt()
+        return PocketsphinxSession(self)
+
+    def words(self) -> list[WordInfo]:
+        """The words of the last utterance with posteriors and times, fillers and silences kept out."""
+        out = []
+        for seg in self._decoder.seg() or []:
+            word = re.sub(r"\(\d+\)$", "", seg.word)
+            if word.startswith(("<", "[", "+")) or word == _FILLER_PREFIX + "sil":
+                continue
+            out.append(WordInfo(word, round(float(seg.prob), 4), seg.start_frame * _FRAME_S, seg.end_frame * _FRAME_S))
+        return out
+
+
+class PocketsphinxSession:
+    """One utterance on a ``PocketsphinxTranscriber``."""
+
+    def __init__(self, owner: PocketsphinxTranscriber) -> None:
+        self._owner = owner
+        self._decoder = owner._decoder
+        self._partial = ""
+
+    def accept(self, chunk: bytes) -> str | None:
+        """Decode ``chunk``; the partial hypothesis when it changed."""
+        self._decoder.process_raw(chunk, False, False)
+        hyp = self._decoder.hyp()
+        text = hyp.hypstr if hyp is not None else ""
+        if text == self._partial:
+            return None
+        self._partial = text
+        return text
+
+    def finish(self) -> Transcript:
+        """End the utterance; in grammar mode, mark fillers or a partial sentence as not in the grammar."""
+        self._decoder.end_utt()
+        words = self._owner.words()
+        fillers = [w for w in words if w.word.startswith(_FILLER_PREFIX)]
+        spoken = [w for w in words if not w.word.startswith(_FILLER_PREFIX)]
+        wake = self._owner.wake_words
+        heard_wake = bool(wake) and tuple(w.word for w in spoken[: len(wake)]) == wake
+        command = spoken[len(wake) :] if heard_wake else spoken
+        automaton = self._owner.automaton
+        if automaton is not None and _trailing_click(automaton, command):
+            command = command[:-1]
+        in_grammar = automaton is None or (not fillers and automaton.accepts(w.word for w in command))
+        text = " ".join(w.word for w in command)
+        confidence = min((w.conf for w in command), default=0.0)
+        extra = {"fillers": len(fillers), "wake": heard_wake}
+        return Transcript(text, confidence, tuple(spoken), "pocketsphinx", in_grammar and bool(command), extra)
+
+
+def _trailing_click(automaton: Automaton, command: list[WordInfo]) -> bool:
+    """A short last word after a whole command: breath or a click at the end of the utterance."""
+    if len(command) < 2 or automaton.accepts(w.word for w in command):
+        return False
+    last = command[-1]
+    return last.end - last.start < _TRAILING_S and automaton.accepts(w.word for w in command[:-1])
+
+
+def _compose(word: str, lookup: Any) -> str | None:
+    """A pronunciation for a word missing from the dictionary, from two words that are in it.
+
+    "unmute" = "un" + "mute", "awnings" = "awning" + "s"; None when no split works.
+    """
+    if word.endswith("s") and lookup(word[:-1]):
+        return f"{lookup(word[:-1])} Z"
+    for cut in range(2, len(word) - 1):
+        head, tail = lookup(word[:cut]), lookup(word[cut:])
+        if head and tail:
+            return f"{head} {tail}"
+    return None
