@@ -72,7 +72,7 @@ def _cmd_handle(args: argparse.Namespace) -> int:
 def _cmd_bench_dispatch(args: argparse.Namespace) -> int:
     from edge_assistant.bench.dispatch import run_dispatch_bench
 
-    report = run_dispatch_bench(args.home, overhead_n=args.overhead_n, commands=args.commands)
+    report = run_dispatch_bench(args.home, overhead_n=args.overhead_n, commands=args.commands, outage_s=args.outage_s)
     text = json.dumps(report, indent=2)
     print(text)
     if args.json:
@@ -97,5 +97,6 @@ def register(commands: Any, bench_suites: Any) -> None:
     b.add_argument("--home", default="deploy/home.example.yaml", help="home YAML")
     b.add_argument("--overhead-n", type=int, default=500, help="commands per handler for the overhead")
     b.add_argument("--commands", type=int, default=1000, help="commands sent across the broker restart")
+    b.add_argument("--outage-s", type=float, default=1.0, help="how long the broker stays down")
     b.add_argument("--json", help="also write the report here")
     b.set_defaults(func=_cmd_bench_dispatch)
