@@ -105,3 +105,28 @@ def test_failing_factory_is_a_setup_error(installed: Path, home: Home) -> None:
     """A factory that raises is reported with the plugin and the error."""
     with pytest.raises(HandlerError, match="ea_buzzer_plugin:broken' failed to load: RuntimeError: no buzzer"):
         build_dispatcher(plugin_settings("broken-buzzer"), home)
+
+
+def test_missing_backend_names_the_extra_only_when_configured(example_home_path: Path) -> None:
+    """Without paho-mqtt and gpiozero the dispatcher builds; configuring mqtt names the extra."""
+    import subprocess
+    import sys
+
+    code = textwrap.dedent(f"""
+        import sys
+        for name in ("paho", "paho.mqtt", "paho.mqtt.client", "gpiozero"):
+            sys.modules[name] = None  # as if the extras were not installed
+        from edge_assistant.config import Settings
+        from edge_assistant.dispatch import build_dispatcher
+        from edge_assistant.errors import BackendMissingError
+        from edge_assistant.home import load_home
+        home = load_home({str(example_home_path)!r})
+        build_dispatcher(Settings(), home)
+        try:
+            build_dispatcher(Settings.model_validate({{"handlers": {{"mqtt": {{"port": 1883}}}}}}), home)
+        except BackendMissingError as exc:
+            print(exc)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "pip install 'edge-assistant[mqtt]'" in done.stdout
