@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=0
-for tool in cmake espeak-ng sox mosquitto systemd-analyze strace; do command -v "$tool" >/dev/null 2>&1 || need_apt=1; done
+for tool in cmake espeak-ng sox mosquitto openssl systemd-analyze strace; do command -v "$tool" >/dev/null 2>&1 || need_apt=1; done
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt=1
 ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || need_apt=1
 if [ "$need_apt" -eq 1 ]; then
@@ -13,7 +13,7 @@ if [ "$need_apt" -eq 1 ]; then
   $SUDO apt-get update -qq
   # espeak-ng/sox synthesise test speech; mosquitto is the real broker for the mqtt handler
   # tests (started by the tests themselves on a free port); systemd gives systemd-analyze.
-  $SUDO apt-get install -y -qq python3-venv build-essential cmake espeak-ng sox mosquitto \
+  $SUDO apt-get install -y -qq python3-venv build-essential cmake espeak-ng sox mosquitto openssl \
     libportaudio2 systemd strace >/dev/null
 fi
 
