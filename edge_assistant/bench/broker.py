@@ -40,7 +40,13 @@ def free_port() -> int:
 class Mosquitto:
     """One mosquitto process; a context manager that starts and stops it."""
 
-    def __init__(self, port: int | None = None, persistent: bool = False, workdir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        persistent: bool = False,
+        workdir: str | Path | None = None,
+        users: dict[str, str] | None = None,
+    ) -> None:
         binary = mosquitto_binary()
         if binary is None:
             raise RuntimeError("mosquitto is not installed: apt-get install mosquitto")
@@ -59,8 +65,19 @@ class Mosquitto:
         ]
         if persistent:
             lines += ["persistence true", f"persistence_location {self.workdir}/", "autosave_interval 1"]
+        if users:
+            lines = [line for line in lines if line != "allow_anonymous true"] + self._passwords(users)
         self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
         self.process: subprocess.Popen[bytes] | None = None
+
+    def _passwords(self, users: dict[str, str]) -> list[str]:
+        """A password file for ``users`` (made with mosquitto_passwd); anonymous clients refused."""
+        path = self.workdir / "passwords"
+        tool = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+        for number, (user, password) in enumerate(users.items()):
+            flags = ["-b", "-c"] if number == 0 else ["-b"]
+            subprocess.run([tool, *flags, str(path), user, password], check=True, capture_output=True)
+        return ["allow_anonymous false", f"password_file {path}"]
 
     def start(self, timeout: float = 10.0) -> None:
         """Start the broker and wait until it accepts connections."""

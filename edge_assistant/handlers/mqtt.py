@@ -123,8 +123,10 @@ class MqttHandler:
         log.info("mqtt: connected to %s:%s", self.settings.host, self.settings.port)
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        was_connected = self._connected.is_set()
         self._connected.clear()
-        self._last_error = f"connection lost ({reason})"
+        if was_connected:  # after a refused CONNECT, the refusal is the reason worth reporting
+            self._last_error = f"connection lost ({reason})"
         log.warning("mqtt: disconnected from %s:%s: %s", self.settings.host, self.settings.port, reason)
 
     def _on_connect_fail(self, client: Any, userdata: Any) -> None:

@@ -161,3 +161,43 @@ def test_bounded_queue_fails_overflow_at_once(mosquitto: Mosquitto, home: Home) 
     results = [r[0] for r in asyncio.run(go())]
     assert sum("queue full" in (r.error or "") for r in results) == 3
     assert not any(r.ok for r in results)
+
+
+def test_qos0_waits_for_the_connection_or_reports(mosquitto: Mosquitto, home: Home) -> None:
+    """QoS 0 has no acknowledgement: it is sent once connected, and fails when no broker comes."""
+    collector = Collector(mosquitto.port, "hermes/intent/#")
+
+    async def go() -> tuple[list[ActionResult], list[ActionResult]]:
+        dispatcher = build_dispatcher(settings(mosquitto.port, qos=0, timeout_s=1.0), home)
+        try:
+            sent = await dispatcher.dispatch(TURN_OFF, "q0")
+            await asyncio.to_thread(mosquitto.stop)
+            await asyncio.sleep(0.3)
+            return sent, await dispatcher.dispatch(TURN_OFF, "q1")
+        finally:
+            await dispatcher.aclose()
+
+    sent, down = asyncio.run(go())
+    messages = collector.wait_for(1)
+    collector.close()
+    assert sent[0].ok and json.loads(messages[0][1])["sessionId"] == "q0"
+    assert not down[0].ok and "unreachable" in (down[0].error or "")
+
+
+def test_broker_credentials_from_env(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broker with a password file: the right password (from password_env) delivers, a wrong one
+    is reported with the broker's refusal."""
+    with Mosquitto(users={"edge": "right-pass"}) as broker:
+
+        async def go(password: str) -> list[ActionResult]:
+            monkeypatch.setenv("EA_TEST_MQTT_PASSWORD", password)
+            config = settings(broker.port, username="edge", password_env="EA_TEST_MQTT_PASSWORD", timeout_s=1.5)
+            dispatcher = build_dispatcher(config, home)
+            try:
+                return await dispatcher.dispatch(TURN_OFF, "auth")
+            finally:
+                await dispatcher.aclose()
+
+        good, bad = asyncio.run(go("right-pass")), asyncio.run(go("wrong-pass"))
+    assert good[0].ok
+    assert not bad[0].ok and "refused the connection" in (bad[0].error or "")
