@@ -238,6 +238,8 @@ class Dispatcher:
         except Exception as exc:  # a stage boundary: one bad handler must not stop the others
             log.exception("utterance %s: handler %s raised", call.command.utterance_id, handler.name)
             outcome = Outcome(ok=False, error=f"{handler.name} raised {type(exc).__name__}: {exc}")
+        if not isinstance(outcome, Outcome):  # a third-party handler's bug, reported like a fault
+            outcome = Outcome(ok=False, error=f"{handler.name} returned {type(outcome).__name__}, not an Outcome")
         latency = round((time.perf_counter() - start) * 1000, 3)
         if outcome.ok:
             reply = outcome.reply if outcome.reply is not None else call.reply

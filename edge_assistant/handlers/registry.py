@@ -7,7 +7,9 @@ A third-party package registers a factory in the ``edge_assistant.handlers`` ent
 
 and a config selects it with ``[handlers.plugins.NAME] entry_point = "buzzer"``. The factory is
 called as ``factory(name, settings, home)`` (``settings`` is the ``PluginSettings`` with its
-``options`` table) and returns an object with the ``Handler`` protocol.
+``options`` table) and returns an object with the ``Handler`` protocol. ``handle`` runs on the
+event loop: blocking work (a serial port, a slow library) belongs in ``asyncio.to_thread``, so
+that the dispatcher's timeout can stop waiting for it.
 """
 
 from __future__ import annotations

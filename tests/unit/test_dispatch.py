@@ -269,3 +269,14 @@ def test_no_handler_configured_means_log(home: Home, capsys: pytest.CaptureFixtu
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert actions[0].handler == "log" and actions[0].ok
     assert line["intent"] == "HassTurnOff" and line["reply"] == "Turned off the kitchen light"
+
+
+def test_handler_returning_garbage_is_a_failed_action(home: Home, catalog: Catalog) -> None:
+    """A (third-party) handler that returns something else than an Outcome is reported, not fatal."""
+
+    class Sloppy(Recorder):
+        async def handle(self, call: Call) -> Outcome:
+            return "done"  # type: ignore[return-value]
+
+    [actions] = go(make(home, catalog, Sloppy("sloppy"))[0], OFF)
+    assert not actions[0].ok and actions[0].error == "sloppy returned str, not an Outcome"
