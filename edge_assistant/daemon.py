@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,7 +33,10 @@ _MAX_BACKOFF_S = 30.0
 
 
 class PipelineLike(Protocol):
-    """What the daemon needs of ``edge_assistant.pipeline.Pipeline``."""
+    """What the daemon needs of ``edge_assistant.pipeline.Pipeline`` (and of ``TextLoop``)."""
+
+    dispatcher: Any
+    speaker: Any
 
     async def run(self) -> None:
         """Process utterances until the source ends or ``stop()`` is called."""
@@ -50,7 +53,9 @@ class Services:
     """How the daemon builds its parts (injected, so tests can pass small ones)."""
 
     build_pipeline: Callable[[Settings, Callable[[UtteranceRecord], None]], PipelineLike]
-    build_parser: Callable[[Settings], Any]
+    # Runs in a worker thread: loads what the new settings need (parser, grammar, handlers) and
+    # returns the swap to run on the loop. Raises EdgeAssistantError when the new config is bad.
+    prepare_reload: Callable[[Settings, PipelineLike], Callable[[], Awaitable[None]]]
     allowed_hosts: Callable[[Settings], list[str]]
     model_name: Callable[[Settings], str]
 
@@ -105,11 +110,22 @@ class Daemon:
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._close_dispatcher()
             await status.close()
             if metrics is not None:
                 await metrics.close()
             self.notifier.close()
         return 0
+
+    async def _close_dispatcher(self) -> None:
+        """Flush queued actions (an MQTT queue) and close handler connections."""
+        dispatcher = getattr(self._pipeline, "dispatcher", None)
+        if dispatcher is None:
+            return
+        try:
+            await asyncio.wait_for(dispatcher.aclose(), timeout=self.settings.daemon.stop_timeout_s)
+        except Exception as exc:  # shutting down: report, do not raise
+            _log.warning("closing the handlers failed: %r", exc)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -171,14 +187,14 @@ class Daemon:
             self.notifier.reloading()
             try:
                 settings = load_settings(self.config_path)
-                parser = await asyncio.to_thread(self.services.build_parser, settings)
+                assert self._pipeline is not None
+                apply = await asyncio.to_thread(self.services.prepare_reload, settings, self._pipeline)
             except EdgeAssistantError as exc:
                 self.stats.add_error("reload", str(exc))
                 _log.error("reload rejected, the running config stays: %s", exc)
                 self.notifier.ready("reload rejected; running the previous config")
                 return False
-            assert self._pipeline is not None
-            self._pipeline.swap_parser(parser)
+            await apply()
             self.settings = settings
             self.stats.reloads += 1
             self.stats.model = self.services.model_name(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -106,32 +107,17 @@ def _cmd_devices(_args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    import logging
+    from edge_assistant.service import RunOptions, run_daemon
 
-    from edge_assistant.dispatch import build_dispatcher
-    from edge_assistant.pipeline import build_pipeline
-
-    logging.getLogger("edge_assistant").setLevel(logging.INFO)
-    settings = _settings(args)
-    source: Any
-    if args.stdin:
-        from edge_assistant.audio.sources import StdinSource
-
-        source = StdinSource(sys.stdin.buffer)
-    else:
-        from edge_assistant.audio.mic import MicSource
-
-        source = MicSource(settings.audio.device, settings.audio.queue_frames)
-    pipeline = build_pipeline(settings, args.home, source, engine=args.stt, use_model=not args.templates_only)
-    pipeline.dispatcher = build_dispatcher(settings, pipeline.parser.home, pipeline.parser.catalog)
-    pipeline.on_utterance = lambda r: _emit(r.model_dump(mode="json"))
-    asyncio.run(pipeline.run())
-    return 0
+    logging.getLogger("edge_assistant").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    source = "text" if args.text else "pcm" if args.stdin else "mic"
+    options = RunOptions(args.config, args.home, args.stt, args.model, source, not args.templates_only)
+    return run_daemon(options)
 
 
-def _common(p: argparse.ArgumentParser, home: bool = True) -> None:
+def _common(p: argparse.ArgumentParser, home: bool = True, home_required: bool = True) -> None:
     if home:
-        p.add_argument("--home", required=True, help="home YAML")
+        p.add_argument("--home", required=home_required, help="home YAML (default for run: [nlu] home)")
         p.add_argument("--templates-only", action="store_true", help="do not load the intent model")
     p.add_argument("--config", help="config TOML")
     p.add_argument("--stt", choices=["vosk", "pocketsphinx"], help="speech engine; overrides [stt] engine")
@@ -150,9 +136,12 @@ def register(commands: Any, bench_suites: Any) -> None:
     p.set_defaults(func=_cmd_transcribe)
     p = commands.add_parser("devices", help="list audio input devices")
     p.set_defaults(func=_cmd_devices)
-    p = commands.add_parser("run", help="the live loop on the microphone (or raw 16 kHz S16LE on --stdin)")
-    _common(p)
-    p.add_argument("--stdin", action="store_true", help="read raw 16 kHz mono S16LE PCM from stdin")
+    p = commands.add_parser("run", help="the service: microphone (or raw PCM / text lines on stdin) to actions")
+    _common(p, home_required=False)
+    p.add_argument("--model", help="GGUF path or manifest name; overrides [model] path")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--stdin", action="store_true", help="read raw 16 kHz mono S16LE PCM from stdin")
+    source.add_argument("--text", action="store_true", help="read one utterance per text line from stdin")
     p.set_defaults(func=_cmd_run)
     b = bench_suites.add_parser("audio", help="synthesised commands in noise: acceptance, false accepts, RTF, latency")
     b.add_argument("--home", default=str(Path(__file__).resolve().parent.parent / "deploy" / "home.example.yaml"))

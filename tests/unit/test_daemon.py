@@ -44,6 +44,15 @@ class ScriptedPipeline:
         self.parsers.append(parser)
 
 
+def _prepare(settings: Settings, pipeline: Any) -> Any:
+    parser = ("parser", settings.nlu.min_confidence)
+
+    async def apply() -> None:
+        pipeline.swap_parser(parser)
+
+    return apply
+
+
 def _daemon(
     tmp_path: Path, config: str, fail_runs: frozenset[int] = frozenset()
 ) -> tuple[Daemon, list[ScriptedPipeline]]:
@@ -57,7 +66,7 @@ def _daemon(
 
     services = Services(
         build_pipeline=build_pipeline,
-        build_parser=lambda s: ("parser", s.nlu.min_confidence),
+        prepare_reload=_prepare,
         allowed_hosts=lambda s: [],
         model_name=lambda s: s.model.path,
     )
