@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import socket
@@ -101,6 +102,26 @@ def _models(settings: Settings, _: str | None) -> Iterator[Check]:
         yield Check("adapter", "ok" if lora.is_file() else "fail", str(lora), "" if lora.is_file() else "fix lora_path")
 
 
+def _speech(settings: Settings, _: str | None) -> Iterator[Check]:
+    engine = settings.stt.engine
+    if importlib.util.find_spec(engine) is None:
+        fix = f"pip install 'edge-assistant[{engine}]'"
+        yield Check("speech", "fail", f"[stt] engine = {engine}, not installed", fix)
+        return
+    if engine == "vosk":
+        from edge_assistant.stt.vosk import resolve_vosk_model
+
+        models_dir = Path(settings.model.dir) if settings.model.dir else None
+        try:
+            path = resolve_vosk_model(settings.stt.vosk_model, models_dir)
+        except EdgeAssistantError as exc:
+            yield Check("speech", "fail", str(exc).splitlines()[0], "edge-assistant models pull vosk-small-en-us")
+            return
+        yield Check("speech", "ok", f"vosk, model {path}, {settings.stt.mode} mode")
+    else:
+        yield Check("speech", "ok", f"pocketsphinx (built-in US English model), {settings.stt.mode} mode")
+
+
 def _config(settings: Settings, config_path: str | None) -> Iterator[Check]:
     yield Check("config", "ok", config_path or "(defaults: no config file)")
     if not settings.nlu.home:
@@ -156,6 +177,7 @@ CHECKS: dict[str, Callable[[Settings, str | None], Iterator[Check]]] = {
     "python": _python,
     "cpu": _cpu,
     "audio": _audio,
+    "speech": _speech,
     "config": _config,
     "models": _models,
     "handlers": _handlers,

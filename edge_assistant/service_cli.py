@@ -74,7 +74,9 @@ def register(commands: Any, bench_suites: Any) -> None:
 
     d = commands.add_parser("doctor", help="check Python, CPU, audio, models, config and handlers; say what to fix")
     d.add_argument("--config", help="config TOML")
-    d.add_argument("--check", action="append", help="only this check (python, cpu, audio, config, models, handlers)")
+    d.add_argument(
+        "--check", action="append", help="only this check: python, cpu, audio, speech, config, models, handlers"
+    )
     d.add_argument("--json", action="store_true")
     d.add_argument("--systemd-allow", action="store_true", help="print the unit drop-in allowing the handler hosts")
     d.set_defaults(func=_cmd_doctor)

@@ -127,3 +127,11 @@ def test_doctor_checks_the_home_and_unreachable_handler_hosts(tmp_path: Path, ex
     assert checks["home"].status == "ok" and "entities" in checks["home"].detail
     assert systemd_allow(str(cfg)) == "[Service]\nIPAddressAllow=10.9.8.7 localhost\n"
     assert handler_endpoints(load_settings(str(cfg))) == []
+
+
+def test_doctor_names_the_pull_command_for_a_missing_vosk_model(tmp_path: Path) -> None:
+    """With Vosk configured and no model pulled, the fix is the exact pull command."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[model]\ndir = "{tmp_path}"\n[stt]\nengine = "vosk"\n', encoding="utf-8")
+    (check,) = run_checks(str(cfg), ["speech"])
+    assert check.status == "fail" and check.fix == "edge-assistant models pull vosk-small-en-us"
