@@ -64,8 +64,19 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if any(c.status == "fail" for c in checks) else 0
 
 
+def _cmd_bench_soak(args: argparse.Namespace) -> int:
+    from edge_assistant.bench.soak import run_soak
+
+    report = run_soak(Path(args.home), args.text, args.audio)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
 def register(commands: Any, bench_suites: Any) -> None:
-    """Add ``status`` and ``doctor``."""
+    """Add ``status``, ``doctor`` and the ``soak`` benchmark."""
     s = commands.add_parser("status", help="ask the running daemon for uptime, latencies and last utterances")
     s.add_argument("--config", help="config TOML (for [daemon] status_socket)")
     s.add_argument("--socket", help="status socket path")
@@ -80,3 +91,10 @@ def register(commands: Any, bench_suites: Any) -> None:
     d.add_argument("--json", action="store_true")
     d.add_argument("--systemd-allow", action="store_true", help="print the unit drop-in allowing the handler hosts")
     d.set_defaults(func=_cmd_doctor)
+
+    b = bench_suites.add_parser("soak", help="the service fed text and spoken commands at full speed: memory, fds")
+    b.add_argument("--home", default=str(Path(__file__).resolve().parent.parent / "deploy" / "home.example.yaml"))
+    b.add_argument("--text", type=int, default=10000, help="text utterances (0: skip)")
+    b.add_argument("--audio", type=int, default=300, help="spoken utterances (0: skip)")
+    b.add_argument("--json", help="also write the report here")
+    b.set_defaults(func=_cmd_bench_soak)

@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import pytest
 
+from edge_assistant.bench.soak import run_soak
 from edge_assistant.status import query_status
 
 pytestmark = pytest.mark.e2e
@@ -164,40 +165,14 @@ def test_ready_watchdog_reload_and_graceful_stop(daemon_factory: Any, default_mo
     assert not d.sock_path.exists()
 
 
-def _rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
-def test_soak_10000_text_utterances_without_growth(daemon_factory: Any, default_model_path: Path) -> None:
-    """10,000 replayed utterances at full speed: RSS grows <= 5% after warm-up, no fd leak."""
-    commands = [
-        "turn on the kitchen light",
-        "turn off the porch light",
-        "set the study lamp to 40 percent",
-        "what is the temperature in the living room",
-        "tell me a joke",  # rejected on the model path
-        "switch off all the lights in the bedroom",
-        "it is too dark in the kitchen",  # model path
-        "",  # blank line: rejected, never fatal
-        "turn on the dishwasher",  # no such device: rejected with a reason
-        "pause the music",
-    ]
-    d = daemon_factory()
-    d.wait_for("READY=1", timeout=120)
-    pid = d.proc.pid
-    d.say(*(commands * 100))
-    d.status_when("utterances", 1000, timeout=600)
-    rss_warm, fds_warm = _rss_kb(pid), len(os.listdir(f"/proc/{pid}/fd"))
-    d.say(*(commands * 900))
-    snap = d.status_when("utterances", 10000, timeout=1800)
-    rss_end, fds_end = _rss_kb(pid), len(os.listdir(f"/proc/{pid}/fd"))
-    print(f"soak: 10000 utterances, RSS {rss_warm} -> {rss_end} kB after warm-up, fds {fds_warm} -> {fds_end}")
-    assert snap["errors"] == 0, snap["recent_errors"]
-    assert snap["intents"] == 6000
-    assert rss_end <= rss_warm * 1.05, f"RSS grew from {rss_warm} kB to {rss_end} kB"
-    assert fds_end <= fds_warm, f"file descriptors grew from {fds_warm} to {fds_end}"
-    code, _ = d.terminate()
-    assert code == 0
+def test_soak_text_and_audio_without_growth(example_home_path: Path, default_model_path: Path) -> None:
+    """10,000 text + 300 spoken utterances at full speed: RSS grows <= 5% after warm-up, no fd leak."""
+    report = run_soak(example_home_path, n_text=10000, n_audio=300)
+    print("soak:", json.dumps(report))
+    text, audio = report["text"], report["audio"]
+    assert text["utterances"] == 10000 and text["intents"] == 6000 and text["errors"] == 0
+    assert audio["utterances"] >= 270 and audio["intents"] >= 0.9 * audio["utterances"] and audio["errors"] == 0
+    for run in (text, audio):
+        assert run["rss_growth_pct"] <= 5.0, run
+        assert run["fds_end"] <= run["fds_warm"], run
+        assert run["exit_code"] == 0 and run["stop_s"] < 5.0, run
