@@ -63,8 +63,15 @@ class Services:
 class Daemon:
     """One running service; ``serve()`` returns the process exit status."""
 
-    def __init__(self, config_path: str | None, services: Services, notifier: Notifier | None = None) -> None:
+    def __init__(
+        self,
+        config_path: str | None,
+        services: Services,
+        notifier: Notifier | None = None,
+        record_dir: str | None = None,
+    ) -> None:
         self.config_path = config_path
+        self.record_dir_override = record_dir
         self.services = services
         self.notifier = notifier or Notifier()
         self.settings = load_settings(config_path)
@@ -74,10 +81,15 @@ class Daemon:
         self._reload_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @property
+    def record_dir(self) -> str:
+        """Where each utterance is kept (``--debug-record-dir`` or ``[daemon] debug_record_dir``)."""
+        return self.record_dir_override or self.settings.daemon.debug_record_dir
+
     def on_utterance(self, record: UtteranceRecord) -> None:
         """Called by the pipeline for each finished utterance."""
         self.stats.add(record)
-        record_dir = self.settings.daemon.debug_record_dir
+        record_dir = self.record_dir
         if record_dir:
             try:
                 path = Path(record_dir) / f"{record.id}.json"

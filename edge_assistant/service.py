@@ -30,6 +30,7 @@ class RunOptions:
     model: str | None = None
     input: str = "mic"  # "mic", "pcm" (raw 16 kHz S16LE on stdin) or "text" (one utterance per line)
     use_model: bool = True
+    debug_record_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def real_services(options: RunOptions) -> Services:
 
 def run_daemon(options: RunOptions) -> int:
     """Run the service until SIGTERM/SIGINT or the end of its input; returns the exit status."""
-    daemon = Daemon(options.config, real_services(options))
+    daemon = Daemon(options.config, real_services(options), record_dir=options.debug_record_dir)
     loop = asyncio.new_event_loop()
     try:
         code = loop.run_until_complete(daemon.serve())

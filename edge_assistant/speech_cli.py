@@ -111,7 +111,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     logging.getLogger("edge_assistant").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     source = "text" if args.text else "pcm" if args.stdin else "mic"
-    options = RunOptions(args.config, args.home, args.stt, args.model, source, not args.templates_only)
+    options = RunOptions(
+        args.config, args.home, args.stt, args.model, source, not args.templates_only, args.debug_record_dir
+    )
     return run_daemon(options)
 
 
@@ -142,6 +144,7 @@ def register(commands: Any, bench_suites: Any) -> None:
     source = p.add_mutually_exclusive_group()
     source.add_argument("--stdin", action="store_true", help="read raw 16 kHz mono S16LE PCM from stdin")
     source.add_argument("--text", action="store_true", help="read one utterance per text line from stdin")
+    p.add_argument("--debug-record-dir", help="keep each utterance (transcript, parse, actions) in this directory")
     p.set_defaults(func=_cmd_run)
     b = bench_suites.add_parser("audio", help="synthesised commands in noise: acceptance, false accepts, RTF, latency")
     b.add_argument("--home", default=str(Path(__file__).resolve().parent.parent / "deploy" / "home.example.yaml"))

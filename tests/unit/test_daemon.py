@@ -139,3 +139,20 @@ def test_ready_and_watchdog_reach_the_notify_socket(tmp_path: Path) -> None:
                 break
     ready = next(i for i, m in enumerate(messages) if m.startswith("READY=1"))
     assert messages.count("WATCHDOG=1") >= 3 and "STOPPING=1" in messages[ready:]
+
+
+def test_debug_record_dir_keeps_each_utterance(tmp_path: Path) -> None:
+    """With --debug-record-dir every finished utterance is written as <id>.json."""
+
+    async def scenario() -> Daemon:
+        daemon, _ = _daemon(tmp_path, "")
+        daemon.record_dir_override = str(tmp_path / "records")
+        serving = asyncio.ensure_future(daemon.serve())
+        await asyncio.sleep(0.2)
+        daemon.request_stop()
+        await serving
+        return daemon
+
+    daemon = asyncio.run(scenario())
+    kept = sorted(p.stem for p in (tmp_path / "records").glob("*.json"))
+    assert kept and len(kept) == daemon.stats.utterances and kept[0].startswith("r1-")
