@@ -115,13 +115,25 @@ class Stats:
         return "\n".join(lines) + "\n"
 
 
-class StatusServer:
+class _Server:
+    """A listening asyncio server that can be closed once."""
+
+    _server: asyncio.AbstractServer | None = None
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+
+class StatusServer(_Server):
     """Answers one JSON snapshot per connection on a Unix socket only the service user can open."""
 
     def __init__(self, stats: Stats, path: Path) -> None:
         self.stats = stats
         self.path = path
-        self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
         """Listen (a stale socket file from a crashed run is replaced)."""
@@ -145,21 +157,17 @@ class StatusServer:
 
     async def close(self) -> None:
         """Stop listening and remove the socket file."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        await super().close()
         self.path.unlink(missing_ok=True)
 
 
-class MetricsServer:
+class MetricsServer(_Server):
     """A minimal HTTP/1.0 endpoint on 127.0.0.1 serving ``/metrics`` in Prometheus text format."""
 
     def __init__(self, stats: Stats, port: int, host: str = "127.0.0.1") -> None:
         self.stats = stats
         self.port = port
         self.host = host
-        self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
         """Listen on loopback only."""
@@ -180,13 +188,6 @@ class MetricsServer:
             pass
         finally:
             writer.close()
-
-    async def close(self) -> None:
-        """Stop listening."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
 
 
 def query_status(path: Path, timeout: float = 3.0) -> dict[str, Any]:
