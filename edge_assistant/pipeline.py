@@ -160,13 +160,19 @@ class Pipeline:
                     chunk = value + self._drain_audio(inbox)
                     await asyncio.to_thread(session.accept, chunk)
                 elif kind == "end" and session is not None:
+                    value.t["stt_end"] = time.perf_counter()
                     transcript = None if failed else await asyncio.to_thread(session.finish)
                     value.t["transcript"] = time.perf_counter()
                     session = None
                     await out.put((value, transcript, failed))
             except Exception as exc:  # a stage boundary: one bad utterance must not stop the loop
-                log.exception("speech-to-text failed on an utterance")
+                utterance = getattr(value, "id", "?")
+                log.exception("speech-to-text failed on utterance %s", utterance)
                 failed = f"speech-to-text failed: {exc}"
+                if kind == "end":
+                    value.t["transcript"] = time.perf_counter()
+                    session = None
+                    await out.put((value, None, failed))
         await out.put(None)
 
     @staticmethod
@@ -260,8 +266,11 @@ class Pipeline:
 def _timings(utt: _Utterance) -> dict[str, float]:
     t = utt.t
     out = {"audio": float(utt.frames * FRAME_MS)}
-    if "speech_end" in t and "transcript" in t:
-        out["stt"] = (t["transcript"] - t["speech_end"]) * 1000
+    if "speech_end" in t and "stt_end" in t:
+        # Decoding keeps up live; from a file or a stalled engine the audio waits in the queue.
+        out["backlog"] = (t["stt_end"] - t["speech_end"]) * 1000
+    if "stt_end" in t and "transcript" in t:
+        out["stt"] = (t["transcript"] - t["stt_end"]) * 1000
     if "nlu" in t:
         out["nlu"] = t["nlu"]
     if "intent" in t and "speech_end" in t:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from edge_assistant.events import Transcript
 from edge_assistant.nlu.llm import Choice
 
-__all__ = ["KeywordChoiceModel"]
+__all__ = ["FakeTranscriber", "KeywordChoiceModel"]
 
 
 @dataclass
@@ -35,3 +36,39 @@ class KeywordChoiceModel:
             if word in command and option in options:
                 return Choice(options.index(option), option, self.probability)
         return Choice(options.index("none"), "none", self.probability)
+
+
+@dataclass
+class FakeTranscriber:
+    """A scripted speech engine for pipeline tests: utterance N gets ``transcripts[N]``.
+
+    Each session records how many bytes it was fed (``fed``); an entry that is an exception
+    instance is raised by ``finish`` instead, to test that one failing utterance does not stop
+    the loop. Past the script's end, sessions return an empty transcript.
+    """
+
+    transcripts: list[Transcript | BaseException]
+    name: str = "fake"
+    fed: list[int] = field(default_factory=list)
+
+    def start(self) -> _FakeSession:
+        """Open the next scripted session."""
+        self.fed.append(0)
+        return _FakeSession(self, len(self.fed) - 1)
+
+
+@dataclass
+class _FakeSession:
+    owner: FakeTranscriber
+    index: int
+
+    def accept(self, chunk: bytes) -> str | None:
+        self.owner.fed[self.index] += len(chunk)
+        return None
+
+    def finish(self) -> Transcript:
+        script = self.owner.transcripts
+        item = script[self.index] if self.index < len(script) else Transcript("")
+        if isinstance(item, BaseException):
+            raise item
+        return item

@@ -2,7 +2,7 @@
 
 Speech starts after ``min_speech_ms`` of frames ``threshold_db`` above the noise floor and ends
 after ``silence_ms`` of trailing quiet or at ``max_utterance_s``. A short pre-roll is kept so the
-first phone is not cut. Push-to-talk replaces the detector with explicit start/stop.
+first phone is not cut. The first 200 ms set the noise floor. Push-to-talk replaces the detector with explicit start/stop.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ __all__ = ["Endpointer", "Event", "frame_db"]
 
 _PREROLL_MS = 300
 _FLOOR_MIN_DB = 20.0
+_WARMUP_FRAMES = 10
 
 
 def frame_db(frame: bytes) -> float:
@@ -49,12 +50,18 @@ class Endpointer:
         self.in_speech = False
         self._loud = 0
         self._quiet = 0
+        self._warmup = _WARMUP_FRAMES
         self._length = 0
         self._pending: deque[bytes] = deque(maxlen=_PREROLL_MS // FRAME_MS)
 
     def push(self, frame: bytes) -> Event:
         """Classify one frame and advance the state machine."""
         level = frame_db(frame)
+        if self._warmup > 0:  # the first frames set the noise floor; nothing starts during them
+            self._warmup -= 1
+            self.floor_db = level if self._warmup == _WARMUP_FRAMES - 1 else min(self.floor_db, level)
+            self._pending.append(frame)
+            return Event("none")
         loud = level > self.floor_db + self.settings.threshold_db
         self._track_floor(level, loud)
         if not self.in_speech:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import wave
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -18,7 +18,7 @@ import numpy as np
 from edge_assistant.audio import FRAME_BYTES, SAMPLE_RATE
 from edge_assistant.errors import AudioSourceError
 
-__all__ = ["AudioSource", "Framer", "Resampler", "StdinSource", "WavSource", "to_mono_float"]
+__all__ = ["AudioSource", "Framer", "PcmSource", "Resampler", "StdinSource", "WavSource", "frames_of", "to_mono_float"]
 
 log = logging.getLogger(__name__)
 _BLOCK_FRAMES = 16000
@@ -172,10 +172,21 @@ class StdinSource:
             yield frame
 
 
+class PcmSource:
+    """16 kHz mono S16LE bytes already in memory (tests, benchmarks, synthesised speech)."""
+
+    def __init__(self, pcm: bytes, name: str = "pcm") -> None:
+        self.pcm = pcm
+        self.name = name
+
+    async def frames(self) -> AsyncIterator[bytes]:
+        """The bytes as frames, yielding to the loop between them."""
+        for frame in frames_of(self.pcm):
+            yield frame
+            await asyncio.sleep(0)
+
+
 def frames_of(pcm: bytes) -> list[bytes]:
     """Whole frames of 16 kHz S16LE ``pcm`` (the last one padded): for tests and benchmarks."""
     framer = Framer()
     return framer.push(pcm) + framer.flush()
-
-
-OnOverflow = Callable[[int], None]

@@ -67,10 +67,19 @@ def load_transcriber(
     if settings.engine == "vosk":
         from edge_assistant.stt.vosk import VoskTranscriber, resolve_vosk_model
 
-        phrases = sorted(use.vocabulary() | set(wake_phrase.split())) if use is not None else None
-        return VoskTranscriber(
-            resolve_vosk_model(settings.vosk_model, models_dir), phrases, settings.min_word_confidence
-        )
+        model_dir = resolve_vosk_model(settings.vosk_model, models_dir)
+        if use is None:
+            return VoskTranscriber(model_dir, None, settings.min_word_confidence)
+        from edge_assistant.stt.fsa import compile_grammar
+
+        automaton = compile_grammar(use)
+        wake = wake_phrase.lower().split()
+
+        def accepts(words: list[str]) -> bool:
+            return automaton.accepts(words[len(wake) :] if wake and words[: len(wake)] == wake else words)
+
+        phrases = sorted(use.vocabulary() | set(wake))
+        return VoskTranscriber(model_dir, phrases, settings.min_word_confidence, accepts)
     from edge_assistant.stt.pocketsphinx import PocketsphinxTranscriber
 
     return PocketsphinxTranscriber(use, filler_prob=settings.filler_prob, wake_phrase=wake_phrase)

@@ -4,7 +4,8 @@ One source of truth: the same hassil data the template matcher uses (``nlu.templ
 into a graph of spoken words, compiled to a minimal automaton for pocketsphinx (``stt.fsa``) or
 used as a vocabulary for Vosk. Lists become their spoken values (home names, areas, floors, number
 words for ranges); sentences with a wildcard (a free-text timer name) are left out, since a closed
-grammar cannot hold them. A word the engine cannot pronounce drops the branch it is on, so the grammar only holds what can be heard.
+grammar cannot hold them. A word the engine cannot pronounce drops the branch it is on, so the
+grammar only holds what can be heard.
 """
 
 from __future__ import annotations

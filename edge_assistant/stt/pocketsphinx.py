@@ -25,6 +25,7 @@ PHONES = tuple(_PHONES.split())
 _FILLER_PREFIX = "phn_"
 _FRAME_S = 0.01
 _TRAILING_S = 0.3
+_PARTIAL_BYTES = 16000  # 0.5 s of audio
 
 
 def _import() -> Any:
@@ -43,7 +44,7 @@ class PocketsphinxTranscriber:
     def __init__(self, grammar: CommandGrammar | None, *, filler_prob: float = 0.2, wake_phrase: str = "") -> None:
         ps = _import()
         try:
-            self._decoder = ps.Decoder(loglevel="FATAL", samprate=16000)
+            self._decoder = ps.Decoder(loglevel="FATAL", samprate=16000, bestpath=False)
         except RuntimeError as exc:
             raise SpeechError(f"pocketsphinx cannot load its model: {exc}") from exc
         self.wake_words = tuple(wake_phrase.lower().split())
@@ -80,7 +81,7 @@ class PocketsphinxTranscriber:
         out = []
         for seg in self._decoder.seg() or []:
             word = re.sub(r"\(\d+\)$", "", seg.word)
-            if word.startswith(("<", "[", "+")) or word == _FILLER_PREFIX + "sil":
+            if word.startswith(("<", "[", "+", "(")) or word == _FILLER_PREFIX + "sil":
                 continue
             out.append(WordInfo(word, round(float(seg.prob), 4), seg.start_frame * _FRAME_S, seg.end_frame * _FRAME_S))
         return out
@@ -93,10 +94,18 @@ class PocketsphinxSession:
         self._owner = owner
         self._decoder = owner._decoder
         self._partial = ""
+        self._since_partial = 0
 
     def accept(self, chunk: bytes) -> str | None:
-        """Decode ``chunk``; the partial hypothesis when it changed."""
+        """Decode ``chunk``; the partial hypothesis when it changed (looked at every ``_PARTIAL_BYTES``).
+
+        A hypothesis costs a backtrace over the whole utterance, so it is not asked for every chunk.
+        """
         self._decoder.process_raw(chunk, False, False)
+        self._since_partial += len(chunk)
+        if self._since_partial < _PARTIAL_BYTES:
+            return None
+        self._since_partial = 0
         hyp = self._decoder.hyp()
         text = hyp.hypstr if hyp is not None else ""
         if text == self._partial:

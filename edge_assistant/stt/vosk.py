@@ -1,14 +1,16 @@
 """Vosk: streaming recognition with word confidences (the only module that imports vosk).
 
 In grammar mode the recogniser is limited to the catalog's words plus ``[unk]``; speech that is not
-a command then shows up as ``[unk]`` or as words of low confidence, and the transcript is marked
-``in_grammar=False`` rather than executed (vosk-api issues 1339 and 740: a closed grammar alone
-maps noise onto a valid phrase with confidence 1.0).
+a command then shows up as ``[unk]``, as words of low confidence or as words in an order that is no
+sentence of the grammar, and the transcript is marked ``in_grammar=False`` rather than executed
+(vosk-api issues 1339 and 740: a closed grammar alone maps noise onto a valid phrase with
+confidence 1.0).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +45,21 @@ def resolve_vosk_model(name_or_dir: str, models_dir: Path | None = None) -> Path
 
 
 class VoskTranscriber:
-    """A loaded Vosk model; ``phrases`` limits it to a grammar (None: open vocabulary)."""
+    """A loaded Vosk model; ``phrases`` limits it to a grammar (None: open vocabulary).
+
+    ``accepts`` checks a whole word sequence against the grammar (the catalog's automaton): Vosk
+    is given the words, and a sequence of them that is no sentence is not a command either.
+    """
 
     name = "vosk"
 
-    def __init__(self, model_dir: Path, phrases: list[str] | None = None, min_word_confidence: float = 0.6) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        phrases: list[str] | None = None,
+        min_word_confidence: float = 0.6,
+        accepts: Callable[[list[str]], bool] | None = None,
+    ) -> None:
         vosk = _import()
         try:
             self._model = vosk.Model(str(model_dir))
@@ -56,6 +68,7 @@ class VoskTranscriber:
         self._vosk = vosk
         self.phrases = phrases
         self.min_word_confidence = min_word_confidence
+        self.accepts = accepts
         self._recognizer = self._new_recognizer()
 
     def _new_recognizer(self) -> Any:
@@ -106,8 +119,9 @@ class VoskSession:
         unknown = len(self._words) - len(words)
         grammar = self._owner.phrases is not None
         weak = [w for w in words if w.conf < self._owner.min_word_confidence]
-        in_grammar = bool(words) and not (grammar and (unknown or weak))
+        sentence = self._owner.accepts is None or self._owner.accepts([w.word for w in words])
+        in_grammar = bool(words) and not (grammar and (unknown or weak or not sentence))
         confidence = min((w.conf for w in words), default=0.0)
         text = " ".join(w.word for w in words)
-        extra = {"unknown_words": unknown, "weak_words": [w.word for w in weak]}
+        extra = {"unknown_words": unknown, "weak_words": [w.word for w in weak], "sentence": sentence}
         return Transcript(text, confidence, tuple(self._words), "vosk", in_grammar, extra)

@@ -1,0 +1,93 @@
+"""End of utterance: trailing-silence rule, maximum length, pre-roll, short bursts, noise floor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge_assistant.audio import FRAME_MS, SAMPLE_RATE, AudioSettings
+from edge_assistant.audio.endpoint import Endpointer, Event
+from edge_assistant.audio.sources import frames_of
+
+pytestmark = pytest.mark.unit
+
+
+def _tone(ms: int, amplitude: float = 0.3) -> bytes:
+    t = np.arange(SAMPLE_RATE * ms // 1000) / SAMPLE_RATE
+    return bytes((amplitude * 32767 * np.sin(2 * np.pi * 300 * t)).astype("<i2").tobytes())
+
+
+def _noise(ms: int, amplitude: float, seed: int = 1) -> bytes:
+    rng = np.random.default_rng(seed)
+    return bytes((rng.normal(0, amplitude * 32767, SAMPLE_RATE * ms // 1000)).astype("<i2").tobytes())
+
+
+def _quiet(ms: int) -> bytes:
+    return b"\0\0" * (SAMPLE_RATE * ms // 1000)
+
+
+def _events(pcm: bytes, settings: AudioSettings | None = None) -> list[tuple[int, Event]]:
+    endpointer = Endpointer(settings or AudioSettings())
+    out = [(i, e) for i, f in enumerate(frames_of(pcm)) if (e := endpointer.push(f)).kind in ("start", "end")]
+    final = endpointer.flush()
+    return out + ([(-1, final)] if final.kind == "end" else [])
+
+
+def test_silence_alone_is_no_utterance() -> None:
+    """Five seconds of silence never start an utterance."""
+    assert _events(_quiet(5000)) == []
+
+
+def test_utterance_ends_after_the_trailing_silence() -> None:
+    """One burst gives one start and one end, ``silence_ms`` after the sound stops."""
+    settings = AudioSettings(silence_ms=400)
+    events = _events(_quiet(1000) + _tone(800) + _quiet(2000), settings)
+    assert [e.kind for _, e in events] == ["start", "end"]
+    end_frame = events[1][0]
+    sound_stops = (1000 + 800) // FRAME_MS
+    assert (end_frame - sound_stops + 1) * FRAME_MS == pytest.approx(400, abs=2 * FRAME_MS)
+    assert events[1][1].reason == "silence"
+
+
+def test_default_trailing_silence_is_at_most_500_ms() -> None:
+    """The default endpointing wait is within the 500 ms the issue asks for."""
+    assert AudioSettings().silence_ms <= 500
+
+
+def test_pause_shorter_than_the_rule_keeps_one_utterance() -> None:
+    """A 200 ms gap between words does not split the utterance."""
+    events = _events(_quiet(500) + _tone(400) + _quiet(200) + _tone(400) + _quiet(1500))
+    assert [e.kind for _, e in events] == ["start", "end"]
+
+
+def test_maximum_length_closes_a_never_ending_utterance() -> None:
+    """Continuous sound is cut at ``max_utterance_s``."""
+    events = _events(_quiet(300) + _tone(5000), AudioSettings(max_utterance_s=1.5))
+    assert events[1][1].reason == "max length"
+    assert (events[1][0] - events[0][0]) * FRAME_MS <= 1600
+
+
+def test_start_carries_the_pre_roll() -> None:
+    """The start event brings the frames just before speech was detected, so no phone is cut."""
+    events = _events(_quiet(1000) + _tone(500) + _quiet(1000))
+    assert len(events[0][1].frames) * FRAME_MS >= 200
+
+
+def test_click_shorter_than_min_speech_is_ignored() -> None:
+    """A 40 ms click is not an utterance."""
+    assert _events(_quiet(500) + _tone(40) + _quiet(1500), AudioSettings(min_speech_ms=120)) == []
+
+
+def test_speech_over_steady_noise_is_found() -> None:
+    """With steady background noise the floor adapts and the louder speech still opens and closes."""
+    noise = _noise(6000, 0.01)
+    speech = _noise(1000, 0.01, seed=2)
+    loud = np.frombuffer(speech, "<i2").astype(np.int32) + np.frombuffer(_tone(1000, 0.2), "<i2")
+    pcm = noise[: len(noise) // 2] + bytes(loud.astype("<i2").tobytes()) + noise[len(noise) // 2 :]
+    assert [e.kind for _, e in _events(pcm)] == ["start", "end"]
+
+
+def test_input_ending_mid_speech_closes_the_utterance() -> None:
+    """``flush`` ends an utterance that is still open when the input stops."""
+    events = _events(_quiet(300) + _tone(800))
+    assert events[-1][1].reason == "end of input"
