@@ -2,7 +2,8 @@
 
 Speech starts after ``min_speech_ms`` of frames ``threshold_db`` above the noise floor and ends
 after ``silence_ms`` of trailing quiet or at ``max_utterance_s``. A short pre-roll is kept so the
-first phone is not cut. The first 200 ms set the noise floor. Push-to-talk replaces the detector with explicit start/stop.
+first phone is not cut. The first 200 ms set the noise floor. Push-to-talk replaces the detector
+with explicit start/stop.
 """
 
 from __future__ import annotations

@@ -43,7 +43,8 @@ COMMANDS = (
     "is the front door locked", "set the study blinds to 30 percent", "set the ceiling fan to 50 percent",
     "turn on the ceiling fan", "turn off the ceiling fan", "turn on the tv", "turn off the tv",
     "cancel the timer", "set a timer for 10 minutes", "set a timer for 5 minutes", "pause the tv",
-    "next track on the tv", "set the tv volume to 30 percent", "turn the volume down", "mute the tv", "resume the tv", "start the robot vacuum", "turn off the lights in the kitchen",
+    "next track on the tv", "set the tv volume to 30 percent", "turn the volume down", "mute the tv", "resume the tv",
+    "start the robot vacuum", "turn off the lights in the kitchen",
     "turn on the lights in the bedroom",
 )  # fmt: skip
 
