@@ -101,9 +101,12 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
 def _cmd_devices(_args: argparse.Namespace) -> int:
     from edge_assistant.audio.mic import list_devices
 
-    for device in list_devices():
+    devices = list_devices()
+    for device in devices:
         _emit(device)
-    return 0
+    if not devices:
+        print("edge-assistant: no audio input device found", file=sys.stderr)
+    return 0 if devices else 1
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

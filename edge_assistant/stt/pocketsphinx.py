@@ -49,6 +49,7 @@ class PocketsphinxTranscriber:
             raise SpeechError(f"pocketsphinx cannot load its model: {exc}") from exc
         self.wake_words = tuple(wake_phrase.lower().split())
         self.automaton: Automaton | None = None
+        self.utterances = 0
         if grammar is not None:
             self._use_grammar(grammar, filler_prob)
 
@@ -76,6 +77,12 @@ class PocketsphinxTranscriber:
         self._decoder.start_utt()
         return PocketsphinxSession(self)
 
+    def redecode(self, audio: bytes) -> None:
+        """Decode ``audio`` again as a whole utterance (the cepstral mean has adapted meanwhile)."""
+        self._decoder.start_utt()
+        self._decoder.process_raw(audio, False, True)
+        self._decoder.end_utt()
+
     def words(self) -> list[WordInfo]:
         """The words of the last utterance with posteriors and times, fillers and silences kept out."""
         out = []
@@ -95,6 +102,7 @@ class PocketsphinxSession:
         self._decoder = owner._decoder
         self._partial = ""
         self._since_partial = 0
+        self._audio: list[bytes] = []
 
     def accept(self, chunk: bytes) -> str | None:
         """Decode ``chunk``; the partial hypothesis when it changed (looked at every ``_PARTIAL_BYTES``).
@@ -102,6 +110,8 @@ class PocketsphinxSession:
         A hypothesis costs a backtrace over the whole utterance, so it is not asked for every chunk.
         """
         self._decoder.process_raw(chunk, False, False)
+        if self._owner.utterances == 0:
+            self._audio.append(chunk)
         self._since_partial += len(chunk)
         if self._since_partial < _PARTIAL_BYTES:
             return None
@@ -116,6 +126,16 @@ class PocketsphinxSession:
     def finish(self) -> Transcript:
         """End the utterance; in grammar mode, mark fillers or a partial sentence as not in the grammar."""
         self._decoder.end_utt()
+        result = self._result()
+        if self._owner.utterances == 0 and not result.in_grammar and self._owner.automaton is not None:
+            # The first utterance is decoded before the cepstral mean has adapted to this input;
+            # once it has (during that utterance), a second pass hears what was said.
+            self._owner.redecode(b"".join(self._audio))
+            result = self._result()
+        self._owner.utterances += 1
+        return result
+
+    def _result(self) -> Transcript:
         words = self._owner.words()
         fillers = [w for w in words if w.word.startswith(_FILLER_PREFIX)]
         spoken = [w for w in words if not w.word.startswith(_FILLER_PREFIX)]
