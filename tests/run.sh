@@ -14,7 +14,7 @@ if [ "$need_apt" -eq 1 ]; then
   # espeak-ng/sox synthesise test speech; mosquitto is the real broker for the mqtt handler
   # tests (started by the tests themselves on a free port); systemd gives systemd-analyze.
   $SUDO apt-get install -y -qq python3-venv build-essential cmake espeak-ng sox mosquitto openssl \
-    libportaudio2 systemd strace >/dev/null
+    libportaudio2 systemd strace iproute2 >/dev/null
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
