@@ -25,7 +25,9 @@ class AudioSettings(BaseModel):
     silence_ms: int = Field(default=500, ge=100, le=5000, description="trailing silence that ends an utterance")
     max_utterance_s: float = Field(default=10.0, gt=0.5, le=120.0)
     min_speech_ms: int = Field(default=120, ge=20, le=2000, description="shorter bursts are ignored")
-    threshold_db: float = Field(default=9.0, ge=1.0, le=40.0, description="speech is this far above the noise floor")
+    threshold_db: float = Field(
+        default=6.0, ge=1.0, le=40.0, description="speech starts this far above the noise floor"
+    )
     mode: Literal["always", "wake", "push_to_talk"] = "always"
     wake_phrase: str = ""
     wake_timeout_s: float = Field(default=5.0, gt=0.0, description="after a lone wake phrase, wait this long")

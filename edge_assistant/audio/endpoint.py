@@ -19,7 +19,7 @@ from edge_assistant.audio import FRAME_MS, AudioSettings
 
 __all__ = ["Endpointer", "Event", "frame_db"]
 
-_PREROLL_MS = 300
+_PREROLL_MS = 500
 _FLOOR_MIN_DB = 20.0
 _WARMUP_FRAMES = 10
 
@@ -52,18 +52,23 @@ class Endpointer:
         self._loud = 0
         self._quiet = 0
         self._warmup = _WARMUP_FRAMES
+        self._last_db = self.floor_db
         self._length = 0
         self._pending: deque[bytes] = deque(maxlen=_PREROLL_MS // FRAME_MS)
 
     def push(self, frame: bytes) -> Event:
         """Classify one frame and advance the state machine."""
         level = frame_db(frame)
-        if self._warmup > 0:  # the first frames set the noise floor; nothing starts during them
+        if self._warmup > 0:  # the first frames set the noise floor (their mean); nothing starts during them
             self._warmup -= 1
-            self.floor_db = level if self._warmup == _WARMUP_FRAMES - 1 else min(self.floor_db, level)
+            seen = _WARMUP_FRAMES - self._warmup
+            self.floor_db = level if seen == 1 else self.floor_db + (level - self.floor_db) / seen
             self._pending.append(frame)
             return Event("none")
-        loud = level > self.floor_db + self.settings.threshold_db
+        # Hysteresis: speech must rise ``threshold_db`` above the floor to start, and only half that
+        # to go on, so weak final consonants in noise are kept.
+        margin = self.settings.threshold_db / (2 if self.in_speech else 1)
+        loud = level > self.floor_db + margin
         self._track_floor(level, loud)
         if not self.in_speech:
             return self._idle(frame, loud)
@@ -92,9 +97,18 @@ class Endpointer:
     def _end(self, reason: str) -> Event:
         self.in_speech = False
         self._length = 0
+        if reason == "max length":  # probably a louder background now: move the floor towards it
+            self.floor_db += 0.5 * (self._last_db - self.floor_db)
         return Event("end", reason=reason)
 
     def _track_floor(self, level: float, loud: bool) -> None:
-        # Falls fast and rises slowly, so speech does not lift the floor but a fan coming on does.
-        rate = 0.3 if level < self.floor_db else (0.002 if loud else 0.02)
+        # A running mean of the frames that are not speech; during speech it may only fall, so a
+        # long command does not lift it, but a lasting change of the background is followed.
+        if not loud:
+            rate = 0.3 if level < self.floor_db else 0.05
+        elif not self.in_speech:
+            rate = 0.0
+        else:
+            rate = 0.3 if level < self.floor_db else 0.0
         self.floor_db = max(_FLOOR_MIN_DB, self.floor_db + rate * (level - self.floor_db))
+        self._last_db = level

@@ -82,4 +82,8 @@ def load_transcriber(
         return VoskTranscriber(model_dir, phrases, settings.min_word_confidence, accepts)
     from edge_assistant.stt.pocketsphinx import PocketsphinxTranscriber
 
-    return PocketsphinxTranscriber(use, filler_prob=settings.filler_prob, wake_phrase=wake_phrase)
+    return PocketsphinxTranscriber(
+        use,
+        filler_prob=settings.filler_prob,
+        wake_phrase=wake_phrase,
+    )

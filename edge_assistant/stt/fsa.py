@@ -37,28 +37,26 @@ class Automaton:
         return state in self.finals
 
     def to_fsg(self, fillers: Iterable[str] = (), filler_prob: float = 0.0, prefix: Iterable[str] = ()) -> str:
-        """pocketsphinx FSG text; ``fillers`` loop with ``filler_prob`` per word beside the commands.
-
-        ``prefix`` words (a wake phrase) may precede a command.
+        """pocketsphinx FSG text: the commands, and beside them a loop of ``fillers`` (``filler_prob``
+        per word) that takes speech which is no command. ``prefix`` words (a wake phrase) may
+        precede a command.
         """
         n = len(self.arcs)
-        final, garbage, wake_start = n, n + 1, n + 2
-        prefix = list(prefix)
+        final, garbage, entry, wake = n, n + 1, n + 2, n + 3
+        prefix, fillers = list(prefix), list(fillers)
         lines = [f"TRANSITION {s} {t} 1.0 {w}" for s, a in enumerate(self.arcs) for w, t in a.items()]
         lines += [f"TRANSITION {s} {final} 1.0" for s in self.finals]
-        start = 0
+        lines.append(f"TRANSITION {entry} {wake if prefix else 0} 1.0")
         if prefix:
-            start = wake_start
-            chain = [wake_start, *range(n + 3, n + 2 + len(prefix)), 0]
+            chain = [wake, *range(n + 4, n + 3 + len(prefix)), 0]
             lines += [f"TRANSITION {a} {b} 1.0 {w}" for a, b, w in zip(chain, chain[1:], prefix, strict=False)]
-            lines.append(f"TRANSITION {wake_start} 0 0.5")
-        fillers = list(fillers)
+            lines.append(f"TRANSITION {wake} 0 0.5")
         if fillers:
-            lines += [f"TRANSITION {start} {garbage} {filler_prob:.6g} {w}" for w in fillers]
+            lines += [f"TRANSITION {entry} {garbage} {filler_prob:.6g} {w}" for w in fillers]
             lines += [f"TRANSITION {garbage} {garbage} {filler_prob:.6g} {w}" for w in fillers]
             lines.append(f"TRANSITION {garbage} {final} 1.0")
-        states = n + 3 + max(len(prefix) - 1, 0)
-        head = ["FSG_BEGIN commands", f"NUM_STATES {states}", f"START_STATE {start}", f"FINAL_STATE {final}"]
+        states = n + 4 + max(len(prefix) - 1, 0)
+        head = ["FSG_BEGIN commands", f"NUM_STATES {states}", f"START_STATE {entry}", f"FINAL_STATE {final}"]
         return "\n".join([*head, *lines, "FSG_END", ""])
 
 

@@ -41,7 +41,13 @@ class PocketsphinxTranscriber:
 
     name = "pocketsphinx"
 
-    def __init__(self, grammar: CommandGrammar | None, *, filler_prob: float = 0.2, wake_phrase: str = "") -> None:
+    def __init__(
+        self,
+        grammar: CommandGrammar | None,
+        *,
+        filler_prob: float = 0.2,
+        wake_phrase: str = "",
+    ) -> None:
         ps = _import()
         try:
             self._decoder = ps.Decoder(loglevel="FATAL", samprate=16000, bestpath=False)
