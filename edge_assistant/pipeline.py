@@ -25,7 +25,7 @@ from edge_assistant.events import Dispatcher, Speaker, Transcript, UtteranceReco
 from edge_assistant.nlu.parser import IntentResult, Parser
 from edge_assistant.stt import Session, Transcriber
 
-__all__ = ["Pipeline", "build_pipeline"]
+__all__ = ["Pipeline", "build_pipeline", "build_transcriber", "warm_up"]
 
 log = logging.getLogger(__name__)
 _QUEUE = 256
@@ -301,9 +301,15 @@ def build_pipeline(
         from edge_assistant.runtime import build_parser
 
         parser = build_parser(settings, home_path, use_model=use_model)
+        warm_up(parser)
     if transcriber is None:
         transcriber = build_transcriber(settings, parser, engine)
     return Pipeline(source, transcriber, parser, dispatcher, speaker, settings.audio, on_utterance)
+
+
+def warm_up(parser: Parser) -> None:
+    """Parse one template sentence so the first spoken command does not pay hassil's first-call cost."""
+    parser.parse("cancel the timer")
 
 
 def build_transcriber(settings: Any, parser: Parser, engine: str | None = None) -> Transcriber:

@@ -64,11 +64,12 @@ def listen_files(pipeline_parts: tuple[Any, Any, Any, Any], files: list[str]) ->
 
 
 def _cmd_listen(args: argparse.Namespace) -> int:
-    from edge_assistant.pipeline import build_transcriber
+    from edge_assistant.pipeline import build_transcriber, warm_up
     from edge_assistant.runtime import build_parser
 
     settings = _settings(args)
     parser = build_parser(settings, args.home, use_model=not args.templates_only)
+    warm_up(parser)
     transcriber = build_transcriber(settings, parser, args.stt)
     dispatcher = None
     if args.dispatch:
