@@ -1,8 +1,9 @@
 """``edge-assistant bench nlu-tuned``: the NLU benchmark side by side for the base model and adapters.
 
 Each configuration runs every suite of ``bench nlu`` (with the hassil anchor) in turn: the base
-model with the few-shot prompt, then the base model with each adapter given by ``--adapter
-NAME=PATH`` and the short tuned prompt. The naive-llama anchor runs once, on the base model.
+model with the few-shot prompt, then with the short tuned prompt the base model plus the shipped
+adapter (when the base is the default model) and plus each adapter given by ``--adapter NAME=PATH``.
+The naive-llama anchor runs once, on the base model.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _cmd(args: argparse.Namespace) -> int:
     from edge_assistant.config import load_settings
     from edge_assistant.errors import ConfigError
     from edge_assistant.nlu.llm import LlamaModel
-    from edge_assistant.runtime import resolve_model_path
+    from edge_assistant.runtime import resolve_model_path, shipped_adapter
 
     settings = load_settings(args.config)
     base = resolve_model_path(settings, args.model)
@@ -45,6 +46,9 @@ def _cmd(args: argparse.Namespace) -> int:
     threads = settings.model.n_threads or None
     report: dict[str, Any] = {"model": base.name, "configurations": {}}
     configs: list[tuple[str, Path | None]] = [] if args.skip_base else [("base", None)]
+    shipped = shipped_adapter(base)
+    if shipped is not None and not args.no_shipped:
+        configs.append(("base + shipped adapter", shipped))
     for name, lora in [*configs, *adapters]:
         print(f"== {name}", file=sys.stdout, flush=True)
 
@@ -70,6 +74,7 @@ def add_bench_command(bench_suites: Any) -> None:
     b.add_argument("--model", help="base GGUF (default: [model] path)")
     b.add_argument("--adapter", action="append", help="NAME=PATH of an adapter to compare (repeatable)")
     b.add_argument("--skip-base", action="store_true", help="only the adapters")
+    b.add_argument("--no-shipped", action="store_true", help="leave out the shipped adapter of the default model")
     b.add_argument("--anchor-every", type=int, default=0, help="naive-llama anchor on every Nth case (base only)")
     b.add_argument("--json", help="also write the report here")
     b.set_defaults(func=_cmd)

@@ -62,6 +62,15 @@ class DataSettings:
 _WEIGHTS = {"HassTurnOn": 4.0, "HassTurnOff": 4.0, "HassLightSet": 4.0, "HassVacuumStart": 1.5, "HassGetState": 1.5}
 
 
+def _names_for(names: SlotList | None, required: dict[str, Any]) -> SlotList | None:
+    """The ``name`` list cut to entities whose domain/device class the block requires; None if none."""
+    if not isinstance(names, TextSlotList):
+        return names
+    wanted = {k: (v if isinstance(v, list) else [v]) for k, v in required.items() if k in ("domain", "device_class")}
+    values = [v for v in names.values if all((v.context or {}).get(k) in allowed for k, allowed in wanted.items())]
+    return TextSlotList(name="name", values=values) if values else None
+
+
 class _Expander:
     """Random expansion of hassil templates (one choice per alternative, not every combination)."""
 
@@ -70,11 +79,17 @@ class _Expander:
         self.rng = rng
 
     def sentence(self, name: str, lists: dict[str, SlotList]) -> str:
-        data = self.rng.choice(self.intents.intents[name].data)
-        template = self.rng.choice(data.sentences)
-        rules = {**self.intents.expansion_rules, **data.expansion_rules}
-        merged = {**self.intents.slot_lists, **data.slot_lists, **lists}
-        return " ".join(self._expand(template.expression, merged, rules, 0).split())
+        """A random sentence of intent ``name``; device names respect the block's required domain."""
+        for _ in range(20):
+            data = self.rng.choice(self.intents.intents[name].data)
+            names = _names_for(lists.get("name"), data.requires_context or {})
+            if names is None:
+                continue  # this home has no device the block allows
+            template = self.rng.choice(data.sentences)
+            rules = {**self.intents.expansion_rules, **data.expansion_rules}
+            merged = {**self.intents.slot_lists, **data.slot_lists, **lists, "name": names}
+            return " ".join(self._expand(template.expression, merged, rules, 0).split())
+        return ""
 
     def _expand(self, expr: Expression, lists: dict[str, SlotList], rules: dict[str, Any], depth: int) -> str:
         if depth > 30:

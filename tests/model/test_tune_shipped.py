@@ -1,0 +1,88 @@
+"""The shipped adapter for the default model: provenance, default pick-up, and what it understands."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from edge_assistant.config import ModelSettings, Settings
+from edge_assistant.home import load_home
+from edge_assistant.modelstore import sha256_of
+from edge_assistant.nlu.catalog import load_catalog
+from edge_assistant.nlu.llm import LlamaModel
+from edge_assistant.nlu.parser import Parser, ParserSettings
+from edge_assistant.runtime import build_parser, resolve_lora_path, shipped_adapter
+
+pytestmark = pytest.mark.model
+
+# Written for this test, not taken from the training phrasings or the benchmarks.
+NATURAL = {
+    "would you mind switching the porch light on": "HassTurnOn",
+    "i'm done in the study, kill the lamp": "HassTurnOff",
+    "the kitchen is way too bright": "HassLightSet",
+    "get rover to tidy up the living room floor": "HassVacuumStart",
+    "turn the tv right down, it's deafening": "HassSetVolumeRelative",
+}
+OUT_OF_SCOPE = (
+    "what's the population of peru",
+    "read me the latest headlines",
+    "book me a dentist appointment on friday",
+    "who wrote pride and prejudice",
+    "how many miles is a marathon",
+)
+
+
+@pytest.fixture(scope="module")
+def adapter(default_model_path: Path) -> Path:
+    """The committed adapter of the default model (fails when it is missing)."""
+    path = shipped_adapter(default_model_path)
+    assert path is not None, "models/adapters/<default>.lora.gguf is missing"
+    return path
+
+
+@pytest.fixture(scope="module")
+def tuned(adapter: Path, default_model_path: Path, example_home_path: Path) -> Parser:
+    """Base + shipped adapter with the tuned prompt, model path only (no templates)."""
+    model = LlamaModel(default_model_path, n_threads=2, lora_path=adapter)
+    settings = ParserSettings(use_templates=False, tuned_prompt=True)
+    yield Parser(load_catalog(), load_home(example_home_path), model, settings)
+    model.close()
+
+
+def test_provenance_matches_the_default_model(adapter: Path, default_model_path: Path) -> None:
+    """The provenance file records the command, seed and the hash of the base it was tuned on."""
+    record = json.loads(adapter.with_suffix(".json").read_text(encoding="utf-8"))
+    assert record["base_sha256"] == sha256_of(default_model_path)
+    assert record["command"].startswith("edge-assistant tune") and isinstance(record["seed"], int)
+
+
+def test_default_config_uses_the_shipped_adapter(adapter: Path, default_model_path: Path) -> None:
+    """No lora_path configured + the default model = the shipped adapter; "none" turns it off."""
+    assert resolve_lora_path(Settings(), default_model_path) == adapter
+    assert resolve_lora_path(Settings(model=ModelSettings(lora_path="none")), default_model_path) is None
+
+
+def test_default_parser_is_tuned(example_home_path: Path) -> None:
+    """The runtime's parser for the default set-up understands a natural command on the model path."""
+    parser = build_parser(Settings(), example_home_path)
+    result = parser.parse("would you mind switching the porch light on")
+    assert (result.intent, result.targets, result.source) == ("HassTurnOn", ["light.porch"], "model")
+
+
+def test_natural_commands(tuned: Parser) -> None:
+    """Unseen natural phrasings get the right intent on the model path."""
+    got = {text: tuned.parse(text).intent for text in NATURAL}
+    assert sum(got[t] == want for t, want in NATURAL.items()) >= 4, got
+
+
+def test_out_of_scope_is_rejected(tuned: Parser) -> None:
+    """Requests outside the catalog are rejected."""
+    got = {text: tuned.parse(text).intent for text in OUT_OF_SCOPE}
+    assert sum(v is None for v in got.values()) >= 4, got
+
+
+def test_catalog_examples(tuned: Parser) -> None:
+    """The catalog's own examples get their intent on the model path."""
+    cases = [(ex.text, name) for name, spec in tuned.catalog.intents.items() for ex in spec.examples]
+    wrong = [(text, tuned.parse(text).intent, name) for text, name in cases if tuned.parse(text).intent != name]
+    assert len(wrong) <= len(cases) // 10, wrong
