@@ -20,6 +20,7 @@ __all__ = ["MicSource", "list_devices"]
 
 log = logging.getLogger(__name__)
 _STALL_S = 2.0
+_BACKOFF_START_S = 0.5
 _BACKOFF_MAX_S = 8.0
 
 
@@ -33,22 +34,22 @@ def _sd() -> Any:
     return sounddevice
 
 
-def list_devices() -> list[dict[str, Any]]:
-    """Input devices: index, name, channels and native rate."""
+def list_devices(backend: Any = None) -> list[dict[str, Any]]:
+    """Input devices: index, name, channels and native rate (``backend``: sounddevice or a stand-in)."""
     return [
         {"index": i, "name": d["name"], "channels": d["max_input_channels"], "rate": d["default_samplerate"]}
-        for i, d in enumerate(_sd().query_devices())
+        for i, d in enumerate((backend or _sd()).query_devices())
         if d["max_input_channels"] > 0
     ]
 
 
-def _pick(device: str) -> dict[str, Any]:
-    devices = list_devices()
+def _pick(device: str, backend: Any) -> dict[str, Any]:
+    devices = list_devices(backend)
     listing = "; ".join(f"{d['index']}: {d['name']}" for d in devices) or "none"
     if not devices:
         raise AudioSourceError(f"no audio input device found (input devices: {listing})")
     if device == "":
-        default = _sd().default.device[0]
+        default = backend.default.device[0]
         return next((d for d in devices if d["index"] == default), devices[0])
     found = [d for d in devices if str(d["index"]) == device or device.lower() in d["name"].lower()]
     if not found:
@@ -57,30 +58,39 @@ def _pick(device: str) -> dict[str, Any]:
 
 
 class MicSource:
-    """Live microphone input; ``overflows`` and ``dropped`` count lost audio."""
+    """Live microphone input; ``overflows`` and ``dropped`` count lost audio.
 
-    def __init__(self, device: str = "", queue_frames: int = 500) -> None:
-        self.info = _pick(device)
+    ``backend`` is the sounddevice module (default) or an object with the same ``query_devices``,
+    ``default`` and ``InputStream`` (tests use one to unplug a device).
+    """
+
+    def __init__(self, device: str = "", queue_frames: int = 500, backend: Any = None) -> None:
+        self._sd = backend or _sd()
+        self.info = _pick(device, self._sd)
         self.name = f"mic:{self.info['name']}"
         self.overflows = 0
         self.dropped = 0
+        self.reopened = 0
+        self.backoff_start_s = _BACKOFF_START_S
+        self.stall_s = _STALL_S
         self._queue_frames = queue_frames
 
     async def frames(self) -> AsyncIterator[bytes]:
         """Frames forever; the device is reopened with backoff when it fails."""
-        backoff = 0.5
+        backoff = self.backoff_start_s
         while True:
             try:
                 async for frame in self._stream():
-                    backoff = 0.5
+                    backoff = self.backoff_start_s
                     yield frame
             except (AudioSourceError, OSError, RuntimeError) as exc:
                 log.warning("microphone %s failed (%s); reopening in %.1f s", self.name, exc, backoff)
+                self.reopened += 1
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, _BACKOFF_MAX_S)
 
     async def _stream(self) -> AsyncIterator[bytes]:
-        sd = _sd()
+        sd = self._sd
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[bytes] = asyncio.Queue(self._queue_frames)
         rate = int(self.info["rate"])
@@ -104,7 +114,7 @@ class MicSource:
         ) as stream:
             while True:
                 try:
-                    data = await asyncio.wait_for(queue.get(), _STALL_S)
+                    data = await asyncio.wait_for(queue.get(), self.stall_s)
                 except asyncio.TimeoutError:
                     if not stream.active:
                         raise AudioSourceError("the input stream stopped") from None

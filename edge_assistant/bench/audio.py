@@ -139,7 +139,9 @@ def _engine_report(parts: tuple[Any, Any, Any], speech: dict[str, dict[str, byte
     failures: list[str] = []
     for snr in snrs:
         ok = total = 0
+        by_voice: dict[str, float] = {}
         for voice, clips in speech.items():
+            voice_ok = ok
             for text in commands:
                 pcm = _pad(clips[text])
                 pcm = pcm if snr == "clean" else mix_at_snr(pcm, noise, float(snr))
@@ -153,7 +155,8 @@ def _engine_report(parts: tuple[Any, Any, Any], speech: dict[str, dict[str, byte
                     ]
                 elif snr in ("clean", "12"):
                     failures.append(f"{snr}/{voice}: {text!r} -> {[r.transcript for r in records]}")
-        acceptance[snr] = {"accepted": ok, "total": total, "rate": round(ok / total, 4)}
+            by_voice[voice] = round((ok - voice_ok) / len(commands), 4)
+        acceptance[snr] = {"accepted": ok, "total": total, "rate": round(ok / total, 4), "by_voice": by_voice}
     false_accepts = _false_accepts(parts, speech, noise)
     lat = sorted(latencies)
     return {
