@@ -127,3 +127,12 @@ def test_transcribe_prints_an_open_vocabulary_transcript(command_files: dict[str
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     row = json.loads(done.stdout)
     assert done.returncode == 0 and row["engine"] == "pocketsphinx" and row["text"]
+
+
+def test_dispatch_puts_the_actions_in_each_object(example_home_path: Path, command_files: dict[str, Path]) -> None:
+    """With ``--dispatch`` the configured handlers run (the log handler by default) and their
+    results are printed under ``actions``."""
+    code, rows, stderr = _listen(example_home_path, [command_files["turn on the tv"]], "--dispatch")
+    assert code == 0, stderr
+    assert rows[0]["intent"] == "HassTurnOn"
+    assert [(a["handler"], a["ok"], a["reply"]) for a in rows[0]["actions"]] == [("log", True, "Turned on the TV")]
