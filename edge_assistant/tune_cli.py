@@ -119,7 +119,7 @@ def register(commands: Any, bench_suites: Any) -> None:
     t.add_argument("--config", help="config TOML ([nlu] catalog adds custom intents; [model] path is the base)")
     t.add_argument("--base", help="base GGUF path or manifest name (default: [model] path)")
     t.add_argument("--out", help="adapter to write (default: <models dir>/adapters/<home>.lora.gguf)")
-    t.add_argument("--steps", type=int, default=400, help="training steps (default 400)")
+    t.add_argument("--steps", type=int, default=300, help="training steps (default 300)")
     t.add_argument("--seed", type=int, default=0, help="seed for data and initialisation (default 0)")
     t.add_argument("--samples", type=int, default=10000, help="synthetic samples to generate (default 10000)")
     t.add_argument("--batch-size", type=int, default=16)

@@ -30,7 +30,7 @@ Progress = Callable[[int, int, float, float], None]  # step, total, loss, second
 class TrainSettings:
     """Optimisation settings."""
 
-    steps: int = 400
+    steps: int = 300
     batch_size: int = 16
     lr: float = 3e-4
     rank: int = 8
