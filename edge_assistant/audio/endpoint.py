@@ -2,7 +2,7 @@
 
 Speech starts after ``min_speech_ms`` of frames ``threshold_db`` above the noise floor and ends
 after ``silence_ms`` of trailing quiet or at ``max_utterance_s``. A short pre-roll is kept so the
-first phone is not cut. The first 200 ms set the noise floor. Push-to-talk replaces the detector
+first phone is not cut. The quietest of the first 200 ms sets the noise floor. Push-to-talk replaces the detector
 with explicit start/stop.
 """
 
@@ -59,10 +59,9 @@ class Endpointer:
     def push(self, frame: bytes) -> Event:
         """Classify one frame and advance the state machine."""
         level = frame_db(frame)
-        if self._warmup > 0:  # the first frames set the noise floor (their mean); nothing starts during them
+        if self._warmup > 0:  # the quietest of the first frames sets the noise floor; nothing starts in them
             self._warmup -= 1
-            seen = _WARMUP_FRAMES - self._warmup
-            self.floor_db = level if seen == 1 else self.floor_db + (level - self.floor_db) / seen
+            self.floor_db = level if self._warmup == _WARMUP_FRAMES - 1 else min(self.floor_db, level)
             self._pending.append(frame)
             return Event("none")
         # Hysteresis: speech must rise ``threshold_db`` above the floor to start, and only half that

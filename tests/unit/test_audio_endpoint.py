@@ -91,3 +91,11 @@ def test_input_ending_mid_speech_closes_the_utterance() -> None:
     """``flush`` ends an utterance that is still open when the input stops."""
     events = _events(_quiet(300) + _tone(800))
     assert events[-1][1].reason == "end of input"
+
+
+def test_speech_from_the_first_frame_is_found() -> None:
+    """A file that starts with speech (no leading silence) still gives an utterance with its start."""
+    speech = _tone(20, 0.02) + b"".join(_tone(100, amplitude) for amplitude in (0.3, 0.25, 0.3, 0.2) * 4)
+    events = _events(speech + _quiet(1000))
+    assert [e.kind for _, e in events] == ["start", "end"]
+    assert events[0][0] < 25
