@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ __all__ = ["Pipeline", "build_pipeline", "build_transcriber", "warm_up"]
 
 log = logging.getLogger(__name__)
 _QUEUE = 256
+_MAX_BATCH = 50
 
 
 @dataclass
@@ -151,14 +152,12 @@ class Pipeline:
     ) -> None:
         session: Session | None = None
         failed: str | None = None
-        while (item := await inbox.get()) is not None:
-            kind, value = item
+        async for kind, value in _batched(inbox):
             try:
                 if kind == "start":
                     session, failed = await asyncio.to_thread(self.transcriber.start), None
                 elif kind == "audio" and session is not None and failed is None:
-                    chunk = value + self._drain_audio(inbox)
-                    await asyncio.to_thread(session.accept, chunk)
+                    await asyncio.to_thread(session.accept, value)
                 elif kind == "end" and session is not None:
                     value.t["stt_end"] = time.perf_counter()
                     transcript = None if failed else await asyncio.to_thread(session.finish)
@@ -174,17 +173,6 @@ class Pipeline:
                     session = None
                     await out.put((value, None, failed))
         await out.put(None)
-
-    @staticmethod
-    def _drain_audio(inbox: asyncio.Queue[tuple[Any, ...] | None]) -> bytes:
-        """Take the audio already queued so one thread hop decodes it all (stops at a non-audio item)."""
-        chunks: list[bytes] = []
-        while not inbox.empty() and len(chunks) < 50:
-            item = inbox._queue[0]  # type: ignore[attr-defined]  # peek: asyncio.Queue has no public peek
-            if item is None or item[0] != "audio":
-                break
-            chunks.append(inbox.get_nowait()[1])  # type: ignore[index]
-        return b"".join(chunks)
 
     # -- stage 3: intent, dispatch, reply -------------------------------------------------------
     async def _understand(self, inbox: asyncio.Queue[tuple[_Utterance, Transcript | None, str | None] | None]) -> None:
@@ -261,6 +249,27 @@ class Pipeline:
                 self.on_utterance(record)
             except Exception:  # the listener's fault must not stop the loop
                 log.exception("on_utterance failed for %s", utt.id)
+
+
+async def _batched(inbox: asyncio.Queue[tuple[Any, ...] | None]) -> AsyncIterator[tuple[Any, ...]]:
+    """The queue's items until its end marker, with audio already waiting joined into one chunk,
+    so that a decoder that fell behind catches up in few thread hops."""
+    item = await inbox.get()
+    while item is not None:
+        if item[0] != "audio":
+            yield item
+            item = await inbox.get()
+            continue
+        chunks, pulled = [item[1]], False
+        while not inbox.empty() and len(chunks) < _MAX_BATCH:
+            item, pulled = inbox.get_nowait(), True
+            if item is None or item[0] != "audio":
+                break
+            chunks.append(item[1])
+            pulled = False
+        yield ("audio", b"".join(chunks))
+        if not pulled:
+            item = await inbox.get()
 
 
 def _timings(utt: _Utterance) -> dict[str, float]:

@@ -96,7 +96,6 @@ def test_each_utterance_becomes_one_record_with_intent_and_timings(parser: Parse
 def test_all_audio_of_an_utterance_reaches_the_engine(parser: Parser) -> None:
     """The engine is fed the burst, the pre-roll and the trailing silence: nothing is lost."""
     transcriber = FakeTranscriber([KITCHEN_ON])
-    Pipeline(PcmSource(_speech(1)), transcriber, parser, on_utterance=lambda r: None)
     pipeline = Pipeline(PcmSource(_speech(1)), transcriber, parser)
     _run(pipeline)
     assert transcriber.fed[0] >= len(_burst()) + len(_quiet(400))
