@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from edge_assistant import replies
+from edge_assistant.answers import NO_PHRASES, YES_PHRASES
 from edge_assistant.events import ActionResult
 from edge_assistant.handlers.base import Call, Command, Handler, Outcome, domain_of
 from edge_assistant.handlers.log import LogHandler
@@ -40,8 +41,8 @@ log = logging.getLogger(__name__)
 _RANK: dict[str, int] = {"allow": 0, "confirm": 1, "deny": 2}
 _DEFAULT_DOMAINS: dict[str, Safety] = {"lock": "confirm", "alarm_control_panel": "confirm"}
 _DEFAULT_COVER_CLASSES: dict[str, Safety] = {"garage": "confirm", "gate": "confirm", "door": "confirm"}
-_YES = {"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "confirm", "confirmed", "do it", "go ahead", "correct"}
-_NO = {"no", "nope", "cancel", "stop", "don't", "do not", "never mind", "nevermind", "abort", "forget it"}
+_YES = YES_PHRASES
+_NO = NO_PHRASES
 
 
 def _words(text: str) -> str:

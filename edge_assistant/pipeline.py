@@ -23,6 +23,7 @@ from edge_assistant.audio.endpoint import Endpointer, Event
 from edge_assistant.audio.sources import AudioSource
 from edge_assistant.events import Dispatcher, Speaker, Transcript, UtteranceRecord
 from edge_assistant.nlu.parser import IntentResult, Parser
+from edge_assistant.replies import summarize
 from edge_assistant.stt import Session, Transcriber
 
 __all__ = ["Pipeline", "build_pipeline", "build_transcriber", "warm_up"]
@@ -65,12 +66,20 @@ class Pipeline:
         self.muted = False
         self.talking = False  # push-to-talk button state
         self._stopping = False
+        self._capture_task: asyncio.Task[None] | None = None
+        self._in_speech = False
         self._armed_until = 0.0
         self._wake = tuple(self.settings.wake_phrase.lower().split())
 
     def stop(self) -> None:
-        """Finish the utterance in progress, then make ``run()`` return."""
+        """Finish the utterance in progress, then make ``run()`` return.
+
+        Between utterances the wait for the next audio frame is cancelled, so a quiet stdin or
+        microphone does not hold the stop up.
+        """
         self._stopping = True
+        if self._capture_task is not None and not self._in_speech:
+            self._capture_task.cancel()
 
     def swap_parser(self, parser: Parser) -> None:
         """Use ``parser`` from the next utterance on (config or home reloaded)."""
@@ -88,8 +97,9 @@ class Pipeline:
         """Run the three stages until the source ends or ``stop()``; every task is awaited."""
         audio: asyncio.Queue[tuple[Any, ...] | None] = asyncio.Queue(_QUEUE)
         texts: asyncio.Queue[tuple[_Utterance, Transcript | None, str | None] | None] = asyncio.Queue(_QUEUE)
+        self._capture_task = asyncio.create_task(self._capture(audio), name="capture")
         tasks = [
-            asyncio.create_task(self._capture(audio), name="capture"),
+            self._capture_task,
             asyncio.create_task(self._recognize(audio, texts), name="recognize"),
             asyncio.create_task(self._understand(texts), name="understand"),
         ]
@@ -113,9 +123,15 @@ class Pipeline:
                     continue
                 event = self._endpoint(endpointer, frame, current is not None)
                 current = await self._forward(event, current, out)
+                self._in_speech = current is not None
             if current is not None:
                 await self._forward(Event("end", reason="end of input"), current, out)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # stop() while waiting for audio: end as at the end of the input
         finally:
+            self._in_speech = False
             await out.put(None)
 
     def _endpoint(self, endpointer: Endpointer, frame: bytes, in_speech: bool) -> Event:
@@ -198,10 +214,13 @@ class Pipeline:
             result = IntentResult(text=text, reason=reason)
         utt.t["intent"] = time.perf_counter()
         actions = []
-        if result.intent is not None and self.dispatcher is not None:
+        if reason is None and self.dispatcher is not None:
+            # Rejected parses go too: the dispatcher answers "Sorry, there is no dishwasher" and
+            # takes "yes"/"no" as the answer to a pending confirmation. Noise and off-grammar
+            # speech (a reason above) never reach it.
             actions = await self.dispatcher.dispatch(result, utt.id)
             utt.t["dispatched"] = time.perf_counter()
-        await self._say([a.reply for a in actions if a.reply])
+        await self._say(summarize(actions))
         parse = result.model_dump()
         return record.model_copy(update={"transcript": transcript.text, "parse": parse, "actions": actions})
 
@@ -226,12 +245,12 @@ class Pipeline:
             return transcript.text, None
         return transcript.text, "no wake phrase"
 
-    async def _say(self, replies: list[str]) -> None:
-        if self.speaker is None or not replies:
+    async def _say(self, reply: str) -> None:
+        if self.speaker is None or not reply:
             return
         self.muted = True  # the assistant must not hear itself
         try:
-            await self.speaker.say(" ".join(replies))
+            await self.speaker.say(reply)
         finally:
             self.muted = False
 

@@ -38,10 +38,13 @@ class TextLoop:
         self.on_utterance = on_utterance
         self.name = name
         self._stopping = False
+        self._reading: asyncio.Future[bytes] | None = None
 
     def stop(self) -> None:
-        """Finish the line in progress, then return from ``run()``."""
+        """Finish the line in progress, then return from ``run()`` (a wait for input is cancelled)."""
         self._stopping = True
+        if self._reading is not None:
+            self._reading.cancel()
 
     def swap_parser(self, parser: Parser) -> None:
         """Use ``parser`` from the next line on."""
@@ -50,7 +53,15 @@ class TextLoop:
     async def run(self) -> None:
         """Read, parse (in a worker thread), dispatch, reply, record; one bad line never stops it."""
         while not self._stopping:
-            raw = await asyncio.to_thread(self.stream.readline)
+            self._reading = asyncio.ensure_future(asyncio.to_thread(self.stream.readline))
+            try:
+                raw = await self._reading
+            except asyncio.CancelledError:
+                if self._stopping:
+                    return
+                raise
+            finally:
+                self._reading = None
             if not raw:
                 return
             record = UtteranceRecord(id=uuid.uuid4().hex[:8], started_at=time.time(), file=self.name)

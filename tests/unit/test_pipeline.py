@@ -137,7 +137,7 @@ def test_dispatcher_actions_go_in_the_record_and_the_speaker_runs_muted(parser: 
     _run(pipeline)
     assert dispatcher.calls == [("HassTurnOn", records[0].id)]
     assert records[0].actions[0].entity == "light.kitchen"
-    assert speaker.said == [("done", True)]
+    assert speaker.said == [("done.", True)]  # replies.summarize: one sentence per distinct reply
     assert pipeline.muted is False
 
 
@@ -248,3 +248,25 @@ def test_nothing_heard_gives_no_record(parser: Parser) -> None:
     records: list[UtteranceRecord] = []
     _run(Pipeline(PcmSource(_quiet(3000)), FakeTranscriber([]), parser, on_utterance=records.append))
     assert records == []
+
+
+def test_stop_while_waiting_for_audio_returns_at_once(parser: Parser) -> None:
+    """A source that never delivers another frame does not hold up stop()."""
+
+    class SilentForever:
+        name = "quiet"
+
+        async def frames(self) -> AsyncIterator[bytes]:
+            await asyncio.Event().wait()
+            yield b""
+
+    async def scenario() -> float:
+        pipeline = Pipeline(SilentForever(), FakeTranscriber([]), parser)  # type: ignore[arg-type]
+        task = asyncio.ensure_future(pipeline.run())
+        await asyncio.sleep(0.05)
+        start = asyncio.get_running_loop().time()
+        pipeline.stop()
+        await asyncio.wait_for(task, timeout=2)
+        return asyncio.get_running_loop().time() - start
+
+    assert asyncio.run(scenario()) < 0.5

@@ -1,0 +1,31 @@
+"""A spoken "Are you sure?" answered by voice: the grammar holds yes/no, the pipeline passes it on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge_assistant.audio.synth import espeak, silence, write_wav
+
+pytestmark = pytest.mark.e2e
+
+
+def _statuses(home: Path, tmp: Path, texts: list[str]) -> list[list[tuple[str, str]]]:
+    files = [write_wav(tmp / f"{i}.wav", silence(300) + espeak(t) + silence(800)) for i, t in enumerate(texts)]
+    argv = [sys.executable, "-m", "edge_assistant", "listen", "--home", str(home), "--templates-only", "--dispatch"]
+    out = subprocess.run([*argv, *map(str, files)], capture_output=True, text=True, timeout=300, check=True)
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    return [[(a["status"], a["reply"]) for a in row["actions"]] for row in rows]
+
+
+def test_garage_door_waits_for_a_spoken_yes_and_a_no_cancels(tmp_path: Path, example_home_path: Path) -> None:
+    """open the garage door -> question; yes -> done. Again; no -> cancelled, nothing opened."""
+    texts = ["turn off the porch light", "open the garage door", "yes", "open the garage door", "no"]
+    got = _statuses(example_home_path, tmp_path, texts)
+    assert got[1] == [("confirm", "Are you sure you want to open the garage door?")]
+    assert got[2] == [("done", "Opened the garage door")]
+    assert got[3][0][0] == "confirm" and got[4][0][0] == "cancelled"

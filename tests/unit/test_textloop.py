@@ -1,0 +1,69 @@
+"""TextLoop: text lines through the real template parser and a recording dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edge_assistant.events import ActionResult, UtteranceRecord
+from edge_assistant.home import load_home
+from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
+from edge_assistant.nlu.parser import Parser
+from edge_assistant.textloop import TextLoop
+
+pytestmark = pytest.mark.unit
+
+
+class Recorder:
+    """Dispatcher stand-in that records what reached it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str | None, str]] = []
+
+    async def dispatch(self, result: Any, utterance_id: str) -> list[ActionResult]:
+        self.seen.append((result.intent, result.text))
+        return [ActionResult(handler="rec", ok=result.intent is not None, reply="ok")]
+
+    async def aclose(self) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def parser(example_home_path: Path) -> Parser:
+    return Parser(load_catalog([BUILTIN_CATALOG_DIR]), load_home(example_home_path))
+
+
+def test_every_line_is_parsed_dispatched_and_recorded(parser: Parser) -> None:
+    """Commands and rejections both reach the dispatcher (it answers yes/no); bad UTF-8 is an error record."""
+    stream = io.BytesIO(b"turn on the kitchen light\nyes\n\xff\xfe\n")
+    records: list[UtteranceRecord] = []
+    dispatcher = Recorder()
+    asyncio.run(TextLoop(stream, parser, dispatcher, on_utterance=records.append).run())
+    assert dispatcher.seen == [("HassTurnOn", "turn on the kitchen light"), (None, "yes")]
+    assert [r.parse.get("intent") for r in records] == ["HassTurnOn", None, None]
+    assert records[2].error is not None and "UTF-8" in records[2].error
+
+
+def test_stop_while_waiting_for_a_line_returns_at_once(parser: Parser) -> None:
+    """A quiet pipe does not hold up stop()."""
+    read_fd, write_fd = os.pipe()
+
+    async def scenario() -> float:
+        with os.fdopen(read_fd, "rb") as stream:
+            loop = TextLoop(stream, parser)
+            task = asyncio.ensure_future(loop.run())
+            await asyncio.sleep(0.05)
+            start = asyncio.get_running_loop().time()
+            loop.stop()
+            await asyncio.wait_for(task, timeout=2)
+            took = asyncio.get_running_loop().time() - start
+            os.write(write_fd, b"\n")  # let the abandoned reader thread finish
+            os.close(write_fd)
+            return took
+
+    assert asyncio.run(scenario()) < 0.5
