@@ -13,12 +13,13 @@ import asyncio
 import logging
 import time
 import uuid
+import wave
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge_assistant.audio import FRAME_MS, AudioSettings
+from edge_assistant.audio import FRAME_MS, SAMPLE_RATE, AudioSettings
 from edge_assistant.audio.endpoint import Endpointer, Event
 from edge_assistant.audio.sources import AudioSource
 from edge_assistant.events import Dispatcher, Speaker, Transcript, UtteranceRecord
@@ -40,6 +41,7 @@ class _Utterance:
     started_at: float
     frames: int = 0
     end_reason: str = ""
+    audio: bytearray | None = None  # kept only when recording for debugging
     t: dict[str, float] = field(default_factory=dict)
 
 
@@ -63,6 +65,8 @@ class Pipeline:
         self.speaker = speaker
         self.settings = settings or AudioSettings()
         self.on_utterance = on_utterance
+        # --debug-record-dir: each utterance's audio is kept as <id>.wav (the daemon adds <id>.json).
+        self.record_dir: Path | None = None
         self.muted = False
         self.talking = False  # push-to-talk button state
         self._stopping = False
@@ -147,11 +151,15 @@ class Pipeline:
         now = time.perf_counter()
         if event.kind == "start":
             current = _Utterance(uuid.uuid4().hex[:8], self.source.name, time.time(), t={"speech_start": now})
+            if self.record_dir is not None:
+                current.audio = bytearray()
             await out.put(("start", current))
         if current is None or event.kind == "none":
             return current
         if event.frames:
             current.frames += len(event.frames)
+            if current.audio is not None:
+                current.audio += b"".join(event.frames)
             await out.put(("audio", b"".join(event.frames)))
         if event.kind == "end":
             current.end_reason = event.reason
@@ -254,7 +262,21 @@ class Pipeline:
         finally:
             self.muted = False
 
+    def _keep_audio(self, utt: _Utterance) -> None:
+        if self.record_dir is None or not utt.audio:
+            return
+        try:
+            self.record_dir.mkdir(parents=True, exist_ok=True)
+            with wave.open(str(self.record_dir / f"{utt.id}.wav"), "wb") as out:
+                out.setnchannels(1)
+                out.setsampwidth(2)
+                out.setframerate(SAMPLE_RATE)
+                out.writeframes(bytes(utt.audio))
+        except OSError as exc:  # a full disk must not stop the loop
+            log.warning("cannot keep the audio of %s: %s", utt.id, exc)
+
     def _emit(self, utt: _Utterance, record: UtteranceRecord) -> None:
+        self._keep_audio(utt)
         timings = _timings(utt)
         record = record.model_copy(update={"timings_ms": timings})
         parse = record.parse

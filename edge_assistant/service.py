@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from edge_assistant.config import Settings
@@ -78,7 +79,7 @@ def real_services(options: RunOptions) -> Services:
             from edge_assistant.audio.mic import MicSource
 
             source = MicSource(settings.audio.device, settings.audio.queue_frames)
-        return build_pipeline(
+        pipeline = build_pipeline(
             settings,
             "",
             source,
@@ -88,6 +89,9 @@ def real_services(options: RunOptions) -> Services:
             on_utterance=on_utterance,
             parser=parts.parser,
         )
+        record_dir = options.debug_record_dir or settings.daemon.debug_record_dir
+        pipeline.record_dir = Path(record_dir) if record_dir else None
+        return pipeline
 
     def prepare_reload(settings: Settings, pipeline: PipelineLike) -> Callable[[], Awaitable[None]]:
         parts = _parts(settings, options)

@@ -148,7 +148,7 @@ def register(commands: Any, bench_suites: Any) -> None:
     source = p.add_mutually_exclusive_group()
     source.add_argument("--stdin", action="store_true", help="read raw 16 kHz mono S16LE PCM from stdin")
     source.add_argument("--text", action="store_true", help="read one utterance per text line from stdin")
-    p.add_argument("--debug-record-dir", help="keep each utterance (transcript, parse, actions) in this directory")
+    p.add_argument("--debug-record-dir", help="keep each utterance (audio WAV; transcript, parse, actions JSON) here")
     p.set_defaults(func=_cmd_run)
     b = bench_suites.add_parser("audio", help="synthesised commands in noise: acceptance, false accepts, RTF, latency")
     b.add_argument("--home", default=str(Path(__file__).resolve().parent.parent / "deploy" / "home.example.yaml"))

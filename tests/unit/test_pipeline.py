@@ -270,3 +270,16 @@ def test_stop_while_waiting_for_audio_returns_at_once(parser: Parser) -> None:
         return asyncio.get_running_loop().time() - start
 
     assert asyncio.run(scenario()) < 0.5
+
+
+def test_record_dir_keeps_each_utterance_as_a_wav(parser: Parser, tmp_path: Path) -> None:
+    """With a record dir, each utterance's audio is written as <id>.wav, 16 kHz mono, as long as it was."""
+    import wave
+
+    pipeline, records = _pipeline(parser, [KITCHEN_ON, PORCH_OFF], 2)
+    pipeline.record_dir = tmp_path
+    _run(pipeline)
+    for record in records:
+        with wave.open(str(tmp_path / f"{record.id}.wav"), "rb") as kept:
+            assert (kept.getframerate(), kept.getnchannels()) == (SAMPLE_RATE, 1)
+            assert kept.getnframes() * 1000 // SAMPLE_RATE == record.timings_ms["audio"]
