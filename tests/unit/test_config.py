@@ -1,10 +1,13 @@
 """Config TOML errors name the file, line and field."""
 
+import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
+from pydantic import BaseModel
 
-from edge_assistant.config import load_settings
+from edge_assistant.config import Settings, load_settings
 from edge_assistant.errors import ConfigError
 
 pytestmark = pytest.mark.unit
@@ -39,3 +42,25 @@ def test_toml_syntax_error_names_line(tmp_path: Path) -> None:
     cfg.write_text("[model]\npath = \n")
     with pytest.raises(ConfigError, match=r"c.toml:2: invalid TOML"):
         load_settings(cfg)
+
+
+def _option_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    paths: list[str] = []
+    for name, field in model.model_fields.items():
+        nested = [t for t in (*get_args(field.annotation), field.annotation) if isinstance(t, type)]
+        sub = next((t for t in nested if issubclass(t, BaseModel)), None)
+        paths += _option_paths(sub, f"{prefix}{name}.") if sub else [prefix + name]
+    return paths
+
+
+def test_example_config_documents_every_option() -> None:
+    """deploy/config.example.toml names every option of every section (set or commented out)."""
+    text = (Path(__file__).resolve().parents[2] / "deploy" / "config.example.toml").read_text(encoding="utf-8")
+    missing = [
+        path
+        for path in _option_paths(Settings)
+        if path.rsplit(".", 1)[-1] not in ("intents", "domains", "entity_ids")  # routes, documented once
+        and not re.search(rf"(^|[\s{{,#]){re.escape(path.rsplit('.', 1)[-1])}\s*=", text, re.M)
+    ]
+    assert missing == []
+    assert load_settings(Path(__file__).resolve().parents[2] / "deploy" / "config.example.toml") is not None
