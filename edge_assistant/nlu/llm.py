@@ -9,7 +9,10 @@ vocabulary). The static prompt prefix is evaluated once and its KV cache reused 
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,33 @@ from edge_assistant.nlu.prompt import answer
 __all__ = ["Choice", "LlamaModel", "check_gguf"]
 
 _GGUF_MAGIC = b"GGUF"
+_llama_log = logging.getLogger("edge_assistant.llama_cpp")
+# llama.cpp's recent error-level lines, added to the message when a model fails to load.
+_recent_errors: deque[str] = deque(maxlen=8)
+_log_callback: Any = None
+
+
+def _route_llama_logs(llama_cpp: Any) -> None:
+    """Send llama.cpp's own log lines to Python logging (DEBUG) instead of stderr.
+
+    llama.cpp reports notes such as "using full-size SWA cache" at its error level, which the
+    binding prints even with ``verbose=False``. Real failures surface as exceptions, and their
+    detail is kept in ``_recent_errors`` for the ModelError message.
+    """
+    global _log_callback
+    if _log_callback is not None:
+        return
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def forward(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        line = text.decode("utf-8", "replace").rstrip()
+        if level == 3 and line:
+            _recent_errors.append(line)
+        if line:
+            _llama_log.debug("%s", line)
+
+    _log_callback = forward  # keep a reference: llama.cpp holds only the C pointer
+    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
 
 
 @dataclass(frozen=True)
@@ -70,6 +100,7 @@ class LlamaModel:
         self.path = Path(path)
         check_gguf(self.path)
         self._lib = llama_cpp
+        _route_llama_logs(llama_cpp)
         kwargs: dict[str, Any] = {
             "model_path": str(self.path),
             "n_ctx": n_ctx,
@@ -80,10 +111,12 @@ class LlamaModel:
         }
         if lora_path is not None:
             kwargs["lora_path"] = str(lora_path)
+        _recent_errors.clear()
         try:
             self._llm = llama_cpp.Llama(**kwargs)
         except (ValueError, RuntimeError) as exc:
-            raise ModelError(f"llama.cpp cannot load {self.path}: {exc}") from exc
+            detail = "; ".join(_recent_errors)
+            raise ModelError(f"llama.cpp cannot load {self.path}: {exc}" + (f" ({detail})" if detail else "")) from exc
         self._prefix_len = 0
         self.n_ctx = n_ctx
 
