@@ -20,7 +20,7 @@ from hassil.expression import Alternative, Expression, ListReference, Permutatio
 from hassil.intents import RangeSlotList, SlotList, TextSlotList, WildcardSlotList
 from hassil.sample import sample_expression
 
-from edge_assistant.answers import NO_PHRASES, YES_PHRASES
+from edge_assistant.answers import SPOKEN_ANSWERS
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog
 from edge_assistant.nlu.templates import build_intents_dict, home_slot_lists
@@ -248,9 +248,8 @@ def build_command_grammar(catalog: Catalog, home: Home) -> CommandGrammar:
             rule = builder.rule_name("intent", intent_name)
             builder.grammar.rules[rule] = ("alt", sentences, False)
             builder.grammar.public.append(rule)
-    # "Are you sure?" must be answerable by voice: the dispatcher's yes/no phrases, with "please"/"thanks".
-    answers: list[Node] = [("seq", spoken_words(p)) for p in sorted(YES_PHRASES | NO_PHRASES)]
-    answers += [("seq", ["yes", "please"]), ("seq", ["no", "thanks"])]
+    # "Are you sure?" must be answerable by voice (the dispatcher takes these as yes or no).
+    answers: list[Node] = [("seq", spoken_words(p)) for p in SPOKEN_ANSWERS]
     builder.grammar.rules["answer"] = ("alt", answers, False)
     builder.grammar.public.append("answer")
     return builder.grammar

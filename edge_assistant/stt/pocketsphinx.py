@@ -135,9 +135,12 @@ class PocketsphinxSession:
         result = self._result()
         if self._owner.utterances == 0 and not result.in_grammar and self._owner.automaton is not None:
             # The first utterance is decoded before the cepstral mean has adapted to this input;
-            # once it has (during that utterance), a second pass hears what was said.
-            self._owner.redecode(b"".join(self._audio))
-            result = self._result()
+            # it adapts over the passes (two suffice for speech that starts at the first sample).
+            for _ in range(2):
+                self._owner.redecode(b"".join(self._audio))
+                result = self._result()
+                if result.in_grammar:
+                    break
         self._owner.utterances += 1
         return result
 
