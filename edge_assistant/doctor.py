@@ -97,9 +97,14 @@ def _models(settings: Settings, _: str | None) -> Iterator[Check]:
         path = Path(name)
         ok = path.is_file()
         yield Check("model", "ok" if ok else "fail", str(path), "" if ok else "fix [model] path or pull a model")
-    if settings.model.lora_path:
-        lora = Path(settings.model.lora_path)
-        yield Check("adapter", "ok" if lora.is_file() else "fail", str(lora), "" if lora.is_file() else "fix lora_path")
+    from edge_assistant.runtime import resolve_lora_path, resolve_model_path
+
+    try:
+        lora = resolve_lora_path(settings, resolve_model_path(settings))
+    except EdgeAssistantError as exc:
+        yield Check("adapter", "fail", str(exc).splitlines()[0], 'fix [model] lora_path, or set it to "none"')
+        return
+    yield Check("adapter", "ok", str(lora) if lora else "none (the base model with the few-shot prompt)")
 
 
 def _speech(settings: Settings, _: str | None) -> Iterator[Check]:

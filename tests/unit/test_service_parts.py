@@ -135,3 +135,12 @@ def test_doctor_names_the_pull_command_for_a_missing_vosk_model(tmp_path: Path) 
     cfg.write_text(f'[model]\ndir = "{tmp_path}"\n[stt]\nengine = "vosk"\n', encoding="utf-8")
     (check,) = run_checks(str(cfg), ["speech"])
     assert check.status == "fail" and check.fix == "edge-assistant models pull vosk-small-en-us"
+
+
+@pytest.mark.parametrize(("lora", "status"), [("none", "ok"), ("/no/such/adapter.gguf", "fail")])
+def test_doctor_reads_lora_path_as_the_runtime_does(tmp_path: Path, lora: str, status: str) -> None:
+    """'none' means no adapter (fine); a missing adapter file is a failure with the fix."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[model]\nlora_path = "{lora}"\n', encoding="utf-8")
+    (check,) = [c for c in run_checks(str(cfg), ["models"]) if c.name == "adapter"]
+    assert check.status == status
