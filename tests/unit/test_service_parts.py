@@ -141,6 +141,7 @@ def test_doctor_names_the_pull_command_for_a_missing_vosk_model(tmp_path: Path) 
 def test_doctor_reads_lora_path_as_the_runtime_does(tmp_path: Path, lora: str, status: str) -> None:
     """'none' means no adapter (fine); a missing adapter file is a failure with the fix."""
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[model]\nlora_path = "{lora}"\n', encoding="utf-8")
+    (tmp_path / "base.gguf").write_bytes(b"GGUF")
+    cfg.write_text(f'[model]\npath = "{tmp_path}/base.gguf"\nlora_path = "{lora}"\n', encoding="utf-8")
     (check,) = [c for c in run_checks(str(cfg), ["models"]) if c.name == "adapter"]
     assert check.status == status
