@@ -5,26 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
+from edge_assistant.jsonl import emit as _emit
+from edge_assistant.jsonl import stdin_lines
+
 __all__ = ["register"]
-
-
-def _emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-
-
-def _lines() -> Iterator[tuple[int, str | None, str | None]]:
-    """(line number, text, error) for each stdin line; text is None when it is not UTF-8."""
-    for number, raw in enumerate(sys.stdin.buffer, start=1):
-        try:
-            yield number, raw.decode("utf-8").rstrip("\r\n"), None
-        except UnicodeDecodeError as exc:
-            yield number, None, f"line is not valid UTF-8: {exc}"
 
 
 def _cmd_handle(args: argparse.Namespace) -> int:
@@ -58,7 +45,7 @@ def _cmd_handle(args: argparse.Namespace) -> int:
         if args.text is not None:
             one(args.text)
             return 0
-        for number, text, error in _lines():
+        for number, text, error in stdin_lines():
             if text is None:
                 _emit({"text": None, "intent": None, "line": number, "error": error, "actions": []})
             else:

@@ -9,10 +9,11 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from edge_assistant.config import load_settings
 from edge_assistant.errors import EdgeAssistantError
+from edge_assistant.jsonl import emit as _emit
+from edge_assistant.jsonl import stdin_lines
 
 __all__ = ["main"]
 
@@ -29,11 +30,6 @@ _STAGE_COMMANDS: tuple[str, ...] = (
 _DEFAULT_BENCH_ROOT = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks"
 
 
-def _emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-
-
 def _cmd_parse(args: argparse.Namespace) -> int:
     from edge_assistant.runtime import build_parser, resolve_home_path
 
@@ -43,13 +39,11 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     if args.text is not None:
         _emit(parser.parse(args.text).model_dump())
         return 0
-    for number, raw in enumerate(sys.stdin.buffer, start=1):
-        try:
-            line = raw.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError as exc:
-            _emit({"text": None, "intent": None, "line": number, "error": f"line is not valid UTF-8: {exc}"})
-            continue
-        _emit(parser.parse(line).model_dump())
+    for number, line, error in stdin_lines():
+        if line is None:
+            _emit({"text": None, "intent": None, "line": number, "error": error})
+        else:
+            _emit(parser.parse(line).model_dump())
     return 0
 
 

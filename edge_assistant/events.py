@@ -6,6 +6,8 @@ are the others that cross a stage boundary, so that speech, dispatch and the dae
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -14,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 if TYPE_CHECKING:
     from edge_assistant.nlu.parser import IntentResult
 
-__all__ = ["ActionResult", "Dispatcher", "Speaker", "Transcript", "UtteranceRecord", "WordInfo"]
+__all__ = ["ActionResult", "Dispatcher", "Speaker", "Transcript", "UtteranceRecord", "WordInfo", "hand_over"]
 
 
 @dataclass(frozen=True)
@@ -93,3 +95,13 @@ class Speaker(Protocol):
     async def say(self, text: str) -> None:
         """Speak ``text`` and return when the sound has finished playing."""
         ...
+
+
+def hand_over(listener: Callable[[UtteranceRecord], None] | None, record: UtteranceRecord) -> None:
+    """Give ``record`` to the stage's listener; the listener's fault is logged, never raised into the loop."""
+    if listener is None:
+        return
+    try:
+        listener(record)
+    except Exception:
+        logging.getLogger(__name__).exception("on_utterance failed for %s", record.id)

@@ -22,7 +22,7 @@ from typing import Any
 from edge_assistant.audio import FRAME_MS, SAMPLE_RATE, AudioSettings
 from edge_assistant.audio.endpoint import Endpointer, Event
 from edge_assistant.audio.sources import AudioSource
-from edge_assistant.events import Dispatcher, Speaker, Transcript, UtteranceRecord
+from edge_assistant.events import Dispatcher, Speaker, Transcript, UtteranceRecord, hand_over
 from edge_assistant.nlu.parser import IntentResult, Parser
 from edge_assistant.replies import summarize
 from edge_assistant.stt import Session, Transcriber
@@ -285,11 +285,7 @@ class Pipeline:
             utt.id, utt.source, utt.frames * FRAME_MS, utt.end_reason, record.transcript, parse.get("intent"),
             parse.get("targets"), parse.get("reason") or record.error, timings,
         )  # fmt: skip
-        if self.on_utterance is not None:
-            try:
-                self.on_utterance(record)
-            except Exception:  # the listener's fault must not stop the loop
-                log.exception("on_utterance failed for %s", utt.id)
+        hand_over(self.on_utterance, record)
 
 
 async def _batched(inbox: asyncio.Queue[tuple[Any, ...] | None]) -> AsyncIterator[tuple[Any, ...]]:

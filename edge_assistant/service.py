@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import sys
@@ -15,6 +14,7 @@ from typing import Any
 from edge_assistant.config import Settings
 from edge_assistant.daemon import Daemon, PipelineLike, Services
 from edge_assistant.events import UtteranceRecord
+from edge_assistant.jsonl import emit
 
 __all__ = ["RunOptions", "real_services", "run_daemon"]
 
@@ -60,9 +60,7 @@ def real_services(options: RunOptions) -> Services:
 
         def on_utterance(utterance: UtteranceRecord) -> None:
             record(utterance)
-            # One JSON object per utterance on stdout, like `listen` (the unit sends stdout to null).
-            sys.stdout.write(json.dumps(utterance.model_dump(mode="json"), ensure_ascii=False) + "\n")
-            sys.stdout.flush()
+            emit(utterance.model_dump(mode="json"))  # like `listen`; the unit sends stdout to null
 
         if options.input == "text":
             from edge_assistant.textloop import TextLoop

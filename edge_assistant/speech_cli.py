@@ -10,12 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from edge_assistant.jsonl import emit as _emit
+
 __all__ = ["register"]
-
-
-def _emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
 
 
 def _settings(args: argparse.Namespace) -> Any:

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import BinaryIO
 
-from edge_assistant.events import Dispatcher, Speaker, UtteranceRecord
+from edge_assistant.events import Dispatcher, Speaker, UtteranceRecord, hand_over
 from edge_assistant.nlu.parser import IntentResult, Parser
 from edge_assistant.replies import summarize
 
@@ -102,8 +102,4 @@ class TextLoop:
             record.id, self.name, record.transcript, parse.get("intent"), parse.get("targets"),
             parse.get("reason") or record.error, record.timings_ms,
         )  # fmt: skip
-        if self.on_utterance is not None:
-            try:
-                self.on_utterance(record)
-            except Exception:  # the listener's fault must not stop the loop
-                log.exception("on_utterance failed for %s", record.id)
+        hand_over(self.on_utterance, record)
