@@ -43,6 +43,9 @@ class NluSettings(BaseModel):
     min_confidence: float = Field(default=0.3, ge=0.0, le=1.0)
     templates: bool = True
     max_chars: int = Field(default=400, ge=1)
+    # "Change the lights" is answered "What brightness or colour?"; an answer within this many
+    # seconds ("red") completes the command. 0 = reject such commands without asking.
+    follow_up_s: float = Field(default=8.0, ge=0.0, le=120.0)
 
 
 class DaemonSettings(BaseModel):

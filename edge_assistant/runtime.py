@@ -92,5 +92,6 @@ def build_parser(
         area=nlu.area or None,
         use_templates=nlu.templates,
         tuned_prompt=model is not None and lora is not None,
+        follow_up_s=nlu.follow_up_s,
     )
     return Parser(catalog, home, model, parser_settings)

@@ -25,6 +25,7 @@ class Case:
     intent: str | None
     slots: dict[str, Any] = field(default_factory=dict)
     context_area: str | None = None
+    split: str = ""
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -84,7 +85,7 @@ SLURP_MAP: dict[str, str] = {
 def slurp_cases(root: Path) -> list[Case]:
     """SLURP iot dev+test, labels mapped with ``SLURP_MAP`` (intent accuracy only)."""
     return [
-        Case(r["text"], SLURP_MAP[r["normalized_intent"]])
+        Case(r["text"], SLURP_MAP[r["normalized_intent"]], split=r["split"])
         for r in _jsonl(root / "massive_iot" / "slurp_iot_dev_test.jsonl")
         if r["normalized_intent"] in SLURP_MAP
     ]

@@ -37,6 +37,10 @@ class Score:
     intent_ok: int = 0
     command_ok: int = 0
     accepted: int = 0
+    # Rejected with the question for a missing value of the right intent ("What colour?").
+    asked: int = 0
+    # split -> [cases, intent right] (SLURP's dev and test are reported apart too).
+    splits: dict[str, list[int]] = field(default_factory=dict)
     latency: dict[str, list[float]] = field(default_factory=dict)
 
     def row(self) -> dict[str, Any]:
@@ -47,6 +51,12 @@ class Score:
             "intent_accuracy": round(self.intent_ok / max(1, self.n), 4),
             "accept_rate": round(self.accepted / max(1, self.n), 4),
         }
+        if self.asked:
+            out["asked_for_value"] = self.asked
+            out["intent_or_question"] = round((self.intent_ok + self.asked) / max(1, self.n), 4)
+        for split, (n, ok) in sorted(self.splits.items()):
+            out[f"intent_accuracy_{split}"] = round(ok / max(1, n), 4)
+            out[f"n_{split}"] = n
         for source, values in sorted(self.latency.items()):
             ordered = sorted(values)
             out[f"{source}_n"] = len(values)
@@ -76,6 +86,11 @@ def score(parse: ParseFn, cases: Sequence[Case], check_slots: bool) -> Score:
         result.n += 1
         result.latency.setdefault(got.source, []).append(got.latency_ms)
         result.accepted += got.intent is not None
+        result.asked += got.intent is None and case.intent is not None and got.awaiting == case.intent
+        if case.split:
+            counts = result.splits.setdefault(case.split, [0, 0])
+            counts[0] += 1
+            counts[1] += got.intent == case.intent
         if got.intent == case.intent:
             result.intent_ok += 1
             if case.intent is None or not check_slots or slots_match(case.slots, got.slots):

@@ -47,6 +47,8 @@ class SlotSpec(BaseModel):
     max: float | None = None
     values: tuple[str, ...] = ()
     default: int | float | str | None = None
+    # Other words people say for a value ("lavender" -> purple, "warm" -> 2700 kelvin).
+    aliases: dict[str, str | int | float] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> SlotSpec:
@@ -54,6 +56,10 @@ class SlotSpec(BaseModel):
             raise ValueError("an enum slot needs 'values'")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("'min' is greater than 'max'")
+        if self.type == "enum":
+            bad = sorted(k for k, v in self.aliases.items() if v not in self.values)
+            if bad:
+                raise ValueError(f"aliases {bad} map to values that are not in 'values'")
         return self
 
 
@@ -84,7 +90,15 @@ class IntentSpec(BaseModel):
     label: str = ""
     domains: tuple[str, ...] = ()
     require_one_of: tuple[str, ...] = ()
+    # The question asked when none of ``require_one_of`` was said ("What brightness or colour?").
+    ask: str = ""
     safety: Literal["allow", "confirm", "deny"] = "allow"
+    # This intent is what ``specialises`` means for devices of ``domains`` ("turn on the vacuum"
+    # starts it): a generic result whose targets all lie in ``domains`` becomes this intent.
+    specialises: str | None = None
+    # The devices move between areas (a robot vacuum): an area says where to act, not where the
+    # device lives, so a device elsewhere in the home still serves it.
+    roaming: bool = False
     sentences: tuple[SentenceBlock, ...] = ()
     examples: tuple[Example, ...] = ()
 
@@ -95,6 +109,8 @@ class IntentSpec(BaseModel):
         missing = set(self.require_one_of) - set(self.slots)
         if missing:
             raise ValueError(f"require_one_of names undeclared slots {sorted(missing)}")
+        if self.specialises and not self.domains:
+            raise ValueError("an intent that 'specialises' another needs 'domains'")
         for example in self.examples:
             unknown = set(example.slots) - set(self.slots)
             if unknown:
@@ -180,4 +196,10 @@ def load_catalog(paths: Iterable[str | Path] | None = None) -> Catalog:
             intents[name] = _merge(intents[name], spec) if name in intents else spec
         lists.update(part.lists)
         rules.update(part.expansion_rules)
+    for name, spec in intents.items():
+        if spec.specialises is not None and spec.specialises not in intents:
+            raise IntentSchemaError(
+                f"intent {name} specialises '{spec.specialises}', which no catalog file defines",
+                path=", ".join(map(str, files)),
+            )
     return Catalog(language=language, intents=intents, lists=lists, expansion_rules=rules)

@@ -32,8 +32,28 @@ DOMAIN_WORDS: tuple[tuple[str, str, str | None], ...] = (
     (r"tv|television|speakers?|music|radio", "media_player", None),
     (r"vacuum|hoover|robot", "vacuum", None),
 )
-_DOWN = r"\b(dim|dimmer|darker|darken|down|lower|decrease|reduce|less|softer|quieter|too bright|too loud)\b"
-_PERCENT_WORDS = {"half": 50, "full": 100, "max": 100, "maximum": 100, "min": 1, "minimum": 1}
+_DOWN = (
+    r"\b(dim|dimmer|darker|darken|down|lower|decrease|reduce|less|lessen|softer|quieter|attenuate|"
+    r"minimi[sz]e|too bright|too loud|too much)\b"
+)
+# Words that ask for a change of level (a step) rather than a level; _DOWN says which way.
+_CHANGE = (
+    r"up|down|dim|dimmer|darker|darken|brighter|brighten|brighten\w+|lighten|louder|quieter|softer|"
+    r"lower|raise|raised|higher|increase|decrease|reduce|lessen|attenuate|boost|minimi[sz]e|maximi[sz]e|"
+    r"more|less|add|dark|too bright|too dark|too loud|too much"
+)
+_PERCENT_WORDS = {
+    "half": 50,
+    "full": 100,
+    "max": 100,
+    "maximum": 100,
+    "highest": 100,
+    "brightest": 100,
+    "min": 1,
+    "minimum": 1,
+    "lowest": 1,
+    "dimmest": 1,
+}
 _COLORS_RE = r"\b({})\b"
 _DURATION = {"hours": r"hours?|hrs?", "minutes": r"minutes?|mins?", "seconds": r"seconds?|secs?"}
 
@@ -69,10 +89,29 @@ def _number_value(text: str) -> float | None:
     return None
 
 
+def _word_forms(word: str) -> list[str]:
+    """A colour word and its "-ish" forms: pink, pinkish; red, reddish; blue, bluish."""
+    forms = [word, word + "ish"]
+    if word.endswith("e"):
+        forms.append(word[:-1] + "ish")
+    if re.fullmatch(r".*[^aeiou][aeiou][bdgmnprt]", word):
+        forms.append(word + word[-1] + "ish")
+    return forms
+
+
+def _enum_value(values: tuple[str, ...], aliases: dict[str, Any], text: str) -> str | None:
+    """The enum value (or the value an alias stands for) said in ``text``, the earliest first."""
+    spoken = {form: value for value in values for form in _word_forms(value)}
+    spoken.update({form: str(value) for alias, value in aliases.items() for form in _word_forms(alias)})
+    match = re.search(_COLORS_RE.format("|".join(map(re.escape, sorted(spoken, key=len, reverse=True)))), text)
+    return spoken[match.group(1)] if match else None
+
+
 def _durations(text: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for slot, unit in _DURATION.items():
-        match = re.search(rf"(\d+)\s*(?:{unit})\b", text)
+        # "the 22nd" said as "twenty second of march" is a date, not a duration.
+        match = re.search(rf"(\d+)\s*(?:{unit})\b(?! of\b)", text)
         if match:
             out[slot] = int(match.group(1))
     if "minutes" not in out and _has(r"half an hour|half hour", text):
@@ -85,25 +124,20 @@ def _value_slots(spec: IntentSpec, text: str) -> dict[str, Any]:
     value = _number_value(text)
     # "dim the lights to 30 percent" sets a level; "dim them by 30 percent" changes it.
     absolute = value is not None and re.search(
-        r"\bto\s+(?:the\s+)?[\d.]+|\b(half|full|max|maximum|min|minimum)\b", text
+        r"\bto\s+(?:the\s+)?[\d.]+|\b({})\b".format("|".join(_PERCENT_WORDS)), text
     )
     for name, slot in spec.slots.items():
         if slot.type == "enum":
-            match = re.search(_COLORS_RE.format("|".join(map(re.escape, slot.values))), text)
-            if match:
-                slots[name] = match.group(1)
-        elif (
-            slot.type == "step"
-            and not absolute
-            and _has(
-                r"up|down|dim|dimmer|darker|darken|brighter|brighten|"
-                r"louder|quieter|softer|lower|raise|increase|decrease|"
-                r"reduce|more|less|too bright|too dark|too loud",
-                text,
-            )
-        ):
+            found = _enum_value(slot.values, slot.aliases, text)
+            if found is not None:
+                slots[name] = found
+        elif slot.type == "step" and not absolute and _has(_CHANGE, text):
             size = abs(value) if value is not None and value != 0 else float(slot.default or 10)
             slots[name] = -size if re.search(_DOWN, text) else size
+        elif slot.aliases and value is None:
+            word = _has("|".join(map(re.escape, sorted(slot.aliases, key=len, reverse=True))), text)
+            if word:
+                slots[name] = slot.aliases[word.group(0)]
     if spec.slots.keys() & _DURATION.keys():
         slots.update({k: v for k, v in _durations(text).items() if k in spec.slots})
     numeric = [n for n, s in spec.slots.items() if s.type in ("int", "number") and n not in _DURATION]

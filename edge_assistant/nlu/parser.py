@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
@@ -13,7 +14,7 @@ from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.extract import extract_slots
 from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.nlu.prompt import NONE_LABEL, build_prefix, build_tuned_prefix, continuation
-from edge_assistant.nlu.resolve import Unresolved, finalize_slots, resolve_targets
+from edge_assistant.nlu.resolve import MissingValue, Unfit, Unresolved, finalize_slots, resolve_targets
 from edge_assistant.nlu.templates import TemplateMatcher
 
 __all__ = ["ChoiceModel", "IntentResult", "Parser", "ParserSettings"]
@@ -40,6 +41,8 @@ class IntentResult(BaseModel):
     source: Literal["template", "model", "none"] = "none"
     latency_ms: float = 0.0
     reason: str | None = None
+    # Rejected only for a missing value: the intent that the question in ``reason`` completes.
+    awaiting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,20 @@ class ParserSettings:
     resolve_targets: bool = True
     # True when the model carries an adapter from ``edge-assistant tune``: it gets the short tuned prompt.
     tuned_prompt: bool = False
+    # Seconds in which an answer to "What brightness or colour?" completes the command; 0 = off.
+    follow_up_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A command that lacks only a value, waiting for the answer to its question."""
+
+    intent: str
+    slots: dict[str, Any]
+    targets: list[str]
+    confidence: float
+    source: Literal["template", "model"]
+    deadline: float = 0.0
 
 
 class Parser:
@@ -73,15 +90,57 @@ class Parser:
         self._model = model
         self._names = list(catalog.intents)
         self._labels = [catalog.intents[n].label for n in self._names] + [NONE_LABEL]
+        self._domain_of = {e.id: e.domain for e in home.entities}
+        # Generic intent -> the intents that say the same for particular domains ("turn on" a vacuum).
+        self._special: dict[str, list[str]] = {}
+        for name, spec in catalog.intents.items():
+            if spec.specialises is not None:
+                self._special.setdefault(spec.specialises, []).append(name)
+        self._candidate: _Pending | None = None
+        self._pending: _Pending | None = None
+        self._bare_value = _bare_value_pattern(catalog)
         if model is not None:
             model.set_prefix(build_tuned_prefix(catalog) if self.settings.tuned_prompt else build_prefix(catalog))
 
     def parse(self, text: str) -> IntentResult:
         """Parse one utterance; never raises for bad text, rejects it with a reason."""
         start = time.perf_counter()
-        result = self._parse(text)
+        self._candidate = None
+        result = self._follow_up(text) or self._parse(text)
+        if result.awaiting and self._candidate is not None and self.settings.follow_up_s > 0:
+            self._pending = replace(self._candidate, deadline=time.monotonic() + self.settings.follow_up_s)
         result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
         return result
+
+    def _follow_up(self, text: str) -> IntentResult | None:
+        """The answer to a pending question ("red", "fifty percent"), or None for anything else.
+
+        Only a short answer that states a missing value and names no device or place completes
+        the pending command; any other utterance drops it and is parsed on its own.
+        """
+        pending, self._pending = self._pending, None
+        if pending is None or time.monotonic() > pending.deadline:
+            return None
+        norm = normalize_text(text)
+        if not norm or len(norm.split()) > 6:
+            return None
+        spec = self.catalog.intents[pending.intent]
+        said = extract_slots(spec, self.home, norm)
+        values = {k: v for k, v in said.items() if k in spec.require_one_of}
+        if not values or said.keys() & {"name", "area", "floor"}:
+            return None
+        try:
+            slots = finalize_slots(spec, self.home, {**pending.slots, **values})
+        except Unresolved as exc:
+            return IntentResult(text=text, source=pending.source, confidence=pending.confidence, reason=str(exc))
+        return IntentResult(
+            text=text,
+            intent=pending.intent,
+            slots=slots,
+            targets=pending.targets,
+            confidence=pending.confidence,
+            source=pending.source,
+        )
 
     def _parse(self, text: str) -> IntentResult:
         if not text.strip():
@@ -92,37 +151,122 @@ class Parser:
             match = self._templates.match(text) or self._templates.match(normalize_text(text))
             if match is not None:
                 return self._finish(text, match.intent, match.slots, 1.0, "template")
+        if not self.settings.area and self._bare_value is not None and self._bare_value.fullmatch(normalize_text(text)):
+            # "red" or "fifty percent" with no question waiting and no room of its own: turning
+            # every light of the house red would be a guess.
+            return IntentResult(text=text, reason="which device do you mean?")
         if self._model is None:
             return IntentResult(text=text, reason="no template matched and no model is loaded")
         return self._model_path(text)
 
     def _model_path(self, text: str) -> IntentResult:
+        """The model picks the intent; when the command cannot be that intent, it picks once more.
+
+        "start the coffee maker" may first come out as a vacuum command: the coffee maker exists
+        but is no vacuum (``Unfit``), so the model chooses again among the other intents and
+        "none". The same for an intent whose required value the words do not state
+        (``MissingValue``). Other rejections (an unknown device or area) stand.
+        """
         assert self._model is not None
         norm = normalize_text(text)
-        try:
-            choice = self._model.choose(continuation(norm), self._labels)
-        except ValueError as exc:
-            return IntentResult(text=text, source="model", reason=str(exc))
-        confidence = round(float(choice.probability), 4)
-        if choice.index >= len(self._names):
-            return IntentResult(text=text, source="model", confidence=confidence, reason="out of scope")
-        if confidence < self.settings.min_confidence:
-            return IntentResult(text=text, source="model", confidence=confidence, reason="not sure")
-        name = self._names[choice.index]
-        spec = self.catalog.intents[name]
-        raw = self._with_context_area(spec, extract_slots(spec, self.home, norm))
-        return self._finish(text, name, raw, confidence, "model")
+        options = list(range(len(self._labels)))
+        first: IntentResult | None = None
+        left = 1.0  # probability mass of the options still open
+        for _ in range(2):
+            try:
+                choice = self._model.choose(continuation(norm), [self._labels[i] for i in options])
+            except ValueError as exc:
+                return IntentResult(text=text, source="model", reason=str(exc))
+            index = options[choice.index]
+            # The second pick is judged by its share of all options, not of the ones left, so
+            # a confident first pick that failed does not turn a weak second one into a command.
+            confidence = round(float(choice.probability) * left, 4)
+            if index >= len(self._names):
+                return first or IntentResult(text=text, source="model", confidence=confidence, reason="out of scope")
+            if confidence < self.settings.min_confidence:
+                return first or IntentResult(text=text, source="model", confidence=confidence, reason="not sure")
+            name = self._names[index]
+            spec = self.catalog.intents[name]
+            raw = self._with_context_area(spec, extract_slots(spec, self.home, norm))
+            try:
+                return self._resolved(text, name, raw, confidence, "model")
+            except MissingValue as exc:
+                first = first or self._asking(text, name, raw, confidence, "model", exc)
+                options.remove(index)
+                left *= 1.0 - float(choice.probability)
+            except Unfit as exc:
+                first = first or IntentResult(text=text, source="model", confidence=confidence, reason=str(exc))
+                options.remove(index)
+                left *= 1.0 - float(choice.probability)
+            except Unresolved as exc:
+                return first or IntentResult(text=text, source="model", confidence=confidence, reason=str(exc))
+        assert first is not None
+        return first
 
     def _finish(
         self, text: str, name: str, raw: dict[str, Any], confidence: float, source: Literal["template", "model"]
     ) -> IntentResult:
+        try:
+            return self._resolved(text, name, raw, confidence, source)
+        except MissingValue as exc:
+            return self._asking(text, name, raw, confidence, source, exc)
+        except Unresolved as exc:
+            return IntentResult(text=text, source=source, confidence=confidence, reason=str(exc))
+
+    def _asking(
+        self,
+        text: str,
+        name: str,
+        raw: dict[str, Any],
+        confidence: float,
+        source: Literal["template", "model"],
+        missing: MissingValue,
+    ) -> IntentResult:
+        """A command that lacks only its value: the question, and the command kept to complete.
+
+        Everything else must hold already: "change the colour in the attic" is rejected for the
+        attic, not asked about.
+        """
         spec = self.catalog.intents[name]
         try:
-            slots = finalize_slots(spec, self.home, raw)
+            slots = finalize_slots(spec.model_copy(update={"require_one_of": ()}), self.home, raw)
             targets = resolve_targets(spec, self.home, slots) if self.settings.resolve_targets else []
         except Unresolved as exc:
             return IntentResult(text=text, source=source, confidence=confidence, reason=str(exc))
+        self._candidate = _Pending(name, slots, targets, confidence, source)
+        return IntentResult(text=text, source=source, confidence=confidence, reason=str(missing), awaiting=name)
+
+    def _resolved(
+        self, text: str, name: str, raw: dict[str, Any], confidence: float, source: Literal["template", "model"]
+    ) -> IntentResult:
+        """The validated, resolved result; ``Unresolved`` when the command cannot be carried out."""
+        spec = self.catalog.intents[name]
+        slots = finalize_slots(spec, self.home, raw)
+        targets = resolve_targets(spec, self.home, slots) if self.settings.resolve_targets else []
+        if slots.get("conversation_command"):
+            self._check_delayed(str(slots["conversation_command"]))
+        name, slots = self._specialise(name, slots, targets)
         return IntentResult(text=text, intent=name, slots=slots, targets=targets, confidence=confidence, source=source)
+
+    def _check_delayed(self, command: str) -> None:
+        """A command to run after a delay ("turn off the lights in 10 minutes") must parse now.
+
+        Otherwise "remind me about the meeting in one hour" would start a timer that does nothing
+        when it rings; the user hears why instead.
+        """
+        inner = self._parse(command)
+        if inner.intent is None:
+            raise Unresolved(f"I cannot do '{command}' later: {inner.reason or 'not understood'}")
+        if inner.slots.get("conversation_command"):
+            raise Unresolved(f"I cannot delay '{command}' twice")
+
+    def _specialise(self, name: str, slots: dict[str, Any], targets: list[str]) -> tuple[str, dict[str, Any]]:
+        """A generic intent whose every target has a more specific intent becomes that intent."""
+        for special in self._special.get(name, ()):
+            spec = self.catalog.intents[special]
+            if targets and all(self._domain_of.get(t) in spec.domains for t in targets):
+                return special, {k: v for k, v in slots.items() if k in spec.slots}
+        return name, slots
 
     def _with_context_area(self, spec: IntentSpec, raw: dict[str, Any]) -> dict[str, Any]:
         """On the model path an unplaced device command means "here" (templates do this themselves)."""
@@ -130,3 +274,20 @@ class Parser:
         if area and "area" in spec.slots and not raw.keys() & {"name", "area", "floor"}:
             return {**raw, "area": area}
         return raw
+
+
+def _bare_value_pattern(catalog: Catalog) -> re.Pattern[str] | None:
+    """A value said on its own ("red", "make it fifty percent") for an intent that acts on devices."""
+    forms: set[str] = set()
+    for spec in catalog.intents.values():
+        if not spec.has_targets:
+            continue
+        for name in spec.require_one_of:
+            slot = spec.slots[name]
+            if slot.type == "enum":
+                forms.update(re.escape(v) for v in (*slot.values, *slot.aliases))
+            elif slot.type in ("int", "number") and (slot.max is None or slot.max <= 100):
+                forms.add(r"-?\d+(?:\.\d+)? (?:percent|degrees)")
+    if not forms:
+        return None
+    return re.compile(rf"(?:make it |set it to |to )?(?:{'|'.join(sorted(forms))})(?: please)?")

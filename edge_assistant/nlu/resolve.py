@@ -11,7 +11,7 @@ from edge_assistant.home import Entity, Home
 from edge_assistant.nlu.catalog import IntentSpec, SlotSpec
 from edge_assistant.nlu.normalize import to_int
 
-__all__ = ["Unresolved", "finalize_slots", "resolve_targets"]
+__all__ = ["MissingValue", "Unfit", "Unresolved", "finalize_slots", "resolve_targets"]
 
 # Domains that "turn on"/"turn off" may act on when a command names no device.
 _SWITCHABLE = {"light", "switch", "fan", "cover", "lock", "valve", "media_player", "input_boolean"}
@@ -20,6 +20,14 @@ _STEP_WORDS = {"up": 1, "increase": 1, "down": -1, "decrease": -1}
 
 class Unresolved(ValueError):
     """A slot value or target that cannot be used; the message says why, for the user."""
+
+
+class MissingValue(Unresolved):
+    """The intent needs a value (a brightness, a colour ...) that the command does not state."""
+
+
+class Unfit(Unresolved):
+    """The command names a device that exists but that this intent cannot act on."""
 
 
 def _number(name: str, spec: SlotSpec, value: Any) -> int | float:
@@ -57,6 +65,7 @@ def _canonical(home: Home, spec: SlotSpec, name: str, value: Any) -> Any:
         return entities[0].name
     if spec.type == "enum":
         low = text.lower()
+        low = str(spec.aliases.get(low, low))
         if low not in spec.values:
             raise Unresolved(f"{name} must be one of {', '.join(spec.values)}, not '{text}'")
         return low
@@ -75,7 +84,7 @@ def finalize_slots(spec: IntentSpec, home: Home, raw: dict[str, Any]) -> dict[st
         else:
             slots[name] = _canonical(home, slot, name, value)
     if spec.require_one_of and not slots.keys() & set(spec.require_one_of):
-        raise Unresolved(f"say a value for {' or '.join(spec.require_one_of)}")
+        raise MissingValue(spec.ask or f"say a value for {' or '.join(spec.require_one_of)}")
     return slots
 
 
@@ -92,10 +101,15 @@ def _in_place(home: Home, entity: Entity, area: str | None, floor: str | None) -
 
 
 def _by_name(home: Home, spec: IntentSpec, slots: dict[str, Any]) -> list[Entity]:
-    named = [e for e in home.entities_named(slots["name"]) if not spec.domains or e.domain in spec.domains]
+    every = home.entities_named(slots["name"])
+    named = [e for e in every if not spec.domains or e.domain in spec.domains]
+    if every and not named:
+        raise Unfit(f"the {slots['name']} cannot {spec.label}")
     area, floor = slots.get("area"), slots.get("floor")
     # An entity with no area is taken at its word: its place is simply unknown.
     placed = [e for e in named if e.area is None or _in_place(home, e, area, floor)]
+    if spec.roaming and not placed:
+        placed = named  # a robot that lives elsewhere still comes to clean the kitchen
     if not placed:
         where = f" in the {area or floor}" if area or floor else ""
         raise Unresolved(f"there is no {slots['name']}{where}")
@@ -116,13 +130,12 @@ def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any]) -> list
         domains: set[str] = _SWITCHABLE
     else:
         domains = {domain} if domain else set(spec.domains)
-    found = [
-        e.id
-        for e in home.entities
-        if e.domain in domains
-        and (device_class is None or e.device_class == device_class)
-        and ((area is None and floor is None) or _in_place(home, e, area, floor))
+    fitting = [
+        e for e in home.entities if e.domain in domains and (device_class is None or e.device_class == device_class)
     ]
+    found = [e.id for e in fitting if (area is None and floor is None) or _in_place(home, e, area, floor)]
+    if spec.roaming and not found:
+        found = [e.id for e in fitting]
     if not found:
         what = device_class or domain or "/".join(sorted(domains))
         where = f" in the {area or floor}" if area or floor else ""

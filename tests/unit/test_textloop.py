@@ -67,3 +67,27 @@ def test_stop_while_waiting_for_a_line_returns_at_once(parser: Parser) -> None:
             return took
 
     assert asyncio.run(scenario()) < 0.5
+
+
+def test_a_question_for_a_missing_value_and_its_answer(example_home_path: Path) -> None:
+    """ "adjust the study lamp" -> "What brightness or colour?" -> "red" -> the study lamp turns red."""
+    from edge_assistant.config import Settings
+    from edge_assistant.dispatch import build_dispatcher
+    from edge_assistant.nlu.parser import ParserSettings
+    from edge_assistant.testing import KeywordChoiceModel
+
+    home = load_home(example_home_path)
+    catalog = load_catalog([BUILTIN_CATALOG_DIR])
+    asking = Parser(catalog, home, KeywordChoiceModel({"adjust": "set light"}), ParserSettings(follow_up_s=8.0))
+    records: list[UtteranceRecord] = []
+    stream = io.BytesIO(b"adjust the study lamp\nred\n")
+    dispatcher = build_dispatcher(Settings(), home, catalog)
+    asyncio.run(TextLoop(stream, asking, dispatcher, on_utterance=records.append).run())
+    asked, answered = records
+    assert [a.reply for a in asked.actions] == ["What brightness or colour?"]
+    assert (answered.parse["intent"], answered.parse["targets"], answered.parse["slots"]["color"]) == (
+        "HassLightSet",
+        ["light.study_lamp"],
+        "red",
+    )
+    assert [a.ok for a in answered.actions] == [True]

@@ -1,0 +1,234 @@
+"""Grounding on the model path: a second choice when a device cannot do the first, domain-specific
+intents for generic commands, robots that roam, delayed commands, colour and level words."""
+
+import time
+from pathlib import Path
+
+import pytest
+
+from edge_assistant.home import load_home
+from edge_assistant.nlu.catalog import load_catalog
+from edge_assistant.nlu.parser import Parser, ParserSettings
+from edge_assistant.testing import KeywordChoiceModel
+
+pytestmark = pytest.mark.unit
+
+
+def _parser(
+    home: Path,
+    keywords: dict[str, str],
+    probability: float = 0.9,
+    min_confidence: float = 0.3,
+    follow_up_s: float = 0.0,
+) -> Parser:
+    model = KeywordChoiceModel(keywords, probability=probability)
+    settings = ParserSettings(min_confidence=min_confidence, follow_up_s=follow_up_s)
+    return Parser(load_catalog(), load_home(home), model, settings)
+
+
+def test_unfit_device_gets_a_second_choice(example_home_path: Path) -> None:
+    """ "start" first reads as the vacuum; the coffee maker is no vacuum, so the model picks again."""
+    parser = _parser(example_home_path, {"start": "start vacuum", "coffee": "turn on"}, 0.5, 0.2)
+    result = parser.parse("kindly start up the coffee maker")
+    assert (result.intent, result.targets, result.confidence) == ("HassTurnOn", ["switch.coffee_maker"], 0.25)
+
+
+def test_second_choice_is_judged_by_its_share_of_all_options(example_home_path: Path) -> None:
+    """A confident first pick that failed does not make a weak second pick a command."""
+    parser = _parser(example_home_path, {"start": "start vacuum", "coffee": "turn on"}, 0.9)
+    result = parser.parse("kindly start up the coffee maker")
+    assert result.intent is None
+    assert result.reason == "the Coffee Maker cannot start vacuum"
+
+
+def test_missing_value_gets_a_second_choice(example_home_path: Path) -> None:
+    """ "set light" with no level or colour stated falls back to the next intent."""
+    parser = _parser(example_home_path, {"kindly": "set light", "off": "turn off"}, 0.5, 0.2)
+    result = parser.parse("kindly switch the study lamp off")
+    assert (result.intent, result.targets) == ("HassTurnOff", ["light.study_lamp"])
+
+
+def test_missing_value_reason_kept_when_nothing_else_fits(example_home_path: Path) -> None:
+    """When the second choice is "none", the first rejection's reason is what the user hears."""
+    parser = _parser(example_home_path, {"kindly": "set light"}, 0.5, 0.2)
+    result = parser.parse("kindly adjust the study lamp")
+    assert result.intent is None
+    assert (result.reason, result.awaiting) == ("What brightness or colour?", "HassLightSet")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("turn on the robot vacuum", "HassVacuumStart"),
+        ("switch on rover", "HassVacuumStart"),
+        ("turn off the vacuum", "HassVacuumReturnToBase"),
+    ],
+)
+def test_generic_on_off_of_a_vacuum_is_the_vacuum_intent(example_home_path: Path, text: str, intent: str) -> None:
+    """Turning a robot vacuum on starts it (its handler gets HassVacuumStart, not a power toggle)."""
+    keywords = {"turn on": "turn on", "switch on": "turn on", "turn off": "turn off"}
+    result = _parser(example_home_path, keywords).parse(text)
+    assert (result.intent, result.targets) == (intent, ["vacuum.rover"])
+    assert "domain" not in result.slots
+
+
+def test_turn_on_of_mixed_devices_stays_generic(example_home_path: Path) -> None:
+    """Only when every target is a vacuum does the specific intent apply."""
+    result = _parser(example_home_path, {}).parse("turn on the kitchen light")
+    assert result.intent == "HassTurnOn"
+
+
+def test_roaming_device_serves_another_area(example_home_path: Path) -> None:
+    """The vacuum lives in the living room and still cleans the kitchen; the area is kept."""
+    result = _parser(example_home_path, {"hoover": "start vacuum"}).parse("please hoover in the kitchen")
+    assert (result.intent, result.targets, result.slots.get("area")) == (
+        "HassVacuumStart",
+        ["vacuum.rover"],
+        "Kitchen",
+    )
+
+
+def test_fixed_device_is_still_rejected_in_another_area(example_home_path: Path) -> None:
+    """A lamp does not roam: the study lamp in the kitchen is no device."""
+    result = _parser(example_home_path, {"kill": "turn off"}).parse("kill the study lamp in the kitchen")
+    assert result.intent is None
+
+
+def test_delayed_command_that_parses_is_kept(example_home_path: Path) -> None:
+    """HA's delayed command: the command to run later is checked now and kept as text."""
+    result = _parser(example_home_path, {}).parse("turn off the kitchen light in 10 minutes")
+    assert (result.intent, result.slots.get("minutes")) == ("HassStartTimer", 10)
+    assert result.slots["conversation_command"] == "turn off the kitchen light"
+
+
+def test_delayed_command_that_means_nothing_is_rejected(example_home_path: Path) -> None:
+    """ "remind me ... in one hour" would otherwise start a timer that does nothing."""
+    result = _parser(example_home_path, {}).parse("remind me about the meeting in one hour")
+    assert result.intent is None
+    assert result.reason is not None and result.reason.startswith("I cannot do 'remind me about the meeting' later")
+
+
+def test_a_date_is_not_a_duration(example_home_path: Path) -> None:
+    """ "the twenty second of january" has no 20 seconds in it."""
+    parser = _parser(example_home_path, {"remind": "start timer"})
+    result = parser.parse("remind me of the meeting on the twenty second of january")
+    assert result.intent is None
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("give the study lamp a lavender glow", {"color": "purple"}),
+        ("kindly make the study lamp pinkish", {"color": "pink"}),
+        ("kindly make the study lamp reddish", {"color": "red"}),
+        ("kindly make the study lamp bluish", {"color": "blue"}),
+        ("kindly make the study lamp a bit warmer", {"temperature": 2700}),
+        ("kindly lighten the study lamp", {"brightness_step": 25}),
+        ("kindly attenuate the study lamp", {"brightness_step": -25}),
+        ("the study lamp is too much", {"brightness_step": -25}),
+        ("kindly put the study lamp at its lowest level", {"brightness": 1}),
+        ("kindly put the study lamp on the highest level", {"brightness": 100}),
+    ],
+)
+def test_colour_and_level_words(example_home_path: Path, text: str, slots: dict[str, object]) -> None:
+    """Colour aliases and "-ish" forms, warm/cool white, and more ways to ask for a level."""
+    result = _parser(example_home_path, {"kindly": "set light", "lavender": "set light", "much": "set light"}).parse(
+        text
+    )
+    assert (result.intent, result.targets) == ("HassLightSet", ["light.study_lamp"])
+    assert {k: v for k, v in result.slots.items() if k != "name"} == slots
+
+
+ASK = {"adjust": "set light", "timer": "start timer"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "slots"),
+    [
+        ("red", {"color": "red"}),
+        ("make it red please", {"color": "red"}),
+        ("fifty percent", {"brightness": 50}),
+        ("a bit brighter", {"brightness_step": 25}),
+    ],
+)
+def test_missing_value_is_asked_and_the_answer_completes_it(
+    example_home_path: Path, answer: str, slots: dict[str, object]
+) -> None:
+    """ "adjust the study lamp" -> "What brightness or colour?" -> "red" sets the study lamp red."""
+    parser = _parser(example_home_path, ASK, follow_up_s=8.0)
+    asked = parser.parse("adjust the study lamp")
+    assert (asked.intent, asked.reason, asked.awaiting) == (None, "What brightness or colour?", "HassLightSet")
+    done = parser.parse(answer)
+    assert (done.intent, done.targets, done.source) == ("HassLightSet", ["light.study_lamp"], "model")
+    assert {k: v for k, v in done.slots.items() if k != "name"} == slots
+    # One answer per question: the same word again is a new, unrelated utterance.
+    assert parser.parse(answer).intent is None
+
+
+def test_timer_length_is_asked(example_home_path: Path) -> None:
+    """ "start a timer" -> "For how long?" -> "ten minutes"."""
+    parser = _parser(example_home_path, ASK, follow_up_s=8.0)
+    assert parser.parse("start a timer").reason == "For how long?"
+    assert (parser.parse("ten minutes").intent, parser.parse("x").intent) == ("HassStartTimer", None)
+
+
+def test_another_command_drops_the_question(example_home_path: Path) -> None:
+    """A full command instead of an answer is parsed on its own; the question is gone."""
+    parser = _parser(example_home_path, ASK, follow_up_s=8.0)
+    parser.parse("adjust the study lamp")
+    assert parser.parse("turn off the kitchen light").targets == ["light.kitchen"]
+    assert parser.parse("red").intent is None
+
+
+def test_answer_naming_a_place_is_not_an_answer(example_home_path: Path) -> None:
+    """ "red in the kitchen" is a command of its own, not the study lamp's colour."""
+    parser = _parser(example_home_path, ASK, follow_up_s=8.0)
+    parser.parse("adjust the study lamp")
+    assert parser.parse("red in the kitchen").targets != ["light.study_lamp"]
+
+
+def test_out_of_range_answer_is_rejected_with_the_range(example_home_path: Path) -> None:
+    """ "150 percent" as the answer fails validation like any other value."""
+    parser = _parser(example_home_path, ASK, follow_up_s=8.0)
+    parser.parse("adjust the study lamp")
+    result = parser.parse("150 percent")
+    assert (result.intent, result.reason) == (None, "brightness 150 is out of range 0 to 100")
+
+
+def test_late_answer_is_not_an_answer(example_home_path: Path) -> None:
+    """After ``follow_up_s`` the question has lapsed."""
+    parser = _parser(example_home_path, ASK, follow_up_s=0.01)
+    parser.parse("adjust the study lamp")
+    time.sleep(0.05)
+    assert parser.parse("red").intent is None
+
+
+def test_no_follow_up_when_off(example_home_path: Path) -> None:
+    """``follow_up_s = 0`` (the parser's default, as in ``parse`` benchmarks): every line stands alone."""
+    parser = _parser(example_home_path, ASK)
+    assert parser.parse("adjust the study lamp").awaiting == "HassLightSet"
+    assert parser.parse("red").intent is None
+
+
+def test_a_command_with_an_unknown_place_is_rejected_not_asked(example_home_path: Path) -> None:
+    """Only the value may be missing: an unknown area is the reason, and nothing waits."""
+    parser = _parser(example_home_path, ASK, follow_up_s=8.0)
+    result = parser.parse("adjust the lights in the attic")
+    assert (result.reason, result.awaiting) == ("there is no area called 'attic'", None)
+    assert parser.parse("red").intent is None
+
+
+@pytest.mark.parametrize("text", ["red", "make it red please", "fifty percent", "to 20 degrees"])
+def test_bare_value_with_nothing_asked_acts_on_nothing(example_home_path: Path, text: str) -> None:
+    """ "red" alone, with no question waiting and no room of its own, does not paint the house red."""
+    parser = _parser(example_home_path, {"red": "set light", "percent": "set volume", "degrees": "set temperature"})
+    result = parser.parse(text)
+    assert (result.intent, result.reason) == (None, "which device do you mean?")
+
+
+def test_bare_value_on_a_device_with_its_own_room(example_home_path: Path) -> None:
+    """A satellite in the study: "make it red" means the study's lights."""
+    model = KeywordChoiceModel({"red": "set light"})
+    parser = Parser(load_catalog(), load_home(example_home_path), model, ParserSettings(area="Study"))
+    result = parser.parse("make it red")
+    assert (result.intent, result.targets, result.slots["color"]) == ("HassLightSet", ["light.study_lamp"], "red")
