@@ -252,4 +252,36 @@ def build_command_grammar(catalog: Catalog, home: Home) -> CommandGrammar:
     answers: list[Node] = [("seq", spoken_words(p)) for p in SPOKEN_ANSWERS]
     builder.grammar.rules["answer"] = ("alt", answers, False)
     builder.grammar.public.append("answer")
+    values = _value_answers(builder, catalog)
+    if values is not None:
+        builder.grammar.rules["value_answer"] = values
+        builder.grammar.public.append("value_answer")
     return builder.grammar
+
+
+_UNITS = {"hours": ["hours", "hour"], "minutes": ["minutes", "minute"], "seconds": ["seconds", "second"]}
+
+
+def _value_answers(builder: _Builder, catalog: Catalog) -> Node | None:
+    """Answers to "What brightness or colour?" / "For how long?": the values an intent may lack.
+
+    The parser takes them only while such a question waits (``[nlu] follow_up_s``), so noise
+    forced onto "red" does nothing at other times.
+    """
+    words: dict[str, Node] = {}
+    for spec in catalog.intents.values():
+        for name in spec.require_one_of:
+            slot = spec.slots[name]
+            if slot.type == "enum":
+                for value in (*slot.values, *slot.aliases):
+                    words.setdefault(value, ("seq", spoken_words(value)))
+            elif name in _UNITS:
+                units = ("alt", [("seq", [("alt", _UNITS[n], False)]) for n in sorted(_UNITS)], False)
+                words.setdefault("duration", ("seq", [builder.numbers(), units]))
+            elif slot.type in ("int", "number") and (slot.max is None or slot.max <= 100):
+                unit = "degrees" if name == "temperature" else "percent"
+                words.setdefault(unit, ("seq", [builder.numbers(), unit]))
+    if not words:
+        return None
+    lead = ("alt", [("seq", ["make", "it"]), ("seq", ["set", "it", "to"]), "to"], True)
+    return ("seq", [lead, ("alt", list(words.values()), False)])

@@ -85,3 +85,11 @@ def test_fsg_has_the_filler_loop_and_wake_prefix(automaton: Automaton) -> None:
     fsg = automaton.to_fsg(["phn_aa", "phn_b"], 0.2, ["hey", "jarvis"])
     assert fsg.startswith("FSG_BEGIN") and fsg.rstrip().endswith("FSG_END")
     assert " phn_aa" in fsg and " jarvis" in fsg
+
+
+@pytest.mark.parametrize(
+    "sentence", ["red", "make it lavender", "fifty percent", "set it to twenty percent", "ten minutes", "to two hours"]
+)
+def test_answers_to_a_value_question_are_sentences(automaton: Automaton, sentence: str) -> None:
+    """ "What brightness or colour?" / "For how long?" can be answered by voice in grammar mode."""
+    assert automaton.accepts(sentence.split())
