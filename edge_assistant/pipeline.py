@@ -1,6 +1,7 @@
 """The live loop: audio -> end of utterance -> transcript -> intent -> dispatch, one asyncio pipeline.
 
-Three tasks joined by bounded queues: ``capture`` (reads the source, endpointing), ``recognize``
+Three tasks joined by bounded queues: ``capture`` (reads the source; noise suppression when
+``[audio] noise_suppression`` is on; endpointing), ``recognize``
 (owns the speech engine; decoding in a worker thread) and ``understand`` (owns the parser; parsing
 in a worker thread, then dispatch and the spoken reply). Each utterance gets an id and timestamps
 per stage, logged as one INFO line and handed to ``on_utterance`` as an ``UtteranceRecord``. A
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_assistant.audio import FRAME_MS, SAMPLE_RATE, AudioSettings
+from edge_assistant.audio.denoise import NoiseSuppressor
 from edge_assistant.audio.endpoint import Endpointer, Event
 from edge_assistant.audio.sources import AudioSource
 from edge_assistant.events import Dispatcher, Speaker, Transcript, UtteranceRecord, hand_over
@@ -117,9 +119,12 @@ class Pipeline:
     # -- stage 1: audio and endpointing -------------------------------------------------------
     async def _capture(self, out: asyncio.Queue[tuple[Any, ...] | None]) -> None:
         endpointer = Endpointer(self.settings)
+        suppressor = NoiseSuppressor(self.settings.suppression_floor_db) if self.settings.noise_suppression else None
         current: _Utterance | None = None
         try:
             async for frame in self.source.frames():
+                if suppressor is not None:
+                    frame = suppressor.process(frame)
                 if self._stopping and current is None:
                     break
                 if self.muted:

@@ -32,3 +32,7 @@ class AudioSettings(BaseModel):
     wake_phrase: str = ""
     wake_timeout_s: float = Field(default=5.0, gt=0.0, description="after a lone wake phrase, wait this long")
     queue_frames: int = Field(default=500, ge=10, description="audio frames buffered before input is dropped")
+    noise_suppression: bool = Field(default=False, description="Wiener-filter steady noise before endpointing")
+    suppression_floor_db: float = Field(
+        default=-20.0, ge=-40.0, le=0.0, description="the most a frequency bin is turned down (0: nothing)"
+    )
