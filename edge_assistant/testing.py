@@ -37,6 +37,23 @@ class KeywordChoiceModel:
                 return Choice(options.index(option), option, self.probability)
         return Choice(options.index("none"), "none", self.probability)
 
+    def distribution(self, continuation: str, options: list[str]) -> list[float]:
+        """Each matching keyword's option takes ``probability`` of what the earlier ones left.
+
+        So the first match has ``probability``, the second ``probability * (1 - probability)``,
+        and "none" holds the rest.
+        """
+        self.calls.append(continuation)
+        command = continuation.split("\n")[0].lower()
+        probs = [0.0] * len(options)
+        left = 1.0
+        for word, option in self.keywords.items():
+            if word in command and option in options and probs[options.index(option)] == 0.0:
+                probs[options.index(option)] = left * self.probability
+                left *= 1.0 - self.probability
+        probs[options.index("none")] += left
+        return probs
+
 
 @dataclass
 class FakeTranscriber:

@@ -161,6 +161,48 @@ class LlamaModel:
             node = node.children[best]
         return Choice(node.option, options[node.option], math.exp(log_p))
 
+    def distribution(self, continuation: str, options: list[str], trie: _Node | None = None) -> list[float]:
+        """The probability of every option after prefix + ``continuation`` (they sum to 1).
+
+        ``choose`` follows the likeliest token at each branch; this walks every branch, so an
+        option's probability is the product over all its tokens. Only the tokens that differ from
+        what the KV cache already holds are evaluated, one branch point at a time.
+        """
+        root = trie if trie is not None else self.build_trie(options)
+        start = self.tokens(continuation)
+        if len(start) + 16 > self.budget:
+            raise ValueError(f"text too long for the context budget ({len(start)} tokens)")
+        probs = [0.0] * len(options)
+        held: list[int] = []  # the tokens after the prefix that the KV cache holds now
+        stack: list[tuple[_Node, list[int], float]] = [(root, start, 0.0)]
+        while stack:
+            node, path, log_p = stack.pop()
+            while node.option is None and len(node.children) == 1:
+                token, node = next(iter(node.children.items()))
+                path = [*path, token]
+            if node.option is not None:
+                probs[node.option] = math.exp(log_p)
+                continue
+            same = 0
+            while same < min(len(held), len(path)) and held[same] == path[same]:
+                same += 1
+            if same == len(path):
+                same -= 1  # the cache holds this path (or more): re-evaluate its last token for its logits
+            self._llm.n_tokens = self._prefix_len + same
+            self._llm.eval(path[same:])
+            held = list(path)
+            allowed = list(node.children)
+            for token, lp in zip(allowed, self._log_softmax(allowed), strict=True):
+                stack.append((node.children[token], [*path, token], log_p + lp))
+        return probs
+
+    def _log_softmax(self, allowed: list[int]) -> list[float]:
+        logits = self._lib.llama_get_logits_ith(self._llm.ctx, -1)
+        values = [float(logits[t]) for t in allowed]
+        top = max(values)
+        norm = top + math.log(sum(math.exp(v - top) for v in values))
+        return [v - norm for v in values]
+
     def _pick(self, allowed: list[int]) -> tuple[int, float]:
         lib = self._lib
         logits = lib.llama_get_logits_ith(self._llm.ctx, -1)

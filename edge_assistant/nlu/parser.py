@@ -29,6 +29,9 @@ class ChoiceModel(Protocol):
     def choose(self, continuation: str, options: list[str]) -> Any:
         """Return an object with ``index`` and ``probability`` of the option picked."""
 
+    def distribution(self, continuation: str, options: list[str]) -> list[float]:
+        """The probability of every option (slower than ``choose``: used for a second pick)."""
+
 
 class IntentResult(BaseModel):
     """The parse contract: one JSON object per utterance."""
@@ -59,6 +62,19 @@ class ParserSettings:
     tuned_prompt: bool = False
     # Seconds in which an answer to "What brightness or colour?" completes the command; 0 = off.
     follow_up_s: float = 0.0
+
+
+_TARGET_SLOTS = frozenset({"name", "area", "floor", "domain", "device_class"})
+
+
+@dataclass(frozen=True)
+class _Retry:
+    """The model's first pick failed in a way that a second pick may mend."""
+
+    error: MissingValue | Unfit
+    intent: str
+    raw: dict[str, Any]
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -160,48 +176,56 @@ class Parser:
         return self._model_path(text)
 
     def _model_path(self, text: str) -> IntentResult:
-        """The model picks the intent; when the command cannot be that intent, it picks once more.
+        """The model picks the intent; when the command cannot be that intent, the next likeliest.
 
         "start the coffee maker" may first come out as a vacuum command: the coffee maker exists
-        but is no vacuum (``Unfit``), so the model chooses again among the other intents and
-        "none". The same for an intent whose required value the words do not state
+        but is no vacuum (``Unfit``), so the next likeliest option is taken, by its probability
+        among all options (so a confident pick that failed never turns a weak second one into a
+        command). The same for an intent whose required value the words do not state
         (``MissingValue``). Other rejections (an unknown device or area) stand.
         """
         assert self._model is not None
-        norm = normalize_text(text)
-        options = list(range(len(self._labels)))
-        first: IntentResult | None = None
-        left = 1.0  # probability mass of the options still open
-        for _ in range(2):
-            try:
-                choice = self._model.choose(continuation(norm), [self._labels[i] for i in options])
-            except ValueError as exc:
-                return IntentResult(text=text, source="model", reason=str(exc))
-            index = options[choice.index]
-            # The second pick is judged by its share of all options, not of the ones left, so
-            # a confident first pick that failed does not turn a weak second one into a command.
-            confidence = round(float(choice.probability) * left, 4)
-            if index >= len(self._names):
-                return first or IntentResult(text=text, source="model", confidence=confidence, reason="out of scope")
-            if confidence < self.settings.min_confidence:
-                return first or IntentResult(text=text, source="model", confidence=confidence, reason="not sure")
-            name = self._names[index]
-            spec = self.catalog.intents[name]
-            raw = self._with_context_area(spec, extract_slots(spec, self.home, norm))
-            try:
-                return self._resolved(text, name, raw, confidence, "model")
-            except MissingValue as exc:
-                first = first or self._asking(text, name, raw, confidence, "model", exc)
-                options.remove(index)
-                left *= 1.0 - float(choice.probability)
-            except Unfit as exc:
-                first = first or IntentResult(text=text, source="model", confidence=confidence, reason=str(exc))
-                options.remove(index)
-                left *= 1.0 - float(choice.probability)
-            except Unresolved as exc:
-                return first or IntentResult(text=text, source="model", confidence=confidence, reason=str(exc))
-        assert first is not None
-        return first
+        cont = continuation(normalize_text(text))
+        try:
+            choice = self._model.choose(cont, self._labels)
+        except ValueError as exc:
+            return IntentResult(text=text, source="model", reason=str(exc))
+        first = self._pick(text, choice.index, round(float(choice.probability), 4), second=False)
+        if isinstance(first, IntentResult):
+            return first
+        probs = self._model.distribution(cont, self._labels)
+        probs[choice.index] = -1.0
+        index = max(range(len(probs)), key=probs.__getitem__)
+        second = self._pick(text, index, round(probs[index], 4), second=True)
+        return second if isinstance(second, IntentResult) and second.intent else self._failed(text, first)
+
+    def _pick(self, text: str, index: int, confidence: float, second: bool) -> IntentResult | _Retry:
+        """The result of intent ``index``, or why another pick is worth trying."""
+        if index >= len(self._names):
+            return IntentResult(text=text, source="model", confidence=confidence, reason="out of scope")
+        name = self._names[index]
+        spec = self.catalog.intents[name]
+        said = extract_slots(spec, self.home, normalize_text(text))
+        # A second pick below the threshold still counts when the command names a device, place
+        # or kind of device that this intent can act on ("could you turn off light").
+        grounded = second and spec.has_targets and bool(said.keys() & _TARGET_SLOTS)
+        if confidence < self.settings.min_confidence and not grounded:
+            return IntentResult(text=text, source="model", confidence=confidence, reason="not sure")
+        raw = self._with_context_area(spec, said)
+        try:
+            return self._resolved(text, name, raw, confidence, "model")
+        except (MissingValue, Unfit) as exc:
+            if second:
+                return IntentResult(text=text, source="model", confidence=confidence, reason=str(exc))
+            return _Retry(exc, name, raw, confidence)
+        except Unresolved as exc:
+            return IntentResult(text=text, source="model", confidence=confidence, reason=str(exc))
+
+    def _failed(self, text: str, first: _Retry) -> IntentResult:
+        """The first pick's rejection: its question when only a value was missing."""
+        if isinstance(first.error, MissingValue):
+            return self._asking(text, first.intent, first.raw, first.confidence, "model", first.error)
+        return IntentResult(text=text, source="model", confidence=first.confidence, reason=str(first.error))
 
     def _finish(
         self, text: str, name: str, raw: dict[str, Any], confidence: float, source: Literal["template", "model"]

@@ -81,3 +81,17 @@ def test_truncated_gguf_is_a_clear_error(tmp_path: Path, default_model_path: Pat
         cut.write_bytes(src.read(3 * 1024 * 1024))
     with pytest.raises(ModelError):
         LlamaModel(cut)
+
+
+def test_distribution_covers_every_option_and_agrees_with_choose(model: LlamaModel) -> None:
+    """Every option's probability, summing to 1; the greedy pick's probability is the same number."""
+    model.set_prefix("Answer with a colour.\n")
+    options = ["red", "green", "blue sky", "blue", "dark red"]
+    for text in ("grass", "the sea", "a fire truck"):
+        probs = model.distribution(f"Text: {text}\nColour:", options)
+        pick = model.choose(f"Text: {text}\nColour:", options)
+        assert abs(sum(probs) - 1.0) < 1e-4 and all(0.0 <= p <= 1.0 for p in probs)
+        assert abs(probs[pick.index] - pick.probability) < 1e-4
+    first = model.distribution("Text: the sea\nColour:", options)
+    model.choose("Text: grass\nColour:", options)
+    assert model.distribution("Text: the sea\nColour:", options) == pytest.approx(first, abs=1e-5)

@@ -86,3 +86,18 @@ def test_catalog_examples(tuned: Parser) -> None:
     cases = [(ex.text, name) for name, spec in tuned.catalog.intents.items() for ex in spec.examples]
     wrong = [(text, tuned.parse(text).intent, name) for text, name in cases if tuned.parse(text).intent != name]
     assert len(wrong) <= len(cases) // 10, wrong
+
+
+def test_default_parser_asks_for_a_missing_colour_and_takes_the_answer(example_home_path: Path) -> None:
+    """The default set-up end to end: the question, then a one-word answer completes the command."""
+    parser = build_parser(Settings(), example_home_path)
+    asked = parser.parse("could you change the colour of the study lamp")
+    assert (asked.intent, asked.awaiting, asked.reason) == (None, "HassLightSet", "What brightness or colour?")
+    done = parser.parse("blue")
+    assert (done.intent, done.targets, done.slots.get("color")) == ("HassLightSet", ["light.study_lamp"], "blue")
+
+
+def test_default_parser_starts_a_vacuum_that_is_turned_on(example_home_path: Path) -> None:
+    """ "switch on the robot vacuum" reaches the vacuum as a start, whichever on/off wording was used."""
+    result = build_parser(Settings(), example_home_path).parse("please switch on the robot vacuum now")
+    assert (result.intent, result.targets) == ("HassVacuumStart", ["vacuum.rover"])
