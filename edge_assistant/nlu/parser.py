@@ -64,9 +64,6 @@ class ParserSettings:
     follow_up_s: float = 0.0
 
 
-_TARGET_SLOTS = frozenset({"name", "area", "floor", "domain", "device_class"})
-
-
 @dataclass(frozen=True)
 class _Retry:
     """The model's first pick failed in a way that a second pick may mend."""
@@ -205,13 +202,9 @@ class Parser:
             return IntentResult(text=text, source="model", confidence=confidence, reason="out of scope")
         name = self._names[index]
         spec = self.catalog.intents[name]
-        said = extract_slots(spec, self.home, normalize_text(text))
-        # A second pick below the threshold still counts when the command names a device, place
-        # or kind of device that this intent can act on ("could you turn off light").
-        grounded = second and spec.has_targets and bool(said.keys() & _TARGET_SLOTS)
-        if confidence < self.settings.min_confidence and not grounded:
+        if confidence < self.settings.min_confidence:
             return IntentResult(text=text, source="model", confidence=confidence, reason="not sure")
-        raw = self._with_context_area(spec, said)
+        raw = self._with_context_area(spec, extract_slots(spec, self.home, normalize_text(text)))
         try:
             return self._resolved(text, name, raw, confidence, "model")
         except (MissingValue, Unfit) as exc:
