@@ -165,7 +165,7 @@ def test_missing_value_is_asked_and_the_answer_completes_it(
     asked = parser.parse("adjust the study lamp")
     assert (asked.intent, asked.reason, asked.awaiting) == (None, "What brightness or colour?", "HassLightSet")
     done = parser.parse(answer)
-    assert (done.intent, done.targets, done.source) == ("HassLightSet", ["light.study_lamp"], "model")
+    assert (done.intent, done.targets, done.source) == ("HassLightSet", ["light.study_lamp"], "template")
     assert {k: v for k, v in done.slots.items() if k != "name"} == slots
     # One answer per question: the same word again is a new, unrelated utterance.
     assert parser.parse(answer).intent is None
@@ -238,3 +238,17 @@ def test_bare_value_on_a_device_with_its_own_room(example_home_path: Path) -> No
     parser = Parser(load_catalog(), load_home(example_home_path), model, ParserSettings(area="Study"))
     result = parser.parse("make it red")
     assert (result.intent, result.targets, result.slots["color"]) == ("HassLightSet", ["light.study_lamp"], "red")
+
+
+def test_template_without_a_value_asks_too(example_home_path: Path) -> None:
+    """The catalog's value-less sentences ("change the colour of the study lamp") ask without a model."""
+    parser = Parser(load_catalog(), load_home(example_home_path), None, ParserSettings(follow_up_s=8.0))
+    asked = parser.parse("change the colour of the study lamp")
+    assert (asked.source, asked.reason, asked.awaiting) == ("template", "What brightness or colour?", "HassLightSet")
+    done = parser.parse("fifty percent")
+    assert (done.intent, done.targets, done.slots["brightness"], done.source) == (
+        "HassLightSet",
+        ["light.study_lamp"],
+        50,
+        "template",
+    )
