@@ -14,7 +14,7 @@ from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import IntentSpec
 from edge_assistant.nlu.normalize import numbers_in
 
-__all__ = ["DOMAIN_WORDS", "extract_slots", "find_names"]
+__all__ = ["DOMAIN_WORDS", "delayed_command", "extract_slots", "find_names", "only_timer_words", "repeats"]
 
 # Spoken words for domains and device classes; the first match wins.
 DOMAIN_WORDS: tuple[tuple[str, str, str | None], ...] = (
@@ -107,6 +107,86 @@ def _enum_value(values: tuple[str, ...], aliases: dict[str, Any], text: str) -> 
     return spoken[match.group(1)] if match else None
 
 
+_DURATION_PHRASE = (
+    r"(?:\d+\s*(?:hours?|hrs?|minutes?|mins?|seconds?|secs?)(?:'s)?(?:\s+and\s+)?)+(?:\s*time\b)?"
+    r"|half an hour|half hour"
+)
+# Words a plain timer request may hold besides its length ("wake me up in 20 minutes").
+_TIMER_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "me",
+        "us",
+        "my",
+        "for",
+        "please",
+        "can",
+        "could",
+        "would",
+        "will",
+        "you",
+        "set",
+        "start",
+        "put",
+        "make",
+        "create",
+        "give",
+        "wake",
+        "up",
+        "ping",
+        "alert",
+        "tell",
+        "let",
+        "know",
+        "when",
+        "it",
+        "is",
+        "its",
+        "it's",
+        "done",
+        "over",
+        "passed",
+        "have",
+        "has",
+        "go",
+        "off",
+        "ok",
+        "okay",
+        "hey",
+        "now",
+        "just",
+        "and",
+    ]
+)
+
+
+def delayed_command(text: str) -> str | None:
+    """What is to be done after a delay ("turn off the lights" in "turn off the lights in 10 minutes").
+
+    None when the text asks for a plain timer: it names a timer, or nothing beside the length
+    but timer words. Home Assistant's delayed-command templates split the same way.
+    """
+    if _has(r"timers?|countdown|alarms?|stopwatch", text):
+        return None
+    match = re.search(rf"\b(?:in|after)\s+(?:{_DURATION_PHRASE})", text)
+    if match is None:
+        return None
+    rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+    return None if only_timer_words(rest) else rest
+
+
+def only_timer_words(text: str) -> bool:
+    """True for what a plain timer request holds beside its length ("wake me up", "let me know")."""
+    return not set(text.lower().split()) - _TIMER_WORDS
+
+
+def repeats(text: str) -> bool:
+    """ "every 30 minutes": a repeating request, which no timer intent carries out."""
+    return bool(re.search(rf"\bevery\s+(?:other\s+)?(?:{_DURATION_PHRASE}|hours?|minutes?|day|week)\b", text))
+
+
 def _durations(text: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for slot, unit in _DURATION.items():
@@ -140,6 +220,10 @@ def _value_slots(spec: IntentSpec, text: str) -> dict[str, Any]:
                 slots[name] = slot.aliases[word.group(0)]
     if spec.slots.keys() & _DURATION.keys():
         slots.update({k: v for k, v in _durations(text).items() if k in spec.slots})
+        if "conversation_command" in spec.slots:
+            command = delayed_command(text)
+            if command:
+                slots["conversation_command"] = command
     numeric = [n for n, s in spec.slots.items() if s.type in ("int", "number") and n not in _DURATION]
     numeric = [n for n in numeric if not n.startswith("start_")]
     if value is not None and numeric and not slots.keys() & {"brightness_step", "volume_step"}:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
-from edge_assistant.nlu.extract import extract_slots
+from edge_assistant.nlu.extract import extract_slots, only_timer_words, repeats
 from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.nlu.prompt import NONE_LABEL, build_prefix, build_tuned_prefix, continuation
 from edge_assistant.nlu.resolve import MissingValue, Unfit, Unresolved, finalize_slots, resolve_targets
@@ -62,6 +62,9 @@ class ParserSettings:
     tuned_prompt: bool = False
     # Seconds in which an answer to "What brightness or colour?" completes the command; 0 = off.
     follow_up_s: float = 0.0
+
+
+_DURATION_SLOTS = ("hours", "minutes", "seconds")
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,10 @@ class Parser:
         spec = self.catalog.intents[name]
         if confidence < self.settings.min_confidence:
             return IntentResult(text=text, source="model", confidence=confidence, reason="not sure")
-        raw = self._with_context_area(spec, extract_slots(spec, self.home, normalize_text(text)))
+        norm = normalize_text(text)
+        if spec.require_one_of and set(spec.require_one_of) <= set(_DURATION_SLOTS) and repeats(norm):
+            return IntentResult(text=text, source="model", confidence=confidence, reason="I cannot repeat a command")
+        raw = self._with_context_area(spec, extract_slots(spec, self.home, norm))
         try:
             return self._resolved(text, name, raw, confidence, "model")
         except (MissingValue, Unfit) as exc:
@@ -261,7 +267,10 @@ class Parser:
         slots = finalize_slots(spec, self.home, raw)
         targets = resolve_targets(spec, self.home, slots) if self.settings.resolve_targets else []
         if slots.get("conversation_command"):
-            self._check_delayed(str(slots["conversation_command"]))
+            if only_timer_words(str(slots["conversation_command"])):
+                del slots["conversation_command"]  # "wake me up in 20 minutes": a plain timer
+            else:
+                self._check_delayed(str(slots["conversation_command"]))
         name, slots = self._specialise(name, slots, targets)
         return IntentResult(text=text, intent=name, slots=slots, targets=targets, confidence=confidence, source=source)
 

@@ -252,3 +252,34 @@ def test_template_without_a_value_asks_too(example_home_path: Path) -> None:
         50,
         "template",
     )
+
+
+TIMER = {"minutes": "start timer", "hour": "start timer", "kill": "turn off"}
+
+
+def test_model_path_timer_with_a_command_that_means_nothing_is_rejected(example_home_path: Path) -> None:
+    """A reminder is no timer: the words beside the length must be a command the home can do."""
+    result = _parser(example_home_path, TIMER).parse("remind me in one hour about my meeting")
+    assert result.intent is None
+    assert result.reason is not None and result.reason.startswith("I cannot do 'remind me about my meeting' later")
+
+
+def test_model_path_plain_timer_in_other_words(example_home_path: Path) -> None:
+    """ "wake me up in 20 minutes" is a plain 20-minute timer."""
+    result = _parser(example_home_path, TIMER).parse("wake me up in 20 minutes")
+    assert (result.intent, result.slots) == ("HassStartTimer", {"minutes": 20})
+
+
+def test_model_path_delayed_command(example_home_path: Path) -> None:
+    """ "kill the lights in 10 minutes" keeps the command for later, checked now."""
+    result = _parser(example_home_path, TIMER).parse("kill the lights in 10 minutes")
+    assert (result.intent, result.slots) == (
+        "HassStartTimer",
+        {"minutes": 10, "conversation_command": "kill the lights"},
+    )
+
+
+def test_repeating_request_is_not_a_timer(example_home_path: Path) -> None:
+    """ "every 30 minutes" asks for something no timer intent does."""
+    result = _parser(example_home_path, TIMER).parse("give me the news every 30 minutes")
+    assert (result.intent, result.reason) == (None, "I cannot repeat a command")
