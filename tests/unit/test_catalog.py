@@ -52,3 +52,28 @@ def test_enum_without_values_is_an_error(tmp_path: Path) -> None:
     )
     with pytest.raises(IntentSchemaError, match="needs 'values'"):
         load_catalog([bad])
+
+
+def test_enum_alias_must_name_a_value(tmp_path: Path) -> None:
+    """ "lavender: mauve" when mauve is no value is refused."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "intents:\n  Foo:\n    description: x\n    source: home-assistant\n    slots:\n"
+        "      color: {type: enum, values: [red], aliases: {lavender: mauve}}\n"
+    )
+    with pytest.raises(IntentSchemaError, match="lavender"):
+        load_catalog([bad])
+
+
+def test_specialises_needs_domains_and_a_known_intent(tmp_path: Path) -> None:
+    """A specialising intent says which domains it covers, and what it specialises must exist."""
+    no_domains = tmp_path / "a.yaml"
+    no_domains.write_text("intents:\n  Foo:\n    description: x\n    source: home-assistant\n    specialises: Bar\n")
+    with pytest.raises(IntentSchemaError, match="needs 'domains'"):
+        load_catalog([no_domains])
+    unknown = tmp_path / "b.yaml"
+    unknown.write_text(
+        "intents:\n  Foo:\n    description: x\n    source: home-assistant\n    domains: [fan]\n    specialises: Bar\n"
+    )
+    with pytest.raises(IntentSchemaError, match="specialises 'Bar'"):
+        load_catalog([unknown])
