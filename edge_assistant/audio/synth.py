@@ -84,6 +84,21 @@ def silence(ms: int) -> bytes:
     return b"\0\0" * (SAMPLE_RATE * ms // 1000)
 
 
+def pink_noise(seconds: float, rms: float, seed: int = 3) -> np.ndarray:
+    """Pink noise (1/f power) from 60 Hz up, as a microphone's high-pass leaves it, at ``rms``.
+
+    Seeded numpy noise, so a test gets the same samples every run (``sox_noise`` needs sox).
+    """
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SAMPLE_RATE)
+    spectrum = np.fft.rfft(rng.normal(size=n))
+    low = int(60 * seconds)
+    spectrum[:low] = 0
+    spectrum[low:] /= np.sqrt(np.arange(low, spectrum.size))
+    noise = np.fft.irfft(spectrum, n)
+    return noise * rms / noise.std()  # type: ignore[no-any-return]
+
+
 def sox_noise(seconds: float, kind: str = "pinknoise", volume: float = 0.3) -> bytes:
     """Noise from ``sox synth`` (whitenoise, pinknoise, brownnoise), as 16 kHz PCM."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from edge_assistant.audio import SAMPLE_RATE, AudioSettings
 from edge_assistant.audio.sources import PcmSource
-from edge_assistant.audio.synth import espeak, mix_at_snr, silence
+from edge_assistant.audio.synth import espeak, mix_at_snr, pink_noise, silence
 from edge_assistant.events import UtteranceRecord
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
@@ -29,17 +28,6 @@ def parts(example_home_path: Path) -> tuple[Parser, PocketsphinxTranscriber]:
     """The template parser and pocketsphinx in grammar mode, for the example home."""
     catalog, home = load_catalog([BUILTIN_CATALOG_DIR]), load_home(example_home_path)
     return Parser(catalog, home), PocketsphinxTranscriber(build_command_grammar(catalog, home))
-
-
-def _pink(seconds: float, seed: int) -> bytes:
-    rng = np.random.default_rng(seed)
-    n = int(seconds * SAMPLE_RATE)
-    spectrum = np.fft.rfft(rng.normal(size=n))
-    low = int(60 * seconds)
-    spectrum[:low] = 0
-    spectrum[low:] /= np.sqrt(np.arange(low, spectrum.size))
-    noise = np.fft.irfft(spectrum, n)
-    return bytes((noise * 3000 / noise.std()).astype("<i2").tobytes())
 
 
 def _listen(parts: tuple[Parser, PocketsphinxTranscriber], pcm: bytes, suppress: bool) -> list[UtteranceRecord]:
@@ -64,7 +52,7 @@ def test_a_command_in_loud_noise_is_found_and_ended_by_silence(parts: tuple[Pars
     """At 3 dB SNR the energy detector alone hears nothing; after suppression the command is one
     utterance that ends by the silence rule, well before the 3 s of trailing noise run out."""
     speech = silence(1000) + espeak("turn on the kitchen light") + silence(3000)
-    pcm = mix_at_snr(speech, _pink(len(speech) / (2 * SAMPLE_RATE), seed=5), 3.0)
+    pcm = mix_at_snr(speech, pink_noise(len(speech) / (2 * SAMPLE_RATE), 3000, seed=5).astype("<i2").tobytes(), 3.0)
     assert _listen(parts, pcm, False) == []
     records = _listen(parts, pcm, True)
     assert len(records) == 1

@@ -13,6 +13,7 @@ from edge_assistant.audio import FRAME_BYTES, SAMPLE_RATE, AudioSettings
 from edge_assistant.audio.denoise import NoiseSuppressor
 from edge_assistant.audio.endpoint import Endpointer
 from edge_assistant.audio.sources import PcmSource, frames_of
+from edge_assistant.audio.synth import pink_noise
 from edge_assistant.events import Transcript, UtteranceRecord
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
@@ -23,18 +24,6 @@ from edge_assistant.testing import FakeTranscriber
 pytestmark = pytest.mark.unit
 
 _DELAY = 512  # samples: one analysis window
-
-
-def _pink(seconds: float, rms: float, seed: int = 3) -> np.ndarray:
-    """Pink noise (1/f power) from 60 Hz up, as a microphone's high-pass leaves it, at ``rms``."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * SAMPLE_RATE)
-    spectrum = np.fft.rfft(rng.normal(size=n))
-    low = int(60 * seconds)
-    spectrum[:low] = 0
-    spectrum[low:] /= np.sqrt(np.arange(low, spectrum.size))
-    noise = np.fft.irfft(spectrum, n)
-    return noise * rms / noise.std()  # type: ignore[no-any-return]
 
 
 def _voiced(seconds: float, rms: float) -> np.ndarray:
@@ -71,7 +60,7 @@ def test_clean_speech_in_digital_silence_passes_unchanged() -> None:
 def test_output_has_the_input_length_for_any_chunking() -> None:
     """Every call returns as many samples as it was given, so 20 ms frames stay 20 ms frames."""
     suppressor = NoiseSuppressor()
-    noise = _pcm(_pink(1.0, 1000))
+    noise = _pcm(pink_noise(1.0, 1000))
     sizes = [2, 640, 1002, 34, 5000, 640]
     offsets = np.cumsum([0, *sizes])
     assert [len(suppressor.process(noise[a:b])) for a, b in itertools.pairwise(offsets)] == sizes
@@ -79,13 +68,13 @@ def test_output_has_the_input_length_for_any_chunking() -> None:
 
 def test_the_first_window_out_is_not_digital_silence() -> None:
     """The delay is filled with the turned-down input; zeros would set noise floors downstream to nothing."""
-    out = _samples(NoiseSuppressor().process(_pcm(_pink(0.02, 1000))))
+    out = _samples(NoiseSuppressor().process(_pcm(pink_noise(0.02, 1000))))
     assert np.abs(out).max() > 0
 
 
 def test_steady_noise_is_turned_down_to_the_floor() -> None:
     """After a moment to learn it, pink noise comes out about ``floor_db`` quieter."""
-    noise = _pink(3.0, 2000)
+    noise = pink_noise(3.0, 2000)
     out = _samples(_suppress(_pcm(noise), floor_db=-20.0))
     settled = slice(SAMPLE_RATE, None)
     assert _db(noise[settled]) - _db(out[settled]) == pytest.approx(20.0, abs=3.0)
@@ -93,7 +82,7 @@ def test_steady_noise_is_turned_down_to_the_floor() -> None:
 
 def test_speech_in_noise_is_kept_while_the_noise_goes() -> None:
     """A voiced sound at 6 dB SNR keeps its own level (within 2 dB); the SNR improves by 10 dB or more."""
-    noise = _pink(4.0, 2000)
+    noise = pink_noise(4.0, 2000)
     speech = np.zeros_like(noise)
     speech[2 * SAMPLE_RATE : 3 * SAMPLE_RATE] = _voiced(1.0, 2000 * 10 ** (6 / 20))
     out = _samples(_suppress(_pcm(speech + noise)))[_DELAY:]
@@ -108,7 +97,7 @@ def test_speech_in_noise_is_kept_while_the_noise_goes() -> None:
 
 def test_a_louder_background_is_followed() -> None:
     """When the noise rises by 12 dB, within 4 s it is turned down again, not taken for speech."""
-    quiet, loud = _pink(2.0, 500, seed=4), _pink(6.0, 2000, seed=5)
+    quiet, loud = pink_noise(2.0, 500, seed=4), pink_noise(6.0, 2000, seed=5)
     out = _samples(_suppress(_pcm(np.concatenate([quiet, loud]))))
     late = out[(2 + 4) * SAMPLE_RATE + _DELAY :]
     assert _db(loud[4 * SAMPLE_RATE :]) - _db(late) >= 15.0
@@ -116,7 +105,7 @@ def test_a_louder_background_is_followed() -> None:
 
 def test_no_suppression_below_a_zero_floor() -> None:
     """``floor_db = 0`` turns nothing down: the noise comes out as it went in."""
-    noise = _pink(1.0, 2000)
+    noise = pink_noise(1.0, 2000)
     out = _samples(_suppress(_pcm(noise), floor_db=0.0))
     # past the first window, whose first half has no overlapping neighbour
     np.testing.assert_allclose(out[2 * _DELAY :], np.round(noise[_DELAY : noise.size - _DELAY]), atol=1.0)
@@ -134,7 +123,7 @@ def _utterance_ends(pcm: bytes, suppress: bool) -> list[str]:
 def test_endpointing_after_suppression_finds_a_sound_in_noise_at_3_db() -> None:
     """A 1.5 s sound in pink noise at 3 dB SNR: with suppression it starts and ends by silence
     (the energy detector alone never sees it start)."""
-    noise = _pink(5.0, 2000, seed=7)
+    noise = pink_noise(5.0, 2000, seed=7)
     speech = np.zeros_like(noise)
     speech[SAMPLE_RATE : SAMPLE_RATE * 5 // 2] = _voiced(1.5, 2000 * 10 ** (3 / 20))
     assert _utterance_ends(_pcm(speech + noise), suppress=True) == ["silence"]
@@ -142,7 +131,7 @@ def test_endpointing_after_suppression_finds_a_sound_in_noise_at_3_db() -> None:
 
 def test_pipeline_suppresses_noise_before_the_engine_when_enabled(example_home_path: Path) -> None:
     """``[audio] noise_suppression``: a sound at 3 dB SNR is found and ends by the silence rule."""
-    noise = _pink(6.0, 2000, seed=8)
+    noise = pink_noise(6.0, 2000, seed=8)
     speech = np.zeros_like(noise)
     speech[SAMPLE_RATE : SAMPLE_RATE * 5 // 2] = _voiced(1.5, 2000 * 10 ** (3 / 20))
     parser = Parser(load_catalog([BUILTIN_CATALOG_DIR]), load_home(example_home_path))
