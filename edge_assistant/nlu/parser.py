@@ -163,19 +163,20 @@ class Parser:
             return IntentResult(text=text, reason="empty text")
         if len(text) > self.settings.max_chars:
             return IntentResult(text=text, reason=f"text longer than {self.settings.max_chars} characters")
+        norm = normalize_text(text)
         if self.settings.use_templates:
-            match = self._templates.match(text) or self._templates.match(normalize_text(text))
+            match = self._templates.match(text) or self._templates.match(norm)
             if match is not None:
                 return self._finish(text, match.intent, match.slots, 1.0, "template")
-        if not self.settings.area and self._bare_value is not None and self._bare_value.fullmatch(normalize_text(text)):
+        if not self.settings.area and self._bare_value is not None and self._bare_value.fullmatch(norm):
             # "red" or "fifty percent" with no question waiting and no room of its own: turning
             # every light of the house red would be a guess.
             return IntentResult(text=text, reason="which device do you mean?")
         if self._model is None:
             return IntentResult(text=text, reason="no template matched and no model is loaded")
-        return self._model_path(text)
+        return self._model_path(text, norm)
 
-    def _model_path(self, text: str) -> IntentResult:
+    def _model_path(self, text: str, norm: str) -> IntentResult:
         """The model picks the intent; when the command cannot be that intent, the next likeliest.
 
         "start the coffee maker" may first come out as a vacuum command: the coffee maker exists
@@ -185,21 +186,21 @@ class Parser:
         (``MissingValue``). Other rejections (an unknown device or area) stand.
         """
         assert self._model is not None
-        cont = continuation(normalize_text(text))
+        cont = continuation(norm)
         try:
             choice = self._model.choose(cont, self._labels)
         except ValueError as exc:
             return IntentResult(text=text, source="model", reason=str(exc))
-        first = self._pick(text, choice.index, round(float(choice.probability), 4), second=False)
+        first = self._pick(text, norm, choice.index, round(float(choice.probability), 4), second=False)
         if isinstance(first, IntentResult):
             return first
         probs = self._model.distribution(cont, self._labels)
         probs[choice.index] = -1.0
         index = max(range(len(probs)), key=probs.__getitem__)
-        second = self._pick(text, index, round(probs[index], 4), second=True)
+        second = self._pick(text, norm, index, round(probs[index], 4), second=True)
         return second if isinstance(second, IntentResult) and second.intent else self._failed(text, first)
 
-    def _pick(self, text: str, index: int, confidence: float, second: bool) -> IntentResult | _Retry:
+    def _pick(self, text: str, norm: str, index: int, confidence: float, second: bool) -> IntentResult | _Retry:
         """The result of intent ``index``, or why another pick is worth trying."""
         if index >= len(self._names):
             return IntentResult(text=text, source="model", confidence=confidence, reason="out of scope")
@@ -207,7 +208,6 @@ class Parser:
         spec = self.catalog.intents[name]
         if confidence < self.settings.min_confidence:
             return IntentResult(text=text, source="model", confidence=confidence, reason="not sure")
-        norm = normalize_text(text)
         if spec.require_one_of and set(spec.require_one_of) <= set(_DURATION_SLOTS) and repeats(norm):
             return IntentResult(text=text, source="model", confidence=confidence, reason="I cannot repeat a command")
         raw = self._with_context_area(spec, extract_slots(spec, self.home, norm))
