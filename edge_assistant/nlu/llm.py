@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_assistant.errors import BackendMissingError, ModelError, ModelNotFoundError
-from edge_assistant.nlu.prompt import answer
+from edge_assistant.nlu.prompt import TUNED_FORMATS, answer
 
 __all__ = ["Choice", "LlamaModel", "check_gguf"]
 
@@ -81,6 +81,70 @@ def check_gguf(path: Path) -> None:
         raise ModelError(f"{path} is too small to be a GGUF model: the file may be truncated")
 
 
+# GGUF metadata value types -> fixed sizes in bytes (8 = string and 9 = array are read apart).
+_GGUF_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+_GGUF_STRING, _GGUF_ARRAY = 8, 9
+
+
+def gguf_string(path: Path, key: str) -> str | None:
+    """The string metadata ``key`` of GGUF file ``path``, or None when it has no such key.
+
+    Reads only the header (what an adapter's provenance keys need), never the tensors.
+    """
+
+    def read(count: int) -> bytes:
+        data = handle.read(count)
+        if len(data) != count:
+            raise ModelError(f"{path} is truncated: its GGUF header ends early")
+        return data
+
+    def number(size: int) -> int:
+        return int.from_bytes(read(size), "little")
+
+    def skip(kind: int) -> None:
+        if kind == _GGUF_STRING:
+            handle.seek(number(8), 1)
+        elif kind == _GGUF_ARRAY:
+            inner, count = number(4), number(8)
+            if inner in _GGUF_SIZES:
+                handle.seek(_GGUF_SIZES[inner] * count, 1)
+            else:
+                for _ in range(count):
+                    skip(inner)
+        elif kind in _GGUF_SIZES:
+            handle.seek(_GGUF_SIZES[kind], 1)
+        else:
+            raise ModelError(f"{path}: unknown GGUF metadata type {kind}")
+
+    with path.open("rb") as handle:
+        if read(4) != _GGUF_MAGIC:
+            raise ModelError(f"{path} is not a GGUF file (it does not start with 'GGUF')")
+        number(4)  # version
+        number(8)  # tensor count
+        for _ in range(number(8)):
+            name = read(number(8)).decode("utf-8", "replace")
+            kind = number(4)
+            if name == key and kind == _GGUF_STRING:
+                return read(number(8)).decode("utf-8", "replace")
+            skip(kind)
+    return None
+
+
+def adapter_prompt_format(path: Path) -> str:
+    """The tuned prompt format an adapter was trained for; a clear error for one this version cannot use."""
+    if not path.exists():
+        raise ModelNotFoundError(f"LoRA adapter not found: {path}")
+    found = gguf_string(path, "edge_assistant.prompt_format")
+    if found is None:
+        raise ModelError(f"{path} is not an adapter made by `edge-assistant tune` (no prompt format in it)")
+    if found not in TUNED_FORMATS:
+        raise ModelError(
+            f"{path} was tuned for prompt format {found!r}, which this edge-assistant does not know "
+            f"(it reads {', '.join(sorted(TUNED_FORMATS))}); re-run `edge-assistant tune`"
+        )
+    return found
+
+
 class LlamaModel:
     """A GGUF model held open for constrained choices after a cached prompt prefix."""
 
@@ -109,7 +173,10 @@ class LlamaModel:
             "n_batch": 128,
             "verbose": False,
         }
+        # The tuned prompt format of the adapter (None without one); checked before llama.cpp loads it.
+        self.prompt_format: str | None = None
         if lora_path is not None:
+            self.prompt_format = adapter_prompt_format(Path(lora_path))
             kwargs["lora_path"] = str(lora_path)
         _recent_errors.clear()
         try:

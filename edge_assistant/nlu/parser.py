@@ -13,7 +13,14 @@ from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.extract import extract_slots, only_timer_words, repeats
 from edge_assistant.nlu.normalize import normalize_text
-from edge_assistant.nlu.prompt import NONE_LABEL, build_prefix, build_tuned_prefix, continuation
+from edge_assistant.nlu.prompt import (
+    NONE_LABEL,
+    TUNED_FORMAT,
+    TUNED_FORMATS,
+    build_prefix,
+    build_tuned_prefix,
+    continuation,
+)
 from edge_assistant.nlu.resolve import MissingValue, Unfit, Unresolved, finalize_slots, resolve_targets
 from edge_assistant.nlu.templates import TemplateMatcher
 
@@ -116,7 +123,14 @@ class Parser:
         self._pending: _Pending | None = None
         self._bare_value = _bare_value_pattern(catalog)
         if model is not None:
-            model.set_prefix(build_tuned_prefix(catalog) if self.settings.tuned_prompt else build_prefix(catalog))
+            model.set_prefix(self._prefix(catalog, model))
+
+    def _prefix(self, catalog: Catalog, model: ChoiceModel) -> str:
+        """The few-shot prompt, or the tuned one in the format the model's adapter was trained for."""
+        if not self.settings.tuned_prompt:
+            return build_prefix(catalog)
+        fmt = getattr(model, "prompt_format", None) or TUNED_FORMAT
+        return build_tuned_prefix(catalog, with_examples=TUNED_FORMATS.get(fmt, True))
 
     def parse(self, text: str) -> IntentResult:
         """Parse one utterance; never raises for bad text, rejects it with a reason."""

@@ -6,7 +6,18 @@ from collections.abc import Sequence
 
 from edge_assistant.nlu.catalog import Catalog
 
-__all__ = ["NONE_LABEL", "answer", "build_prefix", "build_tuned_prefix", "continuation", "tuned_prefix"]
+__all__ = [
+    "MAX_PROMPT_EXAMPLES",
+    "NONE_LABEL",
+    "TUNED_FORMAT",
+    "TUNED_FORMATS",
+    "CustomLine",
+    "answer",
+    "build_prefix",
+    "build_tuned_prefix",
+    "continuation",
+    "tuned_prefix",
+]
 
 NONE_LABEL = "none"
 
@@ -59,17 +70,37 @@ def answer(label: str) -> str:
     return f" {label}\n"
 
 
-def build_tuned_prefix(catalog: Catalog) -> str:
+# The tuned prompt's format, written into every adapter by ``edge-assistant tune`` and checked on load.
+# v1 listed custom intents by description only; v2 adds their example commands.
+TUNED_FORMAT = "edge-assistant-tuned-v2"
+TUNED_FORMATS = {"edge-assistant-tuned-v1": False, TUNED_FORMAT: True}  # format -> shows examples
+
+# A custom intent in the tuned prefix: (label, description, example commands).
+CustomLine = tuple[str, str, tuple[str, ...]]
+
+# How many of a custom intent's examples the tuned prefix shows (training and runtime alike).
+MAX_PROMPT_EXAMPLES = 3
+
+
+def build_tuned_prefix(catalog: Catalog, *, with_examples: bool = True) -> str:
     """The prefix for a model tuned to the catalog (``edge-assistant tune``).
 
     The tuned model has learned the built-in intents; only custom intents are listed, with their
-    descriptions, so a short prefix still lets it choose them.
+    descriptions and (prompt format v2) up to ``MAX_PROMPT_EXAMPLES`` of their example commands,
+    so a short prefix still lets it choose them. ``with_examples=False`` is format v1.
     """
-    return tuned_prefix([(s.label, s.description) for s in catalog.intents.values() if s.source == "custom"])
+    extra = [
+        (s.label, s.description, tuple(ex.text for ex in s.examples[:MAX_PROMPT_EXAMPLES]) if with_examples else ())
+        for s in catalog.intents.values()
+        if s.source == "custom"
+    ]
+    return tuned_prefix(extra)
 
 
-def tuned_prefix(extra: Sequence[tuple[str, str]]) -> str:
-    """The tuned prefix listing ``extra`` (label, description) intents; shared by training and runtime."""
+def tuned_prefix(extra: Sequence[CustomLine]) -> str:
+    """The tuned prefix listing ``extra`` custom intents; shared by training and runtime."""
     lines = ["Smart home command intent."]
-    lines.extend(f"Also: {label} = {description}" for label, description in extra)
+    for label, description, examples in extra:
+        said = "; ".join(f'"{text}"' for text in examples)
+        lines.append(f"Also: {label} = {description}" + (f" (like {said})" if said else ""))
     return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ from edge_assistant.errors import TuneError
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog
 from edge_assistant.nlu.normalize import normalize_text
-from edge_assistant.nlu.prompt import NONE_LABEL, answer, continuation, tuned_prefix
+from edge_assistant.nlu.prompt import MAX_PROMPT_EXAMPLES, NONE_LABEL, CustomLine, answer, continuation, tuned_prefix
 from edge_assistant.nlu.templates import build_intents_dict, home_slot_lists
 from edge_assistant.tune.homes import generate_home
 from edge_assistant.tune.phrases import CUSTOM_INTENTS, FILLS, INTENT_PATTERNS, NEGATIVE_PATTERNS
@@ -38,7 +38,7 @@ class Sample:
 
     text: str
     label: str
-    extra: tuple[tuple[str, str], ...] = ()
+    extra: tuple[CustomLine, ...] = ()
 
     @property
     def prompt(self) -> tuple[str, str, str]:
@@ -175,7 +175,11 @@ class _Generator:
         self.names = list(catalog.intents)
         # The everyday commands (on/off, light changes) get more data than timers and media.
         self.weights = [_WEIGHTS.get(n, 1.0) for n in self.names]
-        self.custom = [(s.label, s.description) for s in catalog.intents.values() if s.source == "custom"]
+        self.custom: list[CustomLine] = [
+            (s.label, s.description, tuple(ex.text for ex in s.examples[:MAX_PROMPT_EXAMPLES]))
+            for s in catalog.intents.values()
+            if s.source == "custom"
+        ]
 
     def _home_index(self) -> int:
         return 0 if self.rng.random() < self.settings.home_share else self.rng.randrange(1, len(self.lists))
@@ -192,23 +196,36 @@ class _Generator:
 
     def negative_sample(self) -> Sample:
         fills = self.fills[self._home_index()]
+        extra = self._extra()
         if self.rng.random() < 0.3:
             # An invented custom intent's phrasing that the prompt does not list: out of scope here.
-            return Sample(self.rng.choice(self.rng.choice(CUSTOM_INTENTS)[2]), NONE_LABEL, self._extra())
-        return Sample(_fill(self.rng.choice(NEGATIVE_PATTERNS), fills, self.rng), NONE_LABEL, self._extra())
+            listed = {line[0] for line in extra}
+            unlisted = [texts for label, _d, texts in CUSTOM_INTENTS if label not in listed]
+            return Sample(self.rng.choice(self.rng.choice(unlisted)), NONE_LABEL, extra)
+        return Sample(_fill(self.rng.choice(NEGATIVE_PATTERNS), fills, self.rng), NONE_LABEL, extra)
+
+    def _shown(self, texts: tuple[str, ...]) -> tuple[str, ...]:
+        """The examples a prompt shows for an invented intent: none (description only) up to three."""
+        count = self.rng.choices((0, 1, 2, 3), (0.3, 0.2, 0.3, 0.2))[0]
+        return tuple(self.rng.sample(texts, min(count, len(texts) - 1)))
 
     def custom_sample(self) -> Sample:
         picked = self.rng.sample(CUSTOM_INTENTS, self.rng.randint(1, 3))
-        label, _desc, texts = picked[0]
-        extra = [(lab, desc) for lab, desc, _ in picked] + self.custom
+        lines = [(label, desc, self._shown(texts)) for label, desc, texts in picked]
+        label, _desc, shown = lines[0]
+        unseen = [t for t in picked[0][2] if t not in shown]
+        # Mostly a phrasing the prompt does not show, so the model learns the intent, not the examples.
+        text = self.rng.choice(unseen if unseen and self.rng.random() < 0.85 else picked[0][2])
+        extra = lines + self.custom
         self.rng.shuffle(extra)
-        return Sample(self.rng.choice(texts), label, tuple(extra))
+        return Sample(text, label, tuple(extra))
 
-    def _extra(self) -> tuple[tuple[str, str], ...]:
+    def _extra(self) -> tuple[CustomLine, ...]:
         """The catalog's own custom intents, and sometimes unrelated invented ones, as the prompt lists them."""
         extra = list(self.custom)
         if self.rng.random() < 0.3:
-            extra += [(lab, desc) for lab, desc, _ in self.rng.sample(CUSTOM_INTENTS, self.rng.randint(1, 2))]
+            picked = self.rng.sample(CUSTOM_INTENTS, self.rng.randint(1, 2))
+            extra += [(label, desc, self._shown(texts)) for label, desc, texts in picked]
             self.rng.shuffle(extra)
         return tuple(extra)
 

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from edge_assistant.errors import TuneError
+from edge_assistant.nlu.prompt import TUNED_FORMAT
 
 __all__ = ["PROMPT_FORMAT", "check_disk", "write_adapter", "write_text_atomic"]
 
-PROMPT_FORMAT = "edge-assistant-tuned-v1"
+PROMPT_FORMAT = TUNED_FORMAT
 
 
 def check_disk(directory: Path, needed_bytes: int) -> None:

@@ -32,6 +32,10 @@ _LIGHTS = (
     "downlights",
     "wall light",
     "bulb",
+    "hue lights",
+    "lifx bulb",
+    "nanoleaf",
+    "govee strip",
 )
 _PLUGS = (
     "plug",
@@ -50,6 +54,17 @@ _PLUGS = (
     "aquarium",
     "space heater",
     "charger",
+    # Smart plug brands people call their plugs by.
+    "wemo",
+    "wemo plug",
+    "kasa plug",
+    "smart plug",
+    "smart socket",
+    "outlet",
+    "power strip",
+    "shelly",
+    "sonoff",
+    "tapo plug",
 )
 _COVERS = (
     ("blinds", "blind"),

@@ -42,7 +42,7 @@ def provenance_path(adapter: Path) -> Path:
 
 def _options(catalog: Catalog, sample: Sample) -> list[str]:
     labels = [s.label for s in catalog.intents.values()]
-    return labels + [label for label, _ in sample.extra if label not in labels] + [NONE_LABEL]
+    return labels + [line[0] for line in sample.extra if line[0] not in labels] + [NONE_LABEL]
 
 
 def evaluate(

@@ -8,12 +8,14 @@ import pytest
 from edge_assistant.config import ModelSettings, Settings
 from edge_assistant.home import load_home
 from edge_assistant.modelstore import sha256_of
-from edge_assistant.nlu.catalog import load_catalog
+from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
 from edge_assistant.nlu.llm import LlamaModel
 from edge_assistant.nlu.parser import Parser, ParserSettings
 from edge_assistant.runtime import build_parser, resolve_lora_path, shipped_adapter
 
 pytestmark = pytest.mark.model
+
+BENCH_DATA = Path(__file__).resolve().parents[2] / "edge_assistant" / "bench" / "data"
 
 # Written for this test, not taken from the training phrasings or the benchmarks.
 NATURAL = {
@@ -101,3 +103,20 @@ def test_default_parser_starts_a_vacuum_that_is_turned_on(example_home_path: Pat
     """ "switch on the robot vacuum" reaches the vacuum as a start, whichever on/off wording was used."""
     result = build_parser(Settings(), example_home_path).parse("please switch on the robot vacuum now")
     assert (result.intent, result.targets) == ("HassVacuumStart", ["vacuum.rover"])
+
+
+def test_custom_intent_is_chosen_from_its_description_and_examples(adapter: Path, default_model_path: Path) -> None:
+    """A custom intent (the SLURP home's MakeCoffee) is picked for phrasings that are not its examples,
+    and a request the catalog does not cover stays out of scope."""
+    catalog = load_catalog([BUILTIN_CATALOG_DIR, BENCH_DATA / "slurp_catalog.yaml"])
+    model = LlamaModel(default_model_path, n_threads=2, lora_path=adapter)
+    try:
+        home = load_home(BENCH_DATA / "slurp_home.yaml")
+        parser = Parser(catalog, home, model, ParserSettings(use_templates=False, tuned_prompt=True))
+        # Written for this test, not taken from the benchmarks or the training phrasings.
+        wanted = ["could i get a latte", "i'd love a cappuccino right now", "fix me an americano please"]
+        got = {text: parser.parse(text).intent for text in wanted}
+        assert sum(intent == "MakeCoffee" for intent in got.values()) >= 2, got
+        assert parser.parse("what's the capital of peru").intent is None
+    finally:
+        model.close()

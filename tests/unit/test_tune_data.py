@@ -8,7 +8,7 @@ import pytest
 from edge_assistant.errors import EdgeAssistantError, TuneError
 from edge_assistant.home import Home, load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
-from edge_assistant.nlu.prompt import NONE_LABEL, build_tuned_prefix
+from edge_assistant.nlu.prompt import MAX_PROMPT_EXAMPLES, NONE_LABEL, build_tuned_prefix
 from edge_assistant.tune.data import DataSettings, Sample, check_inputs, generate, split
 from edge_assistant.tune.homes import generate_home
 from edge_assistant.tune.phrases import CUSTOM_INTENTS
@@ -41,7 +41,7 @@ def test_other_seed_other_data(samples: list[Sample], example_home_path: Path) -
 def test_labels_are_catalog_labels_none_or_listed_custom(samples: list[Sample]) -> None:
     """Every answer is an intent label, 'none', or a custom intent the sample's prompt lists."""
     labels = {s.label for s in load_catalog().intents.values()} | {NONE_LABEL}
-    bad = [s for s in samples if s.label not in labels and s.label not in {lab for lab, _ in s.extra}]
+    bad = [s for s in samples if s.label not in labels and s.label not in {line[0] for line in s.extra}]
     assert bad == []
 
 
@@ -66,12 +66,36 @@ def test_split_is_disjoint_and_deterministic(samples: list[Sample]) -> None:
 
 
 def test_prompt_prefix_is_the_runtime_prefix() -> None:
-    """A sample listing the catalog's custom intents has exactly the runtime's tuned prefix."""
+    """A sample listing the catalog's custom intents has exactly the runtime's tuned prefix, examples included."""
     catalog = load_catalog([BUILTIN_CATALOG_DIR, SLURP_CATALOG])
-    extra = tuple((s.label, s.description) for s in catalog.intents.values() if s.source == "custom")
+    extra = tuple(
+        (s.label, s.description, tuple(ex.text for ex in s.examples[:MAX_PROMPT_EXAMPLES]))
+        for s in catalog.intents.values()
+        if s.source == "custom"
+    )
     prefix, cont, answer = Sample("brew an espresso", "make coffee", extra).prompt
-    assert prefix == build_tuned_prefix(catalog) and "make coffee" in prefix
+    assert prefix == build_tuned_prefix(catalog)
+    assert 'Also: make coffee = make a cup of coffee with the coffee machine (like "make me a coffee"; ' in prefix
     assert (cont, answer) == ("Command: brew an espresso\nIntent:", " make coffee\n")
+    assert "(like" not in build_tuned_prefix(catalog, with_examples=False)
+
+
+def test_invented_intents_are_asked_mostly_with_unshown_phrasings(samples: list[Sample]) -> None:
+    """A custom sample shows 0-3 examples of its intent and mostly asks a phrasing that is not among them."""
+    custom = {label for label, _, _ in CUSTOM_INTENTS}
+    picked = [s for s in samples if s.label in custom]
+    shown = [next(line[2] for line in s.extra if line[0] == s.label) for s in picked]
+    assert picked and all(len(examples) <= MAX_PROMPT_EXAMPLES for examples in shown)
+    unshown = sum(s.text not in examples for s, examples in zip(picked, shown, strict=True))
+    assert unshown >= 0.7 * len(picked) and any(shown) and not all(shown)
+
+
+def test_unlisted_invented_phrasings_are_negatives(samples: list[Sample]) -> None:
+    """An invented intent's phrasing labelled 'none' never comes with that intent listed in its prompt."""
+    phrasing_of = {text: label for label, _, texts in CUSTOM_INTENTS for text in texts}
+    for sample in samples:
+        if sample.label == NONE_LABEL and sample.text in phrasing_of:
+            assert phrasing_of[sample.text] not in {line[0] for line in sample.extra}
 
 
 def test_custom_catalog_intents_appear_in_prompts(example_home_path: Path) -> None:
@@ -79,7 +103,7 @@ def test_custom_catalog_intents_appear_in_prompts(example_home_path: Path) -> No
     catalog = load_catalog([BUILTIN_CATALOG_DIR, SLURP_CATALOG])
     data = generate(catalog, load_home(example_home_path), SMALL, seed=1)
     assert any(s.label == "make coffee" for s in data)
-    assert all("make coffee" in {lab for lab, _ in s.extra} for s in data)
+    assert all("make coffee" in {line[0] for line in s.extra} for s in data)
 
 
 def test_generated_homes_vary_and_are_valid() -> None:
