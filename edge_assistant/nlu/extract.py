@@ -256,6 +256,12 @@ def _target_slots(spec: IntentSpec, home: Home, text: str) -> dict[str, Any]:
             if unknown:
                 # Kept as said: validation rejects it rather than acting everywhere.
                 slots["area"] = unknown
+    if "name" in spec.slots and not slots.keys() & {"name", "area", "floor"}:
+        said = _unknown_device(text, spec, home, {**entity_names, **area_names, **floor_names})
+        if said:
+            # "the attic lamp" in a home without one: kept as said, so validation rejects it
+            # rather than acting on every lamp.
+            slots["name"] = said
     if "name" not in slots and "domain" in spec.slots:
         for pattern, domain, device_class in DOMAIN_WORDS:
             if _has(pattern, text) and domain in home.domains:
@@ -264,6 +270,34 @@ def _target_slots(spec: IntentSpec, home: Home, text: str) -> dict[str, Any]:
                     slots["device_class"] = device_class
                 break
     return slots
+
+
+# Words that may stand before "lamp"/"lights" without naming a device or a place of the home.
+_GENERIC_MODIFIERS = frozenset((
+    "all", "both", "every", "each", "other", "others", "main", "big", "small", "little", "large", "front", "back",
+    "side", "left", "right", "top", "bottom", "overhead", "house", "home", "room", "smart", "colored",
+    "color", "colour", "outside", "outdoor", "outdoors", "indoor", "inside", "upstairs", "downstairs", "these",
+    "those", "this", "that", "some", "any", "two", "three", "four", "first", "second", "third", "new", "old",
+    "bright", "brighter", "dim", "dimmer", "dimmed", "white", "warm", "cool", "cold", "soft", "full", "entire",
+    "whole", "same", "only", "current", "usual", "normal", "regular", "nearest", "closest", "nearby", "more",
+    "less", "extra", "spare", "single", "individual", "various", "different", "several", "many", "few", "own",
+    "the", "a", "an", "my", "our", "your", "their", "his", "her", "its",
+    "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "turquoise", "black", "coloured",
+))  # fmt: skip
+_DEVICE_NOUN = r"(?:lamps?|lights?|bulbs?|plugs?|sockets?|outlets?)"
+
+
+def _unknown_device(text: str, spec: IntentSpec, home: Home, known: dict[str, str]) -> str | None:
+    """ "the attic lamp": a word before a device noun that names nothing the home knows."""
+    match = re.search(rf"\b(?:the|my|our|that|this) ([a-z']+) ({_DEVICE_NOUN})\b", text)
+    if match is None:
+        return None
+    word = match.group(1)
+    known_words = {w for spoken in known for w in re.findall(r"[a-z']+", spoken)}
+    colours = {str(v) for slot in spec.slots.values() if slot.type == "enum" for v in (*slot.values, *slot.aliases)}
+    if word in known_words or word in colours or word in _GENERIC_MODIFIERS or word.isdigit():
+        return None
+    return f"{word} {match.group(2)}"
 
 
 _HERE = {"here", "there", "this room", "the house", "house", "home", "everywhere", "general"}

@@ -73,6 +73,15 @@ class ParserSettings:
 
 _DURATION_SLOTS = ("hours", "minutes", "seconds")
 
+# "a different colour", "surprise me", "rotate the colours": any colour but the one the lights have.
+_ANOTHER_COLOUR = re.compile(
+    r"\b(?:different|another|other|new|random|next)\s+(?:\w+\s+)?(?:colou?rs?|shade|hue)\b"
+    r"|\bsurprise me\b|\bsomething (?:random|different|else)\b"
+    r"|\b(?:shuffle|rotate|cycle)\b.*\bcolou?rs?\b|\bcolou?rs?\b.*\b(?:randomly|at random)\b"
+)
+# Colours a "different colour" steps through, in order; white and black are no colour to rotate to.
+_NOT_ROTATED = ("white", "black")
+
 
 @dataclass(frozen=True)
 class _Retry:
@@ -121,6 +130,7 @@ class Parser:
                 self._special.setdefault(spec.specialises, []).append(name)
         self._candidate: _Pending | None = None
         self._pending: _Pending | None = None
+        self._colours: dict[str, str] = {}  # entity id -> the colour this parser last set
         self._bare_value = _bare_value_pattern(catalog)
         if model is not None:
             model.set_prefix(self._prefix(catalog, model))
@@ -278,8 +288,16 @@ class Parser:
     ) -> IntentResult:
         """The validated, resolved result; ``Unresolved`` when the command cannot be carried out."""
         spec = self.catalog.intents[name]
-        slots = finalize_slots(spec, self.home, raw)
+        try:
+            slots = finalize_slots(spec, self.home, raw)
+        except MissingValue:
+            other = self._another_colour(spec, text, raw)
+            if other is None:
+                raise
+            slots = finalize_slots(spec, self.home, {**raw, "color": other})
         targets = resolve_targets(spec, self.home, slots) if self.settings.resolve_targets else []
+        if isinstance(slots.get("color"), str):
+            self._colours.update(dict.fromkeys(targets, slots["color"]))
         if slots.get("conversation_command"):
             if only_timer_words(str(slots["conversation_command"])):
                 del slots["conversation_command"]  # "wake me up in 20 minutes": a plain timer
@@ -287,6 +305,29 @@ class Parser:
                 self._check_delayed(str(slots["conversation_command"]))
         name, slots = self._specialise(name, slots, targets)
         return IntentResult(text=text, intent=name, slots=slots, targets=targets, confidence=confidence, source=source)
+
+    def _another_colour(self, spec: IntentSpec, text: str, raw: dict[str, Any]) -> str | None:
+        """For "make the lights a different colour": the colour after the one the targets have now.
+
+        The current colour is the one this parser last set, else the entity's ``color`` attribute;
+        unknown means the first colour of the cycle. None when the words ask for no new colour.
+        """
+        slot = spec.slots.get("color")
+        if slot is None or "color" not in spec.require_one_of or not _ANOTHER_COLOUR.search(text.lower()):
+            return None
+        cycle = [v for v in slot.values if v not in _NOT_ROTATED]
+        loose = spec.model_copy(update={"require_one_of": ()})
+        targets = resolve_targets(spec, self.home, finalize_slots(loose, self.home, raw))
+        entities = {e.id: e for e in self.home.entities}
+        current = next(
+            (
+                str(self._colours.get(t) or entities[t].attributes.get("color", "")).lower()
+                for t in targets
+                if t in entities
+            ),
+            "",
+        )
+        return cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else cycle[0]
 
     def _check_delayed(self, command: str) -> None:
         """A command to run after a delay ("turn off the lights in 10 minutes") must parse now.

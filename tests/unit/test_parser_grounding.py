@@ -283,3 +283,68 @@ def test_repeating_request_is_not_a_timer(example_home_path: Path) -> None:
     """ "every 30 minutes" asks for something no timer intent does."""
     result = _parser(example_home_path, TIMER).parse("give me the news every 30 minutes")
     assert (result.intent, result.reason) == (None, "I cannot repeat a command")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kindly make the study lamp a different colour",
+        "kindly give the study lamp a new light colour",
+        "kindly change the study lamp colour, surprise me",
+        "kindly rotate the colours of the study lamp",
+        "kindly set the study lamp to something random",
+    ],
+)
+def test_another_colour_steps_through_the_colours(example_home_path: Path, text: str) -> None:
+    """ "A different colour" is a command: the colour after the lamp's current one, each time anew."""
+    parser = _parser(example_home_path, {"kindly": "set light"})
+    first = parser.parse(text)
+    assert (first.intent, first.targets, first.slots["color"]) == ("HassLightSet", ["light.study_lamp"], "red")
+    assert parser.parse(text).slots["color"] == "orange"
+    parser.parse("kindly make the study lamp purple")
+    assert parser.parse(text).slots["color"] == "brown"
+
+
+def test_another_colour_starts_after_the_known_colour(tmp_path: Path) -> None:
+    """The entity's ``color`` attribute is its current colour; a colour at the end wraps round."""
+    home = tmp_path / "home.yaml"
+    home.write_text(
+        "areas: [{name: Den, id: den}]\n"
+        "entities:\n"
+        "  - {name: Den Lamp, id: light.den_lamp, area: den, attributes: {color: turquoise}}\n"
+    )
+    parser = _parser(home, {"kindly": "set light"})
+    assert parser.parse("kindly make the den lamp another colour").slots["color"] == "red"
+
+
+def test_a_colour_change_without_another_still_asks(example_home_path: Path) -> None:
+    """ "Change the colour" names no colour and asks for none in particular: the question stands."""
+    parser = _parser(example_home_path, {"kindly": "set light"})
+    result = parser.parse("kindly change the colour of the study lamp")
+    assert (result.intent, result.reason) == (None, "What brightness or colour?")
+    missing = parser.parse("kindly make the garage lights a different colour")
+    assert (missing.intent, missing.reason) == (None, "there is no light in the Garage")
+
+
+@pytest.mark.parametrize(
+    ("text", "targets", "reason"),
+    [
+        ("kindly make the attic lamp red", [], "there is no device called 'attic lamp'"),
+        ("kindly switch on the disco lights", [], "there is no device called 'disco lights'"),
+        ("kindly switch on the bedside lamp", ["light.bedroom_lamp"], None),
+        ("kindly make the blue lamp red", None, None),
+        ("kindly switch on the other lights", None, None),
+    ],
+)
+def test_unknown_device_words_are_not_every_device(
+    example_home_path: Path, text: str, targets: list[str] | None, reason: str | None
+) -> None:
+    """ "The attic lamp" in a home without an attic is rejected, not read as every lamp; generic and
+    colour words ("the other lights", "the blue lamp") and the home's own aliases still act."""
+    parser = _parser(example_home_path, {"make": "set light", "switch on": "turn on"})
+    result = parser.parse(text)
+    assert result.reason == reason
+    if targets is not None:
+        assert result.targets == targets
+    else:
+        assert len(result.targets) > 1 and result.intent is not None
