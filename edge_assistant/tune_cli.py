@@ -81,7 +81,8 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     log(
         f"done in {_clock(record['total_seconds'])}: validation accuracy {record['val_accuracy']:.1%} "
         f"({record['val_samples']} samples), false accepts {record['val_false_accepts']:.1%}, "
-        f"torch/llama.cpp agreement {record['torch_llama_agreement']}"
+        f"torch/llama.cpp agreement {record['torch_llama_agreement']} "
+        f"({record['torch_llama_close_calls']} close calls not compared)"
     )
     print(f'use it with [model] lora_path = "{job.out}"')
     return 0

@@ -151,8 +151,13 @@ class Trainer:
         self.model.eval()
         return losses
 
-    def choose(self, sample: Sample, options: list[str]) -> int:
-        """The option the runtime's greedy trie decoding would pick, computed in torch."""
+    def choose(self, sample: Sample, options: list[str]) -> tuple[int, float]:
+        """The option the runtime's greedy trie decoding would pick, computed in torch, and its margin.
+
+        The margin is the smallest gap, in logits, between the chosen token and the next best at
+        the branch points of the trie: how close a call it was (the quantized base in llama.cpp may
+        tip a near tie the other way).
+        """
         import torch
 
         from edge_assistant.nlu.prompt import answer
@@ -169,19 +174,21 @@ class Trainer:
             mask[i, : len(q)] = 1
         with torch.no_grad():
             hidden = self.model.model(input_ids=ids, attention_mask=mask).last_hidden_state
-        alive, depth = list(range(len(options))), 0
+        alive, depth, margin = list(range(len(options))), 0, math.inf
         while len(alive) > 1:
             nexts = sorted({tails[i][depth] for i in alive if depth < len(tails[i])})
             if len(nexts) > 1:
                 row = alive[0]
                 with torch.no_grad():
                     logits = self.model.lm_head(hidden[row, len(head) + depth - 1])
+                ranked = sorted((float(logits[t]) for t in nexts), reverse=True)
+                margin = min(margin, ranked[0] - ranked[1])
                 best = max(nexts, key=lambda t: float(logits[t]))
             else:
                 best = nexts[0]
             alive = [i for i in alive if depth < len(tails[i]) and tails[i][depth] == best]
             depth += 1
-        return alive[0]
+        return alive[0], margin
 
 
 def _schedule(step: int, total: int, warmup: int) -> float:

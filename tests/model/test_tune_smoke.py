@@ -40,10 +40,14 @@ def test_adapter_and_provenance_are_written(smoke_tune: Path, default_model_path
 
 
 def test_llama_cpp_chooses_what_torch_chooses(smoke_tune: Path) -> None:
-    """On the validation samples checked, llama.cpp with the adapter agrees with torch every time."""
+    """On the validation samples torch decides clearly, llama.cpp with the adapter agrees every time.
+
+    A wrong export (tensor names, layout, scale) breaks clear decisions too; a near tie (under one
+    logit) may tip either way on the quantized base and is not compared.
+    """
     record = json.loads(smoke_tune.with_suffix(".json").read_text(encoding="utf-8"))
-    agreed, checked = (int(n) for n in record["torch_llama_agreement"].split("/"))
-    assert checked > 0 and agreed == checked
+    agreed, clear = (int(n) for n in record["torch_llama_agreement"].split("/"))
+    assert clear >= 3 and agreed == clear, record
 
 
 def test_parse_picks_the_adapter_up_from_config(smoke_tune: Path, tmp_path: Path, example_home_path: Path) -> None:
