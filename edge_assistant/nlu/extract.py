@@ -282,7 +282,7 @@ _GENERIC_MODIFIERS = frozenset((
     "whole", "same", "only", "current", "usual", "normal", "regular", "nearest", "closest", "nearby", "more",
     "less", "extra", "spare", "single", "individual", "various", "different", "several", "many", "few", "own",
     "the", "a", "an", "my", "our", "your", "their", "his", "her", "its",
-    "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "turquoise", "black", "coloured",
+    "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "turquoise", "black",
 ))  # fmt: skip
 _DEVICE_NOUN = r"(?:lamps?|lights?|bulbs?|plugs?|sockets?|outlets?)"
 
@@ -292,7 +292,9 @@ def _unknown_device(text: str, spec: IntentSpec, home: Home, known: dict[str, st
     match = re.search(rf"\b(?:the|my|our|that|this) ([a-z']+) ({_DEVICE_NOUN})\b", text)
     if match is None:
         return None
-    word = match.group(1)
+    word = match.group(1).removesuffix("'s")
+    if re.fullmatch(_DEVICE_NOUN, word):
+        return None  # "the light bulb", "the lamp plug"
     known_words = {w for spoken in known for w in re.findall(r"[a-z']+", spoken)}
     colours = {str(v) for slot in spec.slots.values() if slot.type == "enum" for v in (*slot.values, *slot.aliases)}
     if word in known_words or word in colours or word in _GENERIC_MODIFIERS or word.isdigit():

@@ -334,6 +334,8 @@ def test_a_colour_change_without_another_still_asks(example_home_path: Path) -> 
         ("kindly switch on the bedside lamp", ["light.bedroom_lamp"], None),
         ("kindly make the blue lamp red", None, None),
         ("kindly switch on the other lights", None, None),
+        ("kindly switch on the light bulbs", None, None),
+        ("kindly switch on the study's lamp", None, None),
     ],
 )
 def test_unknown_device_words_are_not_every_device(
