@@ -100,11 +100,13 @@ def pink_noise(seconds: float, rms: float, seed: int = 3) -> np.ndarray:
 
 
 def sox_noise(seconds: float, kind: str = "pinknoise", volume: float = 0.3) -> bytes:
-    """Noise from ``sox synth`` (whitenoise, pinknoise, brownnoise), as 16 kHz PCM."""
+    """Noise from ``sox synth`` (whitenoise, pinknoise, brownnoise), as 16 kHz PCM; the same every call."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "noise.wav"
+        # -R: the same noise every run, so benchmarks and tests repeat exactly.
+        out = ["-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(path)]
         subprocess.run(
-            [_tool("sox"), "-n", "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(path), "synth", str(seconds), kind],
+            [_tool("sox"), "-R", "-n", *out, "synth", str(seconds), kind],
             check=True,
             capture_output=True,
         )

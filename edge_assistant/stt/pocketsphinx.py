@@ -25,6 +25,9 @@ PHONES = tuple(_PHONES.split())
 _FILLER_PREFIX = "phn_"
 _FRAME_S = 0.01
 _TRAILING_S = 0.3
+# No spoken command word lasts this long; a word stretched over seconds is noise the grammar took
+# for a short command (white noise once came out as "stop" over 2.1 s).
+_MAX_WORD_S = 1.5
 _PARTIAL_BYTES = 16000  # 0.5 s of audio
 
 
@@ -154,10 +157,11 @@ class PocketsphinxSession:
         automaton = self._owner.automaton
         if automaton is not None and _trailing_click(automaton, command):
             command = command[:-1]
-        in_grammar = automaton is None or (not fillers and automaton.accepts(w.word for w in command))
+        stretched = any(w.end - w.start > _MAX_WORD_S for w in command)
+        in_grammar = automaton is None or (not fillers and not stretched and automaton.accepts(w.word for w in command))
         text = " ".join(w.word for w in command)
         confidence = min((w.conf for w in command), default=0.0)
-        extra = {"fillers": len(fillers), "wake": heard_wake}
+        extra = {"fillers": len(fillers), "wake": heard_wake, "stretched": stretched}
         return Transcript(text, confidence, tuple(spoken), "pocketsphinx", in_grammar and bool(command), extra)
 
 

@@ -79,3 +79,20 @@ def test_open_vocabulary_mode_transcribes_free_speech() -> None:
     """Without a grammar the bundled language model gives a free transcript (for the model path)."""
     result, _ = _decode(PocketsphinxTranscriber(None), espeak("hello world"))
     assert result.text and result.in_grammar is True
+
+
+@pytest.mark.parametrize(("seconds", "in_grammar"), [(0.4, True), (2.1, False)])
+def test_a_word_stretched_over_seconds_is_noise(
+    transcriber: PocketsphinxTranscriber, monkeypatch: pytest.MonkeyPatch, seconds: float, in_grammar: bool
+) -> None:
+    """White noise once decoded as "stop" spanning 2.1 s: no spoken word lasts that long, so it is
+    marked not in the grammar; the same word at a speaking length stays a command."""
+    from edge_assistant.events import WordInfo
+
+    monkeypatch.setattr(transcriber, "words", lambda: [WordInfo(word="stop", conf=0.8, start=0.3, end=0.3 + seconds)])
+    session = transcriber.start()
+    try:
+        result = session._result()
+    finally:
+        session._decoder.end_utt()
+    assert (result.text, result.in_grammar, result.extra["stretched"]) == ("stop", in_grammar, not in_grammar)
