@@ -122,7 +122,7 @@ class Parser:
         self._model = model
         self._names = list(catalog.intents)
         self._labels = [catalog.intents[n].label for n in self._names] + [NONE_LABEL]
-        self._domain_of = {e.id: e.domain for e in home.entities}
+        self._entities = {e.id: e for e in home.entities}
         # Generic intent -> the intents that say the same for particular domains ("turn on" a vacuum).
         self._special: dict[str, list[str]] = {}
         for name, spec in catalog.intents.items():
@@ -318,12 +318,11 @@ class Parser:
         cycle = [v for v in slot.values if v not in _NOT_ROTATED]
         loose = spec.model_copy(update={"require_one_of": ()})
         targets = resolve_targets(spec, self.home, finalize_slots(loose, self.home, raw))
-        entities = {e.id: e for e in self.home.entities}
         current = next(
             (
-                str(self._colours.get(t) or entities[t].attributes.get("color", "")).lower()
+                str(self._colours.get(t) or self._entities[t].attributes.get("color", "")).lower()
                 for t in targets
-                if t in entities
+                if t in self._entities
             ),
             "",
         )
@@ -345,7 +344,7 @@ class Parser:
         """A generic intent whose every target has a more specific intent becomes that intent."""
         for special in self._special.get(name, ()):
             spec = self.catalog.intents[special]
-            if targets and all(self._domain_of.get(t) in spec.domains for t in targets):
+            if targets and all(t in self._entities and self._entities[t].domain in spec.domains for t in targets):
                 return special, {k: v for k, v in slots.items() if k in spec.slots}
         return name, slots
 

@@ -26,14 +26,15 @@ TARGETS = {
 
 def gguf_architecture(path: Path) -> str:
     """``general.architecture`` of a GGUF file; TuneError when unreadable or unsupported."""
-    import gguf
+    from edge_assistant.errors import ModelError
+    from edge_assistant.nlu.llm import gguf_string
 
     try:
-        reader = gguf.GGUFReader(str(path))
-        field = reader.fields["general.architecture"]
-        arch = bytes(field.parts[field.data[0]]).decode("utf-8")
-    except (OSError, ValueError, KeyError) as exc:
+        arch = gguf_string(path, "general.architecture")
+    except (OSError, ModelError) as exc:
         raise TuneError(f"{path} is not a readable GGUF model: {exc}") from exc
+    if arch is None:
+        raise TuneError(f"{path} is not a readable GGUF model: it names no general.architecture")
     if arch not in SUPPORTED_ARCHITECTURES:
         raise TuneError(
             f"{path}: architecture '{arch}' cannot be tuned; supported: {', '.join(SUPPORTED_ARCHITECTURES)} "
