@@ -302,7 +302,7 @@ def _unknown_device(text: str, spec: IntentSpec, home: Home, known: dict[str, st
     return f"{word} {match.group(2)}"
 
 
-_HERE = {"here", "there", "this room", "the house", "house", "home", "everywhere", "general"}
+_HERE = {"here", "there", "this room", "the house", "house", "home", "everywhere", "general", "apartment", "flat"}
 
 
 def _unknown_place(text: str, known: dict[str, str]) -> str | None:

@@ -73,11 +73,15 @@ class ParserSettings:
 
 _DURATION_SLOTS = ("hours", "minutes", "seconds")
 
-# "a different colour", "surprise me", "rotate the colours": any colour but the one the lights have.
+# "a different colour", "surprise me", "rotate the colours", "change the colour of the lights":
+# any colour but the one the lights have. Not "change the lights to my favourite colour" (a colour
+# we do not know: asked) nor "how do i change the colour" (a question about the product).
 _ANOTHER_COLOUR = re.compile(
     r"\b(?:different|another|other|new|random|next)\s+(?:\w+\s+)?(?:colou?rs?|shade|hue)\b"
     r"|\bsurprise me\b|\bsomething (?:random|different|else)\b"
     r"|\b(?:shuffle|rotate|cycle)\b.*\bcolou?rs?\b|\bcolou?rs?\b.*\b(?:randomly|at random)\b"
+    r"|^(?!.*\bhow\b).*\b(?:change|alter|swap|vary)\b(?:(?!\bto\b).)*\bcolou?rs?\b"
+    r"|^(?!.*\bhow\b).*\bcolou?rs? change\b"
 )
 # Colours a "different colour" steps through, in order; white and black are no colour to rotate to.
 _NOT_ROTATED = ("white", "black")

@@ -93,7 +93,7 @@ def test_catalog_examples(tuned: Parser) -> None:
 def test_default_parser_asks_for_a_missing_colour_and_takes_the_answer(example_home_path: Path) -> None:
     """The default set-up end to end: the question, then a one-word answer completes the command."""
     parser = build_parser(Settings(), example_home_path)
-    asked = parser.parse("could you change the colour of the study lamp")
+    asked = parser.parse("could you change the study lamp to my favourite colour")
     assert (asked.intent, asked.awaiting, asked.reason) == (None, "HassLightSet", "What brightness or colour?")
     done = parser.parse("blue")
     assert (done.intent, done.targets, done.slots.get("color")) == ("HassLightSet", ["light.study_lamp"], "blue")

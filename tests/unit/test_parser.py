@@ -104,3 +104,10 @@ def test_context_area_fills_unplaced_commands(example_home_path: Path) -> None:
         load_catalog(), load_home(example_home_path), KeywordChoiceModel(KEYWORDS), ParserSettings(area="Kitchen")
     )
     assert parser.parse("kill the lights").targets == ["light.kitchen", "light.kitchen_counter"]
+
+
+@pytest.mark.parametrize("place", ["the house", "my apartment", "the flat"])
+def test_the_whole_home_is_no_unknown_area(parser: Parser, place: str) -> None:
+    """ "in my apartment" means the whole home, not an area called 'apartment'."""
+    result = parser.parse(f"kill the lights in {place}")
+    assert result.intent == "HassTurnOff" and len(result.targets) > 1

@@ -241,9 +241,9 @@ def test_bare_value_on_a_device_with_its_own_room(example_home_path: Path) -> No
 
 
 def test_template_without_a_value_asks_too(example_home_path: Path) -> None:
-    """The catalog's value-less sentences ("change the colour of the study lamp") ask without a model."""
+    """The catalog's value-less sentences ("adjust the study lamp") ask without a model."""
     parser = Parser(load_catalog(), load_home(example_home_path), None, ParserSettings(follow_up_s=8.0))
-    asked = parser.parse("change the colour of the study lamp")
+    asked = parser.parse("adjust the study lamp")
     assert (asked.source, asked.reason, asked.awaiting) == ("template", "What brightness or colour?", "HassLightSet")
     done = parser.parse("fifty percent")
     assert (done.intent, done.targets, done.slots["brightness"], done.source) == (
@@ -317,11 +317,40 @@ def test_another_colour_starts_after_the_known_colour(tmp_path: Path) -> None:
     assert parser.parse("kindly make the den lamp another colour").slots["color"] == "red"
 
 
-def test_a_colour_change_without_another_still_asks(example_home_path: Path) -> None:
-    """ "Change the colour" names no colour and asks for none in particular: the question stands."""
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kindly change the colour of the study lamp",
+        "kindly change the study lamp colours please",
+        "i want to change the study lamp color kindly",
+        "kindly a study lamp colour change",
+    ],
+)
+def test_a_colour_change_without_a_colour_takes_the_next(example_home_path: Path, text: str) -> None:
+    """ "Change the colour" asks for a change, and any other colour is one: the next, as for
+    "a different colour". No question costs the user a turn; "another colour" steps on."""
     parser = _parser(example_home_path, {"kindly": "set light"})
-    result = parser.parse("kindly change the colour of the study lamp")
-    assert (result.intent, result.reason) == (None, "What brightness or colour?")
+    result = parser.parse(text)
+    assert (result.intent, result.targets, result.slots["color"]) == ("HassLightSet", ["light.study_lamp"], "red")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kindly change the study lamp to my favourite colour",
+        "how do i kindly change the colour of the study lamp",
+        "kindly change the study lamp",
+    ],
+)
+def test_a_change_that_names_no_new_colour_still_asks(example_home_path: Path, text: str) -> None:
+    """A colour we do not know ("my favourite"), a question about the product, or a change that may
+    be brightness: the question stands."""
+    result = _parser(example_home_path, {"kindly": "set light"}).parse(text)
+    assert (result.intent, result.reason, result.awaiting) == (None, "What brightness or colour?", "HassLightSet")
+
+
+def test_a_colour_change_in_an_unknown_place_is_rejected(example_home_path: Path) -> None:
+    parser = _parser(example_home_path, {"kindly": "set light"})
     missing = parser.parse("kindly make the garage lights a different colour")
     assert (missing.intent, missing.reason) == (None, "there is no light in the Garage")
 
