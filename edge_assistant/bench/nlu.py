@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge_assistant.bench.datasets import Case, ha_cases, ha_home, negative_cases, slurp_cases
+from edge_assistant.bench.datasets import Case, complete_home, ha_cases, ha_home, negative_cases, slurp_cases
 from edge_assistant.home import Home, load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, Catalog, load_catalog
 from edge_assistant.nlu.parser import IntentResult, Parser, ParserSettings
@@ -176,6 +176,10 @@ def run_nlu_bench(
             no_resolve = ParserSettings(area=area, resolve_targets=False, tuned_prompt=tuned_prompt)
             unresolved = Parser(cat, home, model, no_resolve)
             rows["edge-assistant (parse only, HA harness rules)"] = score(unresolved.parse, cases, slots).row()
+            completed, added = complete_home(home, cat, cases)
+            whole = Parser(cat, completed, model, ParserSettings(area=area, tuned_prompt=tuned_prompt))
+            rows["edge-assistant (completed fixture)"] = score(whole.parse, cases, slots).row()
+            rows["edge-assistant (completed fixture)"]["devices_added"] = [f"{e.name} ({e.area})" for e in added]
         hassil = Parser(_templates_only(cat), home, None, ParserSettings(area=area, resolve_targets=False))
         rows["anchor:hassil"] = score(hassil.parse, cases, slots).row()
         report["suites"][suite] = {"rows": rows, "context_area_cases": len(context_cases)}

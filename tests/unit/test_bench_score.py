@@ -33,3 +33,37 @@ def test_question_for_another_intent_is_not_counted() -> None:
     """Asking about the wrong intent earns nothing."""
     row = score(ANSWERS.__getitem__, [Case("change the colour", "HassSetVolume")], check_slots=False).row()
     assert (row["intent_accuracy"], "asked_for_value" in row) == (0.0, False)
+
+
+def test_completed_fixture_adds_only_the_devices_the_sentences_presume() -> None:
+    """A sentence whose expected targets exist adds nothing; one naming a device the fixture lacks
+    in that place adds exactly that device, and resolution then finds it."""
+    from edge_assistant.bench.datasets import complete_home
+    from edge_assistant.home import Home
+    from edge_assistant.nlu.catalog import load_catalog
+    from edge_assistant.nlu.resolve import resolve_targets
+
+    home = Home.model_validate(
+        {
+            "floors": [{"name": "Upstairs"}],
+            "areas": [{"name": "Kitchen"}, {"name": "Guest Room", "floor": "upstairs"}],
+            "entities": [{"name": "Kitchen Light", "id": "light.kitchen", "area": "kitchen"}],
+        }
+    )
+    cases = [
+        Case("kitchen lights on", "HassTurnOn", {"area": "Kitchen", "domain": "light"}),
+        Case(
+            "open the kitchen windows", "HassTurnOn", {"area": "Kitchen", "domain": "cover", "device_class": "window"}
+        ),
+        Case("lights on upstairs", "HassTurnOn", {"floor": "Upstairs", "domain": "light"}),
+        Case("what time is it", None),
+    ]
+    catalog = load_catalog()
+    completed, added = complete_home(home, catalog, cases)
+    assert [(e.name, e.domain, e.area, e.device_class) for e in added] == [
+        ("Kitchen Window", "cover", "kitchen", "window"),
+        ("Upstairs Light", "light", "guest_room", None),
+    ]
+    assert len(completed.entities) == 3 and home.entities == completed.entities[:1]
+    window = resolve_targets(catalog.intents["HassTurnOn"], completed, cases[1].slots)
+    assert window == [added[0].id]
