@@ -340,6 +340,7 @@ def test_a_colour_change_without_a_colour_takes_the_next(example_home_path: Path
         "kindly change the study lamp to my favourite colour",
         "how do i kindly change the colour of the study lamp",
         "kindly change the study lamp",
+        "kindly change the colour temperature of the study lamp",
     ],
 )
 def test_a_change_that_names_no_new_colour_still_asks(example_home_path: Path, text: str) -> None:
