@@ -74,14 +74,13 @@ def complete_home(home: Home, catalog: Catalog, cases: list[Case]) -> tuple[Home
     device class, in the expected area (else an area on the expected floor). Returns the completed
     home and the entities added, which the benchmark reports.
     """
-    entities, areas = list(home.entities), list(home.areas)
+    current = home
     added: list[Entity] = []
     for case in cases:
         spec = catalog.intents.get(case.intent or "")
         want = {k: v for k, v in case.slots.items() if k in _TARGET_SLOTS and isinstance(v, str)}
         if spec is None or not spec.has_targets or not want.keys() & {"name", "area", "floor"}:
             continue
-        current = home.model_copy(update={"areas": tuple(areas), "entities": tuple(entities)})
         try:
             resolve_targets(spec, current, want)
             continue
@@ -90,16 +89,14 @@ def complete_home(home: Home, catalog: Catalog, cases: list[Case]) -> tuple[Home
         same_name = current.entities_named(want["name"]) if "name" in want else []
         domain = want.get("domain") or (same_name[0].domain if same_name else "")
         domain = domain or (spec.domains[0] if len(spec.domains) == 1 else "")
-        if not domain:
-            continue
         area = current.area(want.get("area"))
-        if area is None and "floor" in want:
-            floor = current.floor(want["floor"])
-            area = next((a for a in areas if floor is not None and a.floor == floor.id), None)
-            if area is None and floor is not None:
+        new_areas: tuple[Area, ...] = ()
+        if area is None and "floor" in want and (floor := current.floor(want["floor"])) is not None:
+            area = next((a for a in current.areas if a.floor == floor.id), None)
+            if area is None:
                 area = Area(name=f"{floor.name} Hall", floor=floor.id)
-                areas.append(area)
-        if area is None:
+                new_areas = (area,)
+        if not domain or area is None:
             continue
         place = want.get("area") or want.get("floor", "")
         name = want.get("name") or f"{place} {want.get('device_class') or domain}".title()
@@ -110,9 +107,11 @@ def complete_home(home: Home, catalog: Catalog, cases: list[Case]) -> tuple[Home
             area=area.id,
             device_class=want.get("device_class"),
         )
-        entities.append(entity)
+        current = current.model_copy(
+            update={"areas": (*current.areas, *new_areas), "entities": (*current.entities, entity)}
+        )
         added.append(entity)
-    return home.model_copy(update={"areas": tuple(areas), "entities": tuple(entities)}), added
+    return current, added
 
 
 def ha_cases(root: Path, intents: set[str]) -> list[Case]:

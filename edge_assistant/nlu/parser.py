@@ -80,8 +80,8 @@ _ANOTHER_COLOUR = re.compile(
     r"\b(?:different|another|other|new|random|next)\s+(?:\w+\s+)?(?:colou?rs?|shade|hue)\b"
     r"|\bsurprise me\b|\bsomething (?:random|different|else)\b"
     r"|\b(?:shuffle|rotate|cycle)\b.*\bcolou?rs?\b|\bcolou?rs?\b.*\b(?:randomly|at random)\b"
-    r"|^(?!.*\bhow\b).*\b(?:change|alter|swap|vary)\b(?:(?!\bto\b).)*\bcolou?rs?\b(?! temperature)"
-    r"|^(?!.*\bhow\b).*\bcolou?rs? change\b"
+    r"|^(?!.*\bhow\b).*(?:\b(?:change|alter|swap|vary)\b(?:(?!\bto\b).)*\bcolou?rs?\b(?! temperature)"
+    r"|\bcolou?rs? change\b)"
 )
 # Colours a "different colour" steps through, in order; white and black are no colour to rotate to.
 _NOT_ROTATED = ("white", "black")
