@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_assistant.errors import BackendMissingError, ModelError, ModelNotFoundError
-from edge_assistant.nlu.prompt import TUNED_FORMATS, answer
+from edge_assistant.nlu.prompt import FORMAT_KEY, TUNED_FORMATS, answer
 
 __all__ = ["Choice", "LlamaModel", "check_gguf"]
 
@@ -134,7 +134,7 @@ def adapter_prompt_format(path: Path) -> str:
     """The tuned prompt format an adapter was trained for; a clear error for one this version cannot use."""
     if not path.exists():
         raise ModelNotFoundError(f"LoRA adapter not found: {path}")
-    found = gguf_string(path, "edge_assistant.prompt_format")
+    found = gguf_string(path, FORMAT_KEY)
     if found is None:
         raise ModelError(f"{path} is not an adapter made by `edge-assistant tune` (no prompt format in it)")
     if found not in TUNED_FORMATS:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from edge_assistant.nlu.catalog import Catalog
 
 __all__ = [
+    "FORMAT_KEY",
     "MAX_PROMPT_EXAMPLES",
     "NONE_LABEL",
     "TUNED_FORMAT",
@@ -73,6 +74,7 @@ def answer(label: str) -> str:
 # The tuned prompt's format, written into every adapter by ``edge-assistant tune`` and checked on load.
 # v1 listed custom intents by description only; v2 adds their example commands.
 TUNED_FORMAT = "edge-assistant-tuned-v2"
+FORMAT_KEY = "edge_assistant.prompt_format"  # the adapter's GGUF metadata key that holds it
 TUNED_FORMATS = {"edge-assistant-tuned-v1": False, TUNED_FORMAT: True}  # format -> shows examples
 
 # A custom intent in the tuned prefix: (label, description, example commands).

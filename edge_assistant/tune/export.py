@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_assistant.errors import TuneError
-from edge_assistant.nlu.prompt import TUNED_FORMAT
+from edge_assistant.nlu.prompt import FORMAT_KEY, TUNED_FORMAT
 
 __all__ = ["PROMPT_FORMAT", "check_disk", "write_adapter", "write_text_atomic"]
 
@@ -66,7 +66,7 @@ def write_adapter(
         writer.add_string("general.type", "adapter")
         writer.add_string("adapter.type", "lora")
         writer.add_float32("adapter.lora.alpha", float(alpha))
-        writer.add_string("edge_assistant.prompt_format", PROMPT_FORMAT)
+        writer.add_string(FORMAT_KEY, PROMPT_FORMAT)
         for key, value in meta.items():
             writer.add_string(f"edge_assistant.{key}", value)
         for name, (lora_a, lora_b) in state.items():

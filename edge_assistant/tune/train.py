@@ -181,9 +181,9 @@ class Trainer:
                 row = alive[0]
                 with torch.no_grad():
                     logits = self.model.lm_head(hidden[row, len(head) + depth - 1])
-                ranked = sorted((float(logits[t]) for t in nexts), reverse=True)
-                margin = min(margin, ranked[0] - ranked[1])
-                best = max(nexts, key=lambda t: float(logits[t]))
+                ranked = sorted(nexts, key=lambda t: -float(logits[t]))  # stable: ties keep token order
+                best = ranked[0]
+                margin = min(margin, float(logits[best]) - float(logits[ranked[1]]))
             else:
                 best = nexts[0]
             alive = [i for i in alive if depth < len(tails[i]) and tails[i][depth] == best]
