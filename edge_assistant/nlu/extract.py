@@ -14,7 +14,15 @@ from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import IntentSpec
 from edge_assistant.nlu.normalize import numbers_in
 
-__all__ = ["DOMAIN_WORDS", "delayed_command", "extract_slots", "find_names", "only_timer_words", "repeats"]
+__all__ = [
+    "DOMAIN_WORDS",
+    "GENERIC_MODIFIERS",
+    "delayed_command",
+    "extract_slots",
+    "find_names",
+    "only_timer_words",
+    "repeats",
+]
 
 # Spoken words for domains and device classes; the first match wins.
 DOMAIN_WORDS: tuple[tuple[str, str, str | None], ...] = (
@@ -273,7 +281,7 @@ def _target_slots(spec: IntentSpec, home: Home, text: str) -> dict[str, Any]:
 
 
 # Words that may stand before "lamp"/"lights" without naming a device or a place of the home.
-_GENERIC_MODIFIERS = frozenset((
+GENERIC_MODIFIERS = frozenset((
     "all", "both", "every", "each", "other", "others", "main", "big", "small", "little", "large", "front", "back",
     "side", "left", "right", "top", "bottom", "overhead", "house", "home", "room", "smart", "colored",
     "color", "colour", "outside", "outdoor", "outdoors", "indoor", "inside", "upstairs", "downstairs", "these",
@@ -297,7 +305,7 @@ def _unknown_device(text: str, spec: IntentSpec, home: Home, known: dict[str, st
         return None  # "the light bulb", "the lamp plug"
     known_words = {w for spoken in known for w in re.findall(r"[a-z']+", spoken)}
     colours = {str(v) for slot in spec.slots.values() if slot.type == "enum" for v in (*slot.values, *slot.aliases)}
-    if word in known_words or word in colours or word in _GENERIC_MODIFIERS or word.isdigit():
+    if word in known_words or word in colours or word in GENERIC_MODIFIERS or word.isdigit():
         return None
     return f"{word} {match.group(2)}"
 

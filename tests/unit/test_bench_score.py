@@ -67,3 +67,70 @@ def test_completed_fixture_adds_only_the_devices_the_sentences_presume() -> None
     assert len(completed.entities) == 3 and home.entities == completed.entities[:1]
     window = resolve_targets(catalog.intents["HassTurnOn"], completed, cases[1].slots)
     assert window == [added[0].id]
+
+
+def test_delayed_command_counts_as_the_command_it_carries() -> None:
+    """With ``delayed_as_command`` a timer that carries "turn off the plug" scores as HassTurnOff;
+    without it, and for a case that expects the timer, it stays HassStartTimer."""
+    timer = IntentResult(
+        text="turn off the plug in ten minutes",
+        intent="HassStartTimer",
+        slots={"minutes": 10, "conversation_command": "turn off the plug"},
+    )
+    answers = {timer.text: timer, "turn off the plug": IntentResult(text="turn off the plug", intent="HassTurnOff")}
+    off = [Case(timer.text, "HassTurnOff")]
+    assert score(answers.__getitem__, off, check_slots=False).row()["intent_accuracy"] == 0.0
+    row = score(answers.__getitem__, off, check_slots=False, delayed_as_command=True).row()
+    assert (row["intent_accuracy"], row["delayed_commands"]) == (1.0, 1)
+    as_timer = score(answers.__getitem__, [Case(timer.text, "HassStartTimer")], False, delayed_as_command=True).row()
+    assert (as_timer["intent_accuracy"], "delayed_commands" in as_timer) == (1.0, False)
+    # A negative stays wrong whatever the timer carries.
+    negative = score(answers.__getitem__, [Case(timer.text, None)], False, delayed_as_command=True).row()
+    assert negative["intent_accuracy"] == 0.0
+
+
+def test_completed_slurp_home_adds_annotated_rooms_and_devices_only() -> None:
+    """SLURP's place and device annotations: a known device or a generic word ("all the lights")
+    adds nothing; an unknown room gets the room and a device of the scenario's domain; a known
+    device said to be elsewhere gets a namesake there; an unknown device is added by its name."""
+    from edge_assistant.bench.datasets import complete_slurp_home
+    from edge_assistant.home import Home
+    from edge_assistant.nlu.catalog import load_catalog
+    from edge_assistant.nlu.resolve import resolve_targets
+
+    home = Home.model_validate(
+        {
+            "areas": [{"name": "Kitchen"}, {"name": "Bedroom"}, {"name": "Living Room"}],
+            "entities": [
+                {"name": "Kitchen Light", "id": "light.kitchen", "area": "kitchen"},
+                {"name": "Bedroom Light", "id": "light.bedroom", "area": "bedroom"},
+                {"name": "Smart Plug", "id": "switch.plug", "area": "living_room", "aliases": ["wemo"]},
+            ],
+        }
+    )
+    on, off = "HassTurnOn", "HassTurnOff"
+    cases = [
+        Case("a", off, {"house_place": "kitchen", "device_type": "all the lights", "domain": "light"}),
+        Case("b", off, {"house_place": "bed room", "domain": "light"}),
+        Case("c", on, {"device_type": "wemo", "domain": "switch"}),
+        Case("d", on, {"house_place": "house", "device_type": "blue lights", "domain": "light"}),
+        Case("e", off, {"device_type": "power", "domain": "switch"}),
+        Case("f", off, {"house_place": "garage", "domain": "light"}),
+        Case("g", on, {"house_place": "kitchen", "device_type": "wemo", "domain": "switch"}),
+        Case("h", on, {"device_type": "fan", "domain": "switch"}),
+        Case("i", "HassVacuumStart", {"house_place": "garage", "domain": "vacuum"}),
+    ]
+    catalog = load_catalog()
+    completed, added = complete_slurp_home(home, catalog, cases)
+    assert added == [
+        "area Garage",
+        "light Garage Light (Garage)",
+        "switch Kitchen Wemo (Kitchen)",
+        "switch Fan (no area)",
+        "vacuum Garage Vacuum (Garage)",
+    ]
+    assert home.entities == completed.entities[:3]
+    wemo = resolve_targets(catalog.intents[on], completed, {"name": "Kitchen Wemo", "area": "Kitchen"})
+    assert wemo == ["switch.bench_slurp_2"]
+    garage = resolve_targets(catalog.intents[off], completed, {"domain": "light", "area": "Garage"})
+    assert garage == ["light.bench_slurp_1"]
