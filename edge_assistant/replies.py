@@ -53,7 +53,7 @@ _VERBS: dict[tuple[str, str], tuple[str, str]] = {
     ("HassMediaPlayerUnmute", ""): ("unmute {t}", "unmuted {t}"),
     ("HassVacuumStart", ""): ("start {t}", "started {t}"),
     ("HassVacuumReturnToBase", ""): ("send {t} back to its base", "sent {t} back to its base"),
-    ("HassStartTimer", ""): ("start a timer{v}", "started a timer{v}"),
+    ("HassStartTimer", ""): ("start a timer{v}{then}", "started a timer{v}{then}"),
     ("HassCancelTimer", ""): ("cancel the timer", "cancelled the timer"),
     ("HassCancelAllTimers", ""): ("cancel all timers", "cancelled all timers"),
     ("HassIncreaseTimer", ""): ("add{v} to the timer", "added{v} to the timer"),
@@ -137,7 +137,13 @@ def phrase(command: Command, home: Home | None, entity: str | None = None) -> tu
     if pair is None:
         words = " ".join(re.findall(r"[A-Z][a-z]*", command.intent.removeprefix("Hass"))).lower() or command.intent
         pair = (f"{words} {{t}}".strip(), f"did {words} {{t}}".strip())
-    values = {**{k: v for k, v in command.slots.items()}, "t": target, "v": _duration(command.slots)}
+    then = command.slots.get("conversation_command")
+    values = {
+        **{k: v for k, v in command.slots.items()},
+        "t": target,
+        "v": _duration(command.slots),
+        "then": f" to {then}" if then else "",  # a delayed command: "... for 10 minutes to turn off the lights"
+    }
     try:
         return pair[0].format_map(values).strip(), pair[1].format_map(values).strip()
     except (KeyError, ValueError):

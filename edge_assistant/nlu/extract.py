@@ -8,6 +8,7 @@ a device, an area or a number.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from edge_assistant.home import Home
@@ -17,6 +18,7 @@ from edge_assistant.nlu.normalize import numbers_in
 __all__ = [
     "DOMAIN_WORDS",
     "GENERIC_MODIFIERS",
+    "clock_command",
     "delayed_command",
     "extract_slots",
     "find_names",
@@ -183,6 +185,79 @@ def delayed_command(text: str) -> str | None:
         return None
     rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
     return None if only_timer_words(rest) else rest
+
+
+_UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_TENS = ("twenty", "thirty", "forty", "fifty")
+_HOUR_WORDS = {w: i + 1 for i, w in enumerate((*_UNITS, "ten", "eleven", "twelve"))}
+_MINUTE_WORDS = {
+    **{f"o {u}": i + 1 for i, u in enumerate(_UNITS)},
+    **{w: 10 + i for i, w in enumerate(("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen"))},
+    **{w: 16 + i for i, w in enumerate(("sixteen", "seventeen", "eighteen", "nineteen"))},
+    **{t: 10 * (2 + i) for i, t in enumerate(_TENS)},
+    **{f"{t} {u}": 10 * (2 + i) + j + 1 for i, t in enumerate(_TENS) for j, u in enumerate(_UNITS)},
+}
+_HOUR = rf"\d{{1,2}}|{'|'.join(_HOUR_WORDS)}"
+_MINUTE = "|".join(sorted(_MINUTE_WORDS, key=len, reverse=True))
+_MORNING = r"a ?m|in the morning"
+_EVENING = r"p ?m|in the afternoon|in the evening|at night|tonight"
+_CLOCK = re.compile(
+    rf"\b(?:at|for) (?:"
+    rf"(?P<half>half|quarter) (?P<rel>past|to) (?P<h1>{_HOUR})"
+    rf"|(?P<h2>{_HOUR})(?::(?P<m1>\d{{2}})| (?P<m2>{_MINUTE}))?(?= (?:{_MORNING}|{_EVENING}|o ?clock)\b)"
+    rf"|(?P<h3>{_HOUR}):(?P<m3>\d{{2}})"
+    rf"|(?P<noon>noon|midday|midnight)"
+    rf")(?: (?P<part>{_MORNING}|{_EVENING}|o ?clock))?\b"
+)
+
+
+def clock_command(text: str, now: datetime) -> tuple[str, int] | None:
+    """A command for a clock time: ("turn off the lights", seconds from ``now`` until 11 pm) for
+    "turn off the lights at 11 pm" (also "at 6:30", "at half past seven", "tomorrow at noon").
+
+    None when no clock time is said, or beside it only timer words ("wake me up at 7 am"): that
+    is an alarm, not a delayed command. A time without am/pm is its next occurrence.
+    """
+    low = " ".join(text.lower().replace("'", "").replace(".", " ").replace(",", " ").split())
+    if _has(r"timers?|countdown|alarms?|stopwatch|every", low):
+        return None
+    match = _CLOCK.search(low)
+    if match is None:
+        return None
+    g = match.groupdict()
+    if g["noon"]:
+        hour, minute, part = (0 if g["noon"] == "midnight" else 12), 0, "24h"
+    else:
+        said = g["h1"] or g["h2"] or g["h3"] or ""
+        hour = int(said) if said.isdigit() else _HOUR_WORDS[said]
+        minute_said = g["m1"] or g["m2"] or g["m3"] or ""
+        minute = int(minute_said) if minute_said.isdigit() else _MINUTE_WORDS.get(minute_said, 0)
+        if g["half"]:
+            minute = 30 if g["half"] == "half" else 15
+            if g["rel"] == "to":
+                hour, minute = hour - 1, 60 - minute
+        part = g["part"] or ""
+        if hour > 12 or hour == 0:
+            part = "24h"
+    if hour > 23 or minute > 59:
+        return None
+    rest = " ".join((low[: match.start()] + " " + low[match.end() :]).split())
+    tomorrow = _has("tomorrow", rest) is not None
+    rest = " ".join(re.sub(r"\b(?:tomorrow|today|tonight)\b", " ", rest).split())
+    if not rest or only_timer_words(rest):
+        return None
+    if re.fullmatch(_MORNING, part):
+        hours = [hour % 12]
+    elif re.fullmatch(_EVENING, part):
+        hours = [hour % 12 + 12]
+    elif part == "24h":
+        hours = [hour]
+    else:  # "at 7 o'clock", "at 6:30": whichever comes first
+        hours = [hour % 12, hour % 12 + 12]
+    base = now.replace(second=0, microsecond=0) + timedelta(days=1 if tomorrow else 0)
+    times = [base.replace(hour=h, minute=minute) for h in hours]
+    later = [t if t > now else t + timedelta(days=1) for t in times]
+    return rest, int((min(later) - now).total_seconds())
 
 
 def only_timer_words(text: str) -> bool:

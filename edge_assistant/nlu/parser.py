@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
-from edge_assistant.nlu.extract import extract_slots, only_timer_words, repeats
+from edge_assistant.nlu.extract import clock_command, extract_slots, only_timer_words, repeats
 from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.nlu.prompt import (
     NONE_LABEL,
@@ -72,6 +74,7 @@ class ParserSettings:
 
 
 _DURATION_SLOTS = ("hours", "minutes", "seconds")
+_TIMER = "HassStartTimer"  # the intent a delayed command rides on, as in Home Assistant
 
 # "a different colour", "surprise me", "rotate the colours", "change the colour of the lights":
 # any colour but the one the lights have. Not "change the lights to my favourite colour" (a colour
@@ -118,8 +121,10 @@ class Parser:
         home: Home,
         model: ChoiceModel | None = None,
         settings: ParserSettings | None = None,
+        clock: Callable[[], datetime] = datetime.now,
     ) -> None:
         self.catalog = catalog
+        self._clock = clock  # local time, for commands said for a clock time ("at 11 pm")
         self.home = home
         self.settings = settings or ParserSettings()
         self._templates = TemplateMatcher(catalog, home, context_area=self.settings.area)
@@ -191,6 +196,9 @@ class Parser:
             return IntentResult(text=text, reason="empty text")
         if len(text) > self.settings.max_chars:
             return IntentResult(text=text, reason=f"text longer than {self.settings.max_chars} characters")
+        scheduled = self._at_clock_time(text)
+        if scheduled is not None:
+            return scheduled
         norm = normalize_text(text)
         if self.settings.use_templates:
             match = self._templates.match(text) or self._templates.match(norm)
@@ -203,6 +211,29 @@ class Parser:
         if self._model is None:
             return IntentResult(text=text, reason="no template matched and no model is loaded")
         return self._model_path(text, norm)
+
+    def _at_clock_time(self, text: str) -> IntentResult | None:
+        """ "Turn off the lights at 11 pm": a timer until then that carries the command.
+
+        Never the command now: said for later, it must not run at once. The timer's length is
+        the time from now until then; the command must parse now, as any delayed command must.
+        None when no clock time is said (or only an alarm: "wake me up at 7 am").
+        """
+        found = clock_command(text, self._clock())
+        if found is None:
+            return None
+        command, seconds = found
+        timer = self.catalog.intents.get(_TIMER)
+        if timer is None or "conversation_command" not in timer.slots:
+            return IntentResult(text=text, reason=f"I cannot do '{command}' later: no timer intent in the catalog")
+        inner = self._parse(command)
+        if inner.intent is None:
+            reason = f"I cannot do '{command}' later: {inner.reason or 'not understood'}"
+            return IntentResult(text=text, source=inner.source, confidence=inner.confidence, reason=reason)
+        length = {"hours": seconds // 3600, "minutes": seconds % 3600 // 60, "seconds": seconds % 60}
+        raw = {**{k: v for k, v in length.items() if v}, "conversation_command": command}
+        source: Literal["template", "model"] = "template" if inner.source == "template" else "model"
+        return self._finish(text, _TIMER, raw, inner.confidence, source)
 
     def _model_path(self, text: str, norm: str) -> IntentResult:
         """The model picks the intent; when the command cannot be that intent, the next likeliest.

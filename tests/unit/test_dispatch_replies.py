@@ -41,6 +41,12 @@ def home(example_home_path: Path) -> Home:
         ),
         ("HassMediaPause", ("media_player.tv",), {"name": "TV"}, "Paused the TV"),
         ("HassStartTimer", (), {"minutes": 5}, "Started a timer for 5 minutes"),
+        (
+            "HassStartTimer",
+            (),
+            {"hours": 2, "minutes": 29, "conversation_command": "turn off the lights"},
+            "Started a timer for 2 hours and 29 minutes to turn off the lights",
+        ),
         ("HassGetState", ("sensor.outside_temperature",), {}, "The outside temperature is 12"),
     ],
 )
