@@ -234,8 +234,8 @@ def clock_command(text: str, now: datetime) -> tuple[str, int] | None:
         minute = int(minute_said) if minute_said.isdigit() else _MINUTE_WORDS.get(minute_said, 0)
         if g["half"]:
             minute = 30 if g["half"] == "half" else 15
-            if g["rel"] == "to":
-                hour, minute = hour - 1, 60 - minute
+            if g["rel"] == "to":  # "quarter to one" is 12:45
+                hour, minute = (hour - 1 if hour > 1 else 12), 60 - minute
         part = g["part"] or ""
         if hour > 12 or hour == 0:
             part = "24h"

@@ -33,6 +33,7 @@ def _hms(seconds: int) -> tuple[int, int, int]:
         ("make coffee at eight in the morning", "make coffee", (11, 29, 45)),
         ("heat the pool at half past nine", "heat the pool", (0, 59, 45)),  # 21:30 comes first
         ("make coffee at quarter to eight in the morning", "make coffee", (11, 14, 45)),
+        ("make coffee at quarter to one pm", "make coffee", (16, 14, 45)),
         ("turn on the porch light at noon", "turn on the porch light", (15, 29, 45)),
         ("turn the heating off at midnight", "turn the heating off", (3, 29, 45)),
         ("tomorrow at 9 pm turn on the lights", "turn on the lights", (24, 29, 45)),
