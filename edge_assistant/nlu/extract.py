@@ -257,7 +257,8 @@ def clock_command(text: str, now: datetime) -> tuple[str, int] | None:
     base = now.replace(second=0, microsecond=0) + timedelta(days=1 if tomorrow else 0)
     times = [base.replace(hour=h, minute=minute) for h in hours]
     later = [t if t > now else t + timedelta(days=1) for t in times]
-    return rest, int((min(later) - now).total_seconds())
+    # Wall-clock times to seconds through the local time zone's rules: right across a DST change.
+    return rest, int(min(later).timestamp() - now.timestamp())
 
 
 def only_timer_words(text: str) -> bool:

@@ -104,3 +104,20 @@ def test_clock_time_without_a_timer_intent_is_rejected(example_home_path: Path) 
         None,
         "I cannot do 'turn off the kitchen light' later: no timer intent in the catalog",
     )
+
+
+def test_daylight_saving_change_is_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Europe/Berlin, the night clocks go back (2026-10-25, 03:00 -> 02:00): from 20:00 the day
+    before until 7 am is 11 hours on the wall clock but 12 hours in real time."""
+    import time
+
+    if not hasattr(time, "tzset"):
+        pytest.skip("no time.tzset on this platform")
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        found = clock_command("make coffee at 7 am", datetime(2026, 10, 24, 20, 0, 0))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert found == ("make coffee", 12 * 3600)
