@@ -10,6 +10,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,7 +57,7 @@ OFF_TOPIC = [
 ]
 
 
-def _listen(home: Path, files: list[Path], *extra: str) -> tuple[int, list[dict], str]:
+def _listen(home: Path, files: list[Path], *extra: str) -> tuple[int, list[dict[str, Any]], str]:
     argv = [sys.executable, "-m", "edge_assistant", "listen", "--home", str(home), "--templates-only", *extra]
     done = subprocess.run([*argv, *map(str, files)], capture_output=True, text=True, timeout=600)
     return done.returncode, [json.loads(line) for line in done.stdout.splitlines()], done.stderr

@@ -1,5 +1,6 @@
 """The real default GGUF model: constrained choices, caching, golden examples, bad files."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
-def model(default_model_path: Path) -> LlamaModel:
+def model(default_model_path: Path) -> Iterator[LlamaModel]:
     """The default model, loaded once for the module."""
     loaded = LlamaModel(default_model_path, n_threads=2)
     yield loaded

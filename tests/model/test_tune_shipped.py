@@ -1,6 +1,7 @@
 """The shipped adapter for the default model: provenance, default pick-up, and what it understands."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def adapter(default_model_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tuned(adapter: Path, default_model_path: Path, example_home_path: Path) -> Parser:
+def tuned(adapter: Path, default_model_path: Path, example_home_path: Path) -> Iterator[Parser]:
     """Base + shipped adapter with the tuned prompt, model path only (no templates)."""
     model = LlamaModel(default_model_path, n_threads=2, lora_path=adapter)
     settings = ParserSettings(use_templates=False, tuned_prompt=True)

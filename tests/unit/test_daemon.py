@@ -20,6 +20,9 @@ pytestmark = pytest.mark.unit
 class ScriptedPipeline:
     """Emits one record per tick; fails on the runs listed in ``fail_runs``."""
 
+    dispatcher: Any = None
+    speaker: Any = None
+
     def __init__(self, on_utterance: Any, fail_runs: frozenset[int]) -> None:
         self.on_utterance = on_utterance
         self.fail_runs = fail_runs

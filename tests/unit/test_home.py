@@ -17,7 +17,9 @@ def test_ha_fixtures_load_as_they_are() -> None:
     home = load_home(HA_FIXTURES)
     lamp = home.entities_named("bedroom lamp")[0]
     curtain = home.entities_named("Curtain Left")[0]
-    assert (lamp.domain, home.area_of(lamp).name, curtain.device_class) == ("light", "Bedroom", "curtain")
+    area = home.area_of(lamp)
+    assert area is not None
+    assert (lamp.domain, area.name, curtain.device_class) == ("light", "Bedroom", "curtain")
 
 
 def test_example_home_aliases(example_home_path: Path) -> None:

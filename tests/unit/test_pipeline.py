@@ -261,7 +261,7 @@ def test_stop_while_waiting_for_audio_returns_at_once(parser: Parser) -> None:
             yield b""
 
     async def scenario() -> float:
-        pipeline = Pipeline(SilentForever(), FakeTranscriber([]), parser)  # type: ignore[arg-type]
+        pipeline = Pipeline(SilentForever(), FakeTranscriber([]), parser)
         task = asyncio.ensure_future(pipeline.run())
         await asyncio.sleep(0.05)
         start = asyncio.get_running_loop().time()

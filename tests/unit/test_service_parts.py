@@ -71,7 +71,7 @@ def test_status_socket_and_metrics_endpoint(tmp_path: Path) -> None:
         metrics = MetricsServer(stats, 0)
         await server.start()
         await metrics.start()
-        assert metrics._server is not None
+        assert isinstance(metrics._server, asyncio.Server)
         port = metrics._server.sockets[0].getsockname()[1]
         snap = await asyncio.to_thread(query_status, server.path)
         mode = server.path.stat().st_mode & 0o777

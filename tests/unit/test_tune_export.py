@@ -63,7 +63,7 @@ def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     """An error while writing leaves neither the target nor a temporary file."""
     bad = {"blk.0.attn_q.weight": (np.zeros((2, 8)), "not an array")}
     with pytest.raises(Exception):  # noqa: B017 - whatever numpy raises, the point is the cleanup
-        write_adapter(tmp_path / "x.gguf", "gemma3", bad, 16.0, CONFIG, {})  # type: ignore[dict-item]
+        write_adapter(tmp_path / "x.gguf", "gemma3", bad, 16.0, CONFIG, {})
     assert list(tmp_path.iterdir()) == []
 
 
@@ -73,7 +73,7 @@ def test_previous_adapter_survives_a_failed_write(tmp_path: Path) -> None:
     write_adapter(out, "gemma3", _state(), 16.0, CONFIG, {})
     before = out.read_bytes()
     with pytest.raises(Exception):  # noqa: B017
-        write_adapter(out, "gemma3", {"blk.0.x.weight": (np.zeros((2, 2)), None)}, 16.0, CONFIG, {})  # type: ignore[dict-item]
+        write_adapter(out, "gemma3", {"blk.0.x.weight": (np.zeros((2, 2)), None)}, 16.0, CONFIG, {})
     assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["a.lora.gguf"]
 
 
