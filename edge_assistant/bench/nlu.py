@@ -198,6 +198,9 @@ def run_nlu_bench(
     report: dict[str, Any] = {"suites": {}}
     model = model_factory()
     suites = _suites(root, catalog)
+    # SLURP speakers name rooms and devices of their own homes: see complete_slurp_home.
+    slurp_home, slurp_catalog, slurp, _ = suites["slurp_iot"]
+    completed_slurp, added_slurp = complete_slurp_home(slurp_home, slurp_catalog, slurp)
     for suite, (home, cat, cases, slots) in suites.items():
         rows: dict[str, Any] = {}
         area = "Living Room" if suite == "ha_test_sentences" else None
@@ -214,13 +217,10 @@ def run_nlu_bench(
             rows["edge-assistant (completed fixture)"] = score(whole.parse, cases, slots).row()
             rows["edge-assistant (completed fixture)"]["devices_added"] = [f"{e.name} ({e.area})" for e in added]
         if suite != "ha_test_sentences":
-            # SLURP speakers name rooms and devices of their own homes: see complete_slurp_home.
-            slurp = suites["slurp_iot"]
-            completed, added_names = complete_slurp_home(slurp[0], slurp[1], slurp[2])
-            whole = Parser(cat, completed, model, ParserSettings(tuned_prompt=tuned_prompt))
+            whole = Parser(cat, completed_slurp, model, ParserSettings(tuned_prompt=tuned_prompt))
             label = "edge-assistant (completed home, delayed commands as their command)"
             rows[label] = score(whole.parse, cases, slots, delayed_as_command=True).row()
-            rows[label]["added"] = added_names
+            rows[label]["added"] = added_slurp
         hassil = Parser(_templates_only(cat), home, None, ParserSettings(area=area, resolve_targets=False))
         rows["anchor:hassil"] = score(hassil.parse, cases, slots).row()
         report["suites"][suite] = {"rows": rows, "context_area_cases": len(context_cases)}

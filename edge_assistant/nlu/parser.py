@@ -226,14 +226,14 @@ class Parser:
         timer = self.catalog.intents.get(_TIMER)
         if timer is None or "conversation_command" not in timer.slots:
             return IntentResult(text=text, reason=f"I cannot do '{command}' later: no timer intent in the catalog")
-        inner = self._parse(command)
-        if inner.intent is None:
-            reason = f"I cannot do '{command}' later: {inner.reason or 'not understood'}"
-            return IntentResult(text=text, source=inner.source, confidence=inner.confidence, reason=reason)
+        inner, why = self._delayed(command)
+        if why is not None:
+            return IntentResult(text=text, source=inner.source, confidence=inner.confidence, reason=why)
         length = {"hours": seconds // 3600, "minutes": seconds % 3600 // 60, "seconds": seconds % 60}
         raw = {**{k: v for k, v in length.items() if v}, "conversation_command": command}
-        source: Literal["template", "model"] = "template" if inner.source == "template" else "model"
-        return self._finish(text, _TIMER, raw, inner.confidence, source)
+        # The command is checked above, once: the timer itself has no targets to resolve.
+        slots = finalize_slots(timer, self.home, raw)
+        return IntentResult(text=text, intent=_TIMER, slots=slots, confidence=inner.confidence, source=inner.source)
 
     def _model_path(self, text: str, norm: str) -> IntentResult:
         """The model picks the intent; when the command cannot be that intent, the next likeliest.
@@ -337,7 +337,9 @@ class Parser:
             if only_timer_words(str(slots["conversation_command"])):
                 del slots["conversation_command"]  # "wake me up in 20 minutes": a plain timer
             else:
-                self._check_delayed(str(slots["conversation_command"]))
+                _, why = self._delayed(str(slots["conversation_command"]))
+                if why is not None:
+                    raise Unresolved(why)
         name, slots = self._specialise(name, slots, targets)
         return IntentResult(text=text, intent=name, slots=slots, targets=targets, confidence=confidence, source=source)
 
@@ -363,17 +365,19 @@ class Parser:
         )
         return cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else cycle[0]
 
-    def _check_delayed(self, command: str) -> None:
-        """A command to run after a delay ("turn off the lights in 10 minutes") must parse now.
+    def _delayed(self, command: str) -> tuple[IntentResult, str | None]:
+        """A command to run after a delay ("turn off the lights in 10 minutes") must parse now:
+        its parse, and why it cannot be delayed (None when it can).
 
         Otherwise "remind me about the meeting in one hour" would start a timer that does nothing
         when it rings; the user hears why instead.
         """
         inner = self._parse(command)
         if inner.intent is None:
-            raise Unresolved(f"I cannot do '{command}' later: {inner.reason or 'not understood'}")
+            return inner, f"I cannot do '{command}' later: {inner.reason or 'not understood'}"
         if inner.slots.get("conversation_command"):
-            raise Unresolved(f"I cannot delay '{command}' twice")
+            return inner, f"I cannot delay '{command}' twice"
+        return inner, None
 
     def _specialise(self, name: str, slots: dict[str, Any], targets: list[str]) -> tuple[str, dict[str, Any]]:
         """A generic intent whose every target has a more specific intent becomes that intent."""
