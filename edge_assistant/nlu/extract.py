@@ -258,7 +258,8 @@ def clock_command(text: str, now: datetime) -> tuple[str, int] | None:
     times = [base.replace(hour=h, minute=minute) for h in hours]
     later = [t if t > now else t + timedelta(days=1) for t in times]
     # Wall-clock times to seconds through the local time zone's rules: right across a DST change.
-    return rest, int(min(later).timestamp() - now.timestamp())
+    # At least a second: "at 9 pm" said at 20:59:59.7 is a timer of one second, not of none.
+    return rest, max(1, int(min(later).timestamp() - now.timestamp()))
 
 
 def only_timer_words(text: str) -> bool:

@@ -121,3 +121,9 @@ def test_daylight_saving_change_is_counted(monkeypatch: pytest.MonkeyPatch) -> N
         monkeypatch.undo()
         time.tzset()
     assert found == ("make coffee", 12 * 3600)
+
+
+def test_a_time_less_than_a_second_away_is_a_one_second_timer() -> None:
+    """ "at 9 pm" said at 20:59:59.7 is not a timer of no length (a question "For how long?")."""
+    found = clock_command("turn off the lights at 9 pm", datetime(2026, 11, 26, 20, 59, 59, 700000))
+    assert found == ("turn off the lights", 1)
