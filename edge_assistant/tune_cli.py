@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
 import time
 from pathlib import Path
@@ -53,6 +54,9 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     # training several times slower; passive waiting costs little when the CPU is free. Set before
     # torch is imported.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # A tune stopped by SIGTERM (systemd, timeout, a job scheduler) unwinds like Ctrl-C: its staged
+    # files are removed and the active adapter stays as it was.
+    signal.signal(signal.SIGTERM, _terminated)
     from edge_assistant.config import load_settings
     from edge_assistant.home import load_home
     from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
@@ -86,6 +90,10 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     )
     print(f'use it with [model] lora_path = "{job.out}"')
     return 0
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _check_args(args: argparse.Namespace) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -18,7 +20,7 @@ from edge_assistant.tune.export import PROMPT_FORMAT, check_disk, write_adapter,
 from edge_assistant.tune.lora import gguf_architecture, lora_state
 from edge_assistant.tune.train import Progress, Trainer, TrainSettings
 
-__all__ = ["TuneJob", "evaluate", "provenance_path", "run_tune"]
+__all__ = ["TuneJob", "evaluate", "provenance_path", "run_tune", "staged_path"]
 
 Log = Callable[[str], None]
 
@@ -37,6 +39,22 @@ class TuneJob:
 
 # Agreement between torch and llama.cpp is checked on decisions torch makes by at least this many logits.
 CLEAR_MARGIN = 1.0
+
+
+def staged_path(out: Path) -> Path:
+    """Where a tune keeps its adapter until evaluated: a hidden name beside ``out`` no config names."""
+    return out.with_name(f".{out.stem}.staged{out.suffix}")
+
+
+def _swap_in(moves: list[tuple[Path, Path]]) -> None:
+    """Rename each (source, target) in order with SIGINT/SIGTERM held off, so the set moves together."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        for source, target in moves:
+            os.replace(source, target)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def provenance_path(adapter: Path) -> Path:
@@ -109,26 +127,35 @@ def run_tune(job: TuneJob, catalog: Catalog, home: Home, progress: Progress | No
     trained_s = time.monotonic() - started
     base_sha = _sha256(job.base)
     meta = {"base_file": job.base.name, "base_sha256": base_sha, "command": job.command}
-    write_adapter(job.out, arch, lora_state(trainer.modules), job.train.alpha, trainer.model.config, meta)
-    log(f"adapter written: {job.out} ({job.out.stat().st_size / 1e6:.1f} MB); evaluating in llama.cpp ...")
-    metrics = evaluate(job.base, job.out, catalog, val, trainer, job.agreement_checks)
-    record = {
-        "adapter": job.out.name,
-        "prompt_format": PROMPT_FORMAT,
-        "command": job.command,
-        "seed": job.train.seed,
-        "base_file": job.base.name,
-        "base_architecture": arch,
-        "base_sha256": base_sha,
-        "catalog_intents": list(catalog.intents),
-        "data": asdict(job.data),
-        "train": asdict(job.train),
-        "train_samples": len(train),
-        "final_loss_mean_last_20": round(sum(losses[-20:]) / max(1, len(losses[-20:])), 4),
-        "device": str(trainer.device),
-        "train_seconds": round(trained_s, 1),
-        "total_seconds": round(time.monotonic() - started, 1),
-        **metrics,
-    }
-    write_text_atomic(provenance_path(job.out), json.dumps(record, indent=2) + "\n")
+    # Trained, exported and evaluated under a staged name: the adapter and its provenance replace
+    # those at job.out together, at the end. An interrupted tune (even while it evaluates) leaves
+    # the active adapter and its provenance as they were.
+    staged = staged_path(job.out)
+    try:
+        write_adapter(staged, arch, lora_state(trainer.modules), job.train.alpha, trainer.model.config, meta)
+        log(f"adapter staged: {staged} ({staged.stat().st_size / 1e6:.1f} MB); evaluating in llama.cpp ...")
+        metrics = evaluate(job.base, staged, catalog, val, trainer, job.agreement_checks)
+        record = {
+            "adapter": job.out.name,
+            "prompt_format": PROMPT_FORMAT,
+            "command": job.command,
+            "seed": job.train.seed,
+            "base_file": job.base.name,
+            "base_architecture": arch,
+            "base_sha256": base_sha,
+            "catalog_intents": list(catalog.intents),
+            "data": asdict(job.data),
+            "train": asdict(job.train),
+            "train_samples": len(train),
+            "final_loss_mean_last_20": round(sum(losses[-20:]) / max(1, len(losses[-20:])), 4),
+            "device": str(trainer.device),
+            "train_seconds": round(trained_s, 1),
+            "total_seconds": round(time.monotonic() - started, 1),
+            **metrics,
+        }
+        write_text_atomic(provenance_path(staged), json.dumps(record, indent=2) + "\n")
+        _swap_in([(staged, job.out), (provenance_path(staged), provenance_path(job.out))])
+    finally:
+        for leftover in (staged, provenance_path(staged)):
+            leftover.unlink(missing_ok=True)
     return record

@@ -12,6 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from edge_assistant.home import Home, load_home
+from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, Catalog, load_catalog
+from edge_assistant.tune.data import DataSettings
+from edge_assistant.tune.pipeline import TuneJob
+from edge_assistant.tune.train import TrainSettings
+
 pytestmark = pytest.mark.model
 
 CLI = [sys.executable, "-m", "edge_assistant"]
@@ -37,6 +43,7 @@ def test_adapter_and_provenance_are_written(smoke_tune: Path, default_model_path
     assert smoke_tune.read_bytes()[:4] == b"GGUF" and smoke_tune.stat().st_size < 20_000_000
     assert record["seed"] == 7 and "--steps 3" in record["command"]
     assert record["base_sha256"] == sha256_of(default_model_path)
+    assert sorted(p.name for p in smoke_tune.parent.iterdir()) == ["smoke.lora.gguf", "smoke.lora.json"]  # none staged
 
 
 def test_llama_cpp_chooses_what_torch_chooses(smoke_tune: Path) -> None:
@@ -69,3 +76,61 @@ def test_unsupported_base_fails_before_training(tmp_path: Path, example_home_pat
     args = ["tune", "--home", str(example_home_path), "--base", str(bad), "--out", str(out)]
     done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "is not a readable GGUF" in done.stderr and not out.exists()
+
+
+def _tiny_job(base: Path, out: Path, home: Path) -> tuple[TuneJob, Catalog, Home]:
+
+    job = TuneJob(
+        base=base,
+        out=out,
+        data=DataSettings(samples=120, homes=2),
+        train=TrainSettings(steps=1, batch_size=2, seed=3),
+        command="edge-assistant tune (test)",
+    )
+    return job, load_catalog([BUILTIN_CATALOG_DIR]), load_home(home)
+
+
+def test_interrupted_evaluation_leaves_the_active_adapter(
+    tmp_path: Path, default_model_path: Path, example_home_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the new adapter is evaluated: the old adapter and its provenance stay, byte for byte."""
+    from edge_assistant.tune import pipeline
+
+    out = tmp_path / "home.lora.gguf"
+    out.write_bytes(b"GGUF the active adapter")
+    pipeline.provenance_path(out).write_text('{"seed": 0}\n', encoding="utf-8")
+    seen: list[Path] = []
+
+    def interrupted(base: Path, adapter: Path, *_: object) -> dict[str, object]:
+        seen.append(adapter)
+        assert adapter.exists() and adapter != out  # evaluation reads the staged adapter, not the active one
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "evaluate", interrupted)
+    job, catalog, home = _tiny_job(default_model_path, out, example_home_path)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run_tune(job, catalog, home, None, lambda _message: None)
+    assert seen == [pipeline.staged_path(out)]
+    assert out.read_bytes() == b"GGUF the active adapter"
+    assert pipeline.provenance_path(out).read_text(encoding="utf-8") == '{"seed": 0}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home.lora.gguf", "home.lora.json"]
+
+
+def test_sigterm_stops_a_tune_cleanly(tmp_path: Path, example_home_path: Path, default_model_path: Path) -> None:
+    """SIGTERM (systemd, timeout) mid-tune: exit 143, nothing staged left, the active adapter untouched."""
+    import signal
+
+    out = tmp_path / "home.lora.gguf"
+    out.write_bytes(b"GGUF the active adapter")
+    args = ["tune", "--home", str(example_home_path), "--base", str(default_model_path), "--out", str(out)]
+    args += ["--steps", "400", "--samples", "150", "--batch-size", "2", "--generated-homes", "2"]
+    proc = subprocess.Popen([*CLI, *args], stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "tune: 1/400 steps" in line:  # training has begun
+            proc.send_signal(signal.SIGTERM)
+            break
+    proc.stderr.read()
+    assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+    assert out.read_bytes() == b"GGUF the active adapter"
+    assert [p.name for p in tmp_path.iterdir()] == ["home.lora.gguf"]
