@@ -156,6 +156,14 @@ def _first(value: Any) -> str:
     return str(value[0] if isinstance(value, list) else value or "").strip()
 
 
+def _slurp_case(text: str, source_intent: str, source_slots: dict[str, Any], split: str) -> Case:
+    action = source_intent.removeprefix("iot_").split("_")[0]
+    slots = {k: _first(source_slots.get(k)) for k in ("house_place", "device_type")}
+    slots = {k: v for k, v in slots.items() if v}
+    slots["domain"] = _SLURP_DOMAIN[action]
+    return Case(text, SLURP_MAP[source_intent], slots, split=split)
+
+
 def slurp_cases(root: Path) -> list[Case]:
     """SLURP iot dev+test, labels mapped with ``SLURP_MAP`` (intent accuracy only).
 
@@ -163,16 +171,33 @@ def slurp_cases(root: Path) -> list[Case]:
     and the domain of its scenario action; they are never scored, only ``complete_slurp_home``
     reads them.
     """
-    cases = []
-    for r in _jsonl(root / "massive_iot" / "slurp_iot_dev_test.jsonl"):
-        if r["normalized_intent"] not in SLURP_MAP:
-            continue
-        action = r["normalized_intent"].removeprefix("iot_").split("_")[0]
-        slots = {k: _first(r["source_slots"].get(k)) for k in ("house_place", "device_type")}
-        slots = {k: v for k, v in slots.items() if v}
-        slots["domain"] = _SLURP_DOMAIN[action]
-        cases.append(Case(r["text"], SLURP_MAP[r["normalized_intent"]], slots, split=r["split"]))
-    return cases
+    rows = _jsonl(root / "massive_iot" / "slurp_iot_dev_test.jsonl")
+    return [
+        _slurp_case(r["text"], r["normalized_intent"], r["source_slots"], r["split"])
+        for r in rows
+        if r["normalized_intent"] in SLURP_MAP
+    ]
+
+
+def dev_cases(root: Path) -> list[Case]:
+    """The development set: NLU-Evaluation-Data iot rows in neither SLURP's dev nor its test.
+
+    The same scenarios, labels and annotations as ``slurp_cases``, from other speakers. Parser,
+    training-data and adapter choices are made on these and ``dev_negative_cases`` first; SLURP
+    is run after.
+    """
+    rows = _jsonl(root / "massive_iot" / "nlu_eval_data_iot_cv_union.jsonl")
+    return [
+        _slurp_case(r["text"], r["source_intent"], r["source_slots"], "dev")
+        for r in rows
+        if r["split"] == "not_in_slurp_dev_test" and r["source_intent"] in SLURP_MAP
+    ]
+
+
+def dev_negative_cases(root: Path) -> list[Case]:
+    """Development negatives: SLURP's non-iot *dev* rows that no Home Assistant intent covers."""
+    rows = _jsonl(root / "massive_iot" / "slurp_non_iot_dev_test.jsonl")
+    return [Case(r["text"], None) for r in rows if r["split"] == "dev" and r.get("ha_scope_overlap") is None]
 
 
 # house_place annotations that are no room: the whole home, "here", parts of a room.

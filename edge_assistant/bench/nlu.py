@@ -27,6 +27,8 @@ from edge_assistant.bench.datasets import (
     Case,
     complete_home,
     complete_slurp_home,
+    dev_cases,
+    dev_negative_cases,
     ha_cases,
     ha_home,
     negative_cases,
@@ -36,7 +38,7 @@ from edge_assistant.home import Home, load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, Catalog, load_catalog
 from edge_assistant.nlu.parser import IntentResult, Parser, ParserSettings
 
-__all__ = ["run_nlu_bench"]
+__all__ = ["run_dev_bench", "run_nlu_bench"]
 
 _DATA = Path(__file__).resolve().parent / "data"
 ParseFn = Callable[[str], IntentResult]
@@ -95,11 +97,18 @@ def slots_match(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
     return all(k in actual and _same(v, actual[k]) for k, v in expected.items())
 
 
-def score(parse: ParseFn, cases: Sequence[Case], check_slots: bool, delayed_as_command: bool = False) -> Score:
+def score(
+    parse: ParseFn,
+    cases: Sequence[Case],
+    check_slots: bool,
+    delayed_as_command: bool = False,
+    misses: list[dict[str, Any]] | None = None,
+) -> Score:
     """Run ``parse`` over ``cases``.
 
     ``delayed_as_command``: a delayed command ("turn off the plug in ten minutes", a timer that
     carries it) counts as the intent it will run, found by parsing the command it carries.
+    ``misses``: when given, each case whose intent is wrong is appended to it (text, label, answer).
     """
     result = Score()
     for case in cases:
@@ -127,6 +136,8 @@ def score(parse: ParseFn, cases: Sequence[Case], check_slots: bool, delayed_as_c
             result.intent_ok += 1
             if case.intent is None or not check_slots or slots_match(case.slots, got.slots):
                 result.command_ok += 1
+        elif misses is not None:
+            misses.append({"text": case.text, "label": case.intent, "got": got.intent, "reason": got.reason})
     return result
 
 
@@ -232,4 +243,23 @@ def run_nlu_bench(
             row = score(naive, sample, slots).row()
             report["suites"][suite]["rows"][f"anchor:naive-llama (every {anchor_every}th)"] = row
             print(f"{suite} naive: {json.dumps(row)}", file=out, flush=True)
+    return report
+
+
+def run_dev_bench(root: Path, model: Any, tuned_prompt: bool, out: Any = sys.stdout) -> dict[str, Any]:
+    """The development set and its negatives, scored as SLURP's completed-home row; print and return.
+
+    The home is the SLURP home completed from the development set's own annotations; the report
+    lists every miss, for reading (choices are made here, never on SLURP).
+    """
+    catalog = load_catalog([BUILTIN_CATALOG_DIR, _DATA / "slurp_catalog.yaml"])
+    cases = dev_cases(root)
+    home, added = complete_slurp_home(load_home(_DATA / "slurp_home.yaml"), catalog, cases)
+    parser = Parser(catalog, home, model, ParserSettings(tuned_prompt=tuned_prompt))
+    report: dict[str, Any] = {"suites": {}, "added": added}
+    for suite, suite_cases in (("development", cases), ("dev_negatives", dev_negative_cases(root))):
+        misses: list[dict[str, Any]] = []
+        row = score(parser.parse, suite_cases, False, delayed_as_command=True, misses=misses).row()
+        report["suites"][suite] = {"row": row, "misses": misses}
+        print(f"{suite}: {json.dumps(row)}", file=out, flush=True)
     return report

@@ -1,9 +1,10 @@
-"""``edge-assistant bench nlu-tuned``: the NLU benchmark side by side for the base model and adapters.
+"""``edge-assistant bench nlu-tuned`` and ``bench nlu-dev``: base model and adapters side by side.
 
-Each configuration runs every suite of ``bench nlu`` (with the hassil anchor) in turn: the base
-model with the few-shot prompt, then with the short tuned prompt the base model plus the shipped
-adapter (when the base is the default model) and plus each adapter given by ``--adapter NAME=PATH``.
-The naive-llama anchor runs once, on the base model.
+Each configuration runs in turn: the base model with the few-shot prompt, then with the short
+tuned prompt the base model plus the shipped adapter (when the base is the default model) and
+plus each adapter given by ``--adapter NAME=PATH``. ``nlu-tuned`` runs every suite of ``bench
+nlu`` (with the hassil anchor; the naive-llama anchor once, on the base model). ``nlu-dev`` runs
+the development set and its negatives, where choices are made before SLURP is run.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def parse_adapters(values: list[str]) -> list[tuple[str, Path]]:
 
 
 def _cmd(args: argparse.Namespace) -> int:
-    from edge_assistant.bench.nlu import run_nlu_bench
+    from edge_assistant.bench.nlu import run_dev_bench, run_nlu_bench
     from edge_assistant.config import load_settings
     from edge_assistant.errors import ConfigError
     from edge_assistant.nlu.llm import LlamaModel
@@ -55,26 +56,38 @@ def _cmd(args: argparse.Namespace) -> int:
         def factory(lora: Path | None = lora) -> LlamaModel:
             return LlamaModel(base, n_threads=threads, lora_path=lora)
 
-        anchor = args.anchor_every if lora is None else 0
-        report["configurations"][name] = run_nlu_bench(
-            Path(args.data), factory, base, anchor, tuned_prompt=lora is not None
-        )
+        if args.dev:
+            result = run_dev_bench(Path(args.data), factory(), tuned_prompt=lora is not None)
+        else:
+            anchor = args.anchor_every if lora is None else 0
+            result = run_nlu_bench(Path(args.data), factory, base, anchor, tuned_prompt=lora is not None)
+        report["configurations"][name] = result
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
-def add_bench_command(bench_suites: Any) -> None:
-    """Register ``bench nlu-tuned``."""
+def _add_common(b: Any) -> None:
     from edge_assistant.cli import _DEFAULT_BENCH_ROOT
 
-    b = bench_suites.add_parser("nlu-tuned", help="bench nlu for the base model and LoRA adapters side by side")
     b.add_argument("--data", default=str(_DEFAULT_BENCH_ROOT), help="the shared/benchmarks directory")
     b.add_argument("--config")
     b.add_argument("--model", help="base GGUF (default: [model] path)")
     b.add_argument("--adapter", action="append", help="NAME=PATH of an adapter to compare (repeatable)")
     b.add_argument("--skip-base", action="store_true", help="only the adapters")
     b.add_argument("--no-shipped", action="store_true", help="leave out the shipped adapter of the default model")
-    b.add_argument("--anchor-every", type=int, default=0, help="naive-llama anchor on every Nth case (base only)")
     b.add_argument("--json", help="also write the report here")
     b.set_defaults(func=_cmd)
+
+
+def add_bench_command(bench_suites: Any) -> None:
+    """Register ``bench nlu-tuned`` and ``bench nlu-dev``."""
+    b = bench_suites.add_parser("nlu-tuned", help="bench nlu for the base model and LoRA adapters side by side")
+    _add_common(b)
+    b.add_argument("--anchor-every", type=int, default=0, help="naive-llama anchor on every Nth case (base only)")
+    b.set_defaults(dev=False)
+    d = bench_suites.add_parser(
+        "nlu-dev", help="the development set (NLU-Eval iot rows outside SLURP) and its negatives, with every miss"
+    )
+    _add_common(d)
+    d.set_defaults(dev=True, anchor_every=0)

@@ -1,5 +1,8 @@
 """The NLU benchmark's scoring: intent accuracy, questions for a missing value, splits."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from edge_assistant.bench.datasets import Case
@@ -134,3 +137,42 @@ def test_completed_slurp_home_adds_annotated_rooms_and_devices_only() -> None:
     assert wemo == ["switch.bench_slurp_2"]
     garage = resolve_targets(catalog.intents[off], completed, {"domain": "light", "area": "Garage"})
     assert garage == ["light.bench_slurp_1"]
+
+
+def test_misses_list_each_wrong_intent_with_the_answer() -> None:
+    """``misses`` collects exactly the cases whose intent is wrong, with what the parser said."""
+    cases = [Case("lights on", "HassTurnOn"), Case("change the colour", "HassLightSet"), Case("tell me a joke", None)]
+    misses: list[dict[str, object]] = []
+    score(ANSWERS.__getitem__, cases, check_slots=False, misses=misses)
+    assert misses == [
+        {"text": "change the colour", "label": "HassLightSet", "got": None, "reason": "What colour?"},
+    ]
+
+
+def test_development_set_reads_only_rows_outside_slurp(tmp_path: Path) -> None:
+    """The development set takes NLU-Eval rows in neither SLURP split, labelled and annotated like
+    SLURP; its negatives are SLURP's non-iot *dev* rows outside every HA scope."""
+    from edge_assistant.bench.datasets import dev_cases, dev_negative_cases
+
+    folder = tmp_path / "massive_iot"
+    folder.mkdir()
+    rows = [
+        {"text": "kill the porch light", "source_intent": "iot_hue_lightoff", "split": "not_in_slurp_dev_test",
+         "source_slots": {"house_place": ["porch"]}},
+        {"text": "clean the flat", "source_intent": "iot_cleaning", "split": "dev", "source_slots": {}},
+        {"text": "wemo off", "source_intent": "iot_wemo_off", "split": "not_in_slurp_dev_test", "source_slots": {}},
+    ]  # fmt: skip
+    negatives = [
+        {"text": "what is the time in paris", "split": "dev"},
+        {"text": "set an alarm for six", "split": "dev", "ha_scope_overlap": "HassStartTimer"},
+        {"text": "tell me a joke", "split": "test"},
+    ]
+    (folder / "nlu_eval_data_iot_cv_union.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (folder / "slurp_non_iot_dev_test.jsonl").write_text("\n".join(json.dumps(r) for r in negatives) + "\n")
+    cases = dev_cases(tmp_path)
+    assert [(c.text, c.intent, c.split) for c in cases] == [
+        ("kill the porch light", "HassTurnOff", "dev"),
+        ("wemo off", "HassTurnOff", "dev"),
+    ]
+    assert cases[0].slots == {"house_place": "porch", "domain": "light"} and cases[1].slots == {"domain": "switch"}
+    assert [(c.text, c.intent) for c in dev_negative_cases(tmp_path)] == [("what is the time in paris", None)]
