@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import uuid
 from typing import Any
 
 from edge_assistant.jsonl import emit as _emit
@@ -15,45 +13,25 @@ __all__ = ["register"]
 
 
 def _cmd_handle(args: argparse.Namespace) -> int:
-    from edge_assistant import replies
-    from edge_assistant.config import load_settings
-    from edge_assistant.dispatch import build_dispatcher
-    from edge_assistant.runtime import build_parser, resolve_home_path
+    from edge_assistant.assistant import Assistant
 
-    settings = load_settings(args.config)
-    if args.dry_run:
-        settings = settings.model_copy(update={"policy": settings.policy.model_copy(update={"dry_run": True})})
-    home = resolve_home_path(settings, args.config, args.home)
-    parser = build_parser(settings, home, args.model, use_model=not args.templates_only)
-    speaker = None
-    if args.say:
-        from edge_assistant.tts import build_speaker
-
-        speaker = build_speaker(settings.tts)
-    loop = asyncio.new_event_loop()
-    dispatcher = build_dispatcher(settings, parser.home, parser.catalog)
-
-    def one(text: str) -> None:
-        result = parser.parse(text)
-        actions = loop.run_until_complete(dispatcher.dispatch(result, uuid.uuid4().hex[:12]))
-        _emit({**result.model_dump(), "actions": [a.model_dump() for a in actions]})
-        summary = replies.summarize(actions)
-        if speaker is not None and summary:
-            loop.run_until_complete(speaker.say(summary))
-
-    try:
+    with Assistant.from_config(
+        args.config,
+        home=args.home,
+        model=args.model,
+        use_model=not args.templates_only,
+        speak=args.say,
+        dry_run=args.dry_run,
+    ) as assistant:
         if args.text is not None:
-            one(args.text)
+            _emit(assistant.handle(args.text).to_json())
             return 0
         for number, text, error in stdin_lines():
             if text is None:
                 _emit({"text": None, "intent": None, "line": number, "error": error, "actions": []})
             else:
-                one(text)
+                _emit(assistant.handle(text).to_json())
         return 0
-    finally:
-        loop.run_until_complete(dispatcher.aclose())
-        loop.close()
 
 
 def _cmd_bench_dispatch(args: argparse.Namespace) -> int:

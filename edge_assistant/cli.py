@@ -31,6 +31,7 @@ _DEFAULT_BENCH_ROOT = Path(__file__).resolve().parent.parent.parent / "shared" /
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
+    from edge_assistant.nlu.dialogue import Dialogue
     from edge_assistant.runtime import build_parser, resolve_home_path
 
     settings = load_settings(args.config)
@@ -39,11 +40,12 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     if args.text is not None:
         _emit(parser.parse(args.text).model_dump())
         return 0
+    dialogue = Dialogue()  # one conversation: a line may answer the question of the line before
     for number, line, error in stdin_lines():
         if line is None:
             _emit({"text": None, "intent": None, "line": number, "error": error})
         else:
-            _emit(parser.parse(line).model_dump())
+            _emit(parser.parse(line, dialogue).model_dump())
     return 0
 
 

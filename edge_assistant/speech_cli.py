@@ -21,29 +21,28 @@ def _settings(args: argparse.Namespace) -> Any:
     return load_settings(args.config)
 
 
-def listen_files(pipeline_parts: tuple[Any, Any, Any, Any], files: list[str]) -> int:
+def listen_files(transcriber: Any, assistant: Any, settings: Any, files: list[str], dispatch: bool) -> int:
     """Run the pipeline on each file; print one object per utterance (one with intent null if none)."""
     from edge_assistant.audio.sources import WavSource
     from edge_assistant.errors import AudioSourceError
     from edge_assistant.pipeline import Pipeline
 
-    transcriber, parser, settings, dispatcher = pipeline_parts
     status = 0
     for file in files:
         records: list[Any] = []
         try:
-            pipeline = Pipeline(WavSource(file), transcriber, parser, dispatcher, None, settings.audio, records.append)
+            pipeline = Pipeline(WavSource(file), transcriber, assistant, settings.audio, records.append)
             asyncio.run(pipeline.run())
         except AudioSourceError as exc:
             _emit({"file": file, "text": None, "intent": None, "error": str(exc)})
             status = 1
             continue
         for record in records:
-            row = {**record.parse, "file": file, "transcript": record.transcript, "timings_ms": record.timings_ms}
-            row.setdefault("intent", None)
+            parse = record.parse.model_dump() if record.transcript is not None else {"intent": None}
+            row = {**parse, "file": file, "transcript": record.transcript, "timings_ms": record.timings_ms}
             if record.error:
                 row["error"] = record.error
-            if dispatcher is not None:
+            if dispatch:
                 row["actions"] = [a.model_dump() for a in record.actions]
             _emit(row)
         if not records:
@@ -61,19 +60,21 @@ def listen_files(pipeline_parts: tuple[Any, Any, Any, Any], files: list[str]) ->
 
 
 def _cmd_listen(args: argparse.Namespace) -> int:
-    from edge_assistant.pipeline import build_transcriber, warm_up
+    from edge_assistant.assistant import Assistant
+    from edge_assistant.pipeline import build_transcriber
     from edge_assistant.runtime import build_parser
 
     settings = _settings(args)
     parser = build_parser(settings, args.home, use_model=not args.templates_only)
-    warm_up(parser)
-    transcriber = build_transcriber(settings, parser, args.stt)
     dispatcher = None
     if args.dispatch:
         from edge_assistant.dispatch import build_dispatcher
 
         dispatcher = build_dispatcher(settings, parser.home, parser.catalog)
-    return listen_files((transcriber, parser, settings, dispatcher), args.files)
+    assistant = Assistant(parser, dispatcher, None, settings)
+    assistant.warm_up()
+    transcriber = build_transcriber(settings, parser, args.stt)
+    return listen_files(transcriber, assistant, settings, args.files, args.dispatch)
 
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:

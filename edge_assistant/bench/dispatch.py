@@ -21,14 +21,13 @@ from typing import Any
 
 from edge_assistant.bench.broker import Collector, Mosquitto
 from edge_assistant.dispatch import Dispatcher
-from edge_assistant.events import ActionResult
+from edge_assistant.events import ActionResult, IntentResult
 from edge_assistant.handlers.base import Call, Command, Handler, Outcome
 from edge_assistant.handlers.log import LogHandler
 from edge_assistant.handlers.mqtt import MqttHandler
 from edge_assistant.handlers.settings import LogSettings, MqttSettings
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import load_catalog
-from edge_assistant.nlu.parser import IntentResult
 
 __all__ = ["run_dispatch_bench"]
 

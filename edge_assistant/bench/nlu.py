@@ -34,9 +34,10 @@ from edge_assistant.bench.datasets import (
     negative_cases,
     slurp_cases,
 )
+from edge_assistant.events import IntentResult
 from edge_assistant.home import Home, load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, Catalog, load_catalog
-from edge_assistant.nlu.parser import IntentResult, Parser, ParserSettings
+from edge_assistant.nlu.parser import Parser, ParserSettings
 
 __all__ = ["run_dev_bench", "run_nlu_bench"]
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from edge_assistant.assistant import Assistant
 from edge_assistant.audio import SAMPLE_RATE, AudioSettings
 from edge_assistant.audio.sources import PcmSource
 from edge_assistant.audio.synth import espeak, mix_at_snr, pink_noise, silence
@@ -34,7 +35,7 @@ def _listen(parts: tuple[Parser, PocketsphinxTranscriber], pcm: bytes, suppress:
     parser, transcriber = parts
     records: list[UtteranceRecord] = []
     settings = AudioSettings(noise_suppression=suppress)
-    asyncio.run(Pipeline(PcmSource(pcm), transcriber, parser, None, None, settings, records.append).run())
+    asyncio.run(Pipeline(PcmSource(pcm), transcriber, Assistant(parser), settings, records.append).run())
     return records
 
 

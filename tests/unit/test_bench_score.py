@@ -7,7 +7,7 @@ import pytest
 
 from edge_assistant.bench.datasets import Case
 from edge_assistant.bench.nlu import score
-from edge_assistant.nlu.parser import IntentResult
+from edge_assistant.events import IntentResult
 
 pytestmark = pytest.mark.unit
 
