@@ -1,17 +1,34 @@
-"""``edge-assistant handle`` (parse + dispatch) and ``edge-assistant bench dispatch``."""
+"""The text commands: ``parse`` (text -> intent JSON) and ``handle`` (parse + dispatch)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import uuid
-from typing import Any
 
+from edge_assistant.cli.options import Subcommands, add_config, add_home, add_model, add_templates_only
 from edge_assistant.jsonl import emit as _emit
 from edge_assistant.jsonl import stdin_lines
 
 __all__ = ["register"]
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    from edge_assistant.config import load_settings
+    from edge_assistant.runtime import build_parser, resolve_home_path
+
+    settings = load_settings(args.config)
+    home = resolve_home_path(settings, args.config, args.home)
+    parser = build_parser(settings, home, args.model, use_model=not args.templates_only)
+    if args.text is not None:
+        _emit(parser.parse(args.text).model_dump())
+        return 0
+    for number, line, error in stdin_lines():
+        if line is None:
+            _emit({"text": None, "intent": None, "line": number, "error": error})
+        else:
+            _emit(parser.parse(line).model_dump())
+    return 0
 
 
 def _cmd_handle(args: argparse.Namespace) -> int:
@@ -56,34 +73,22 @@ def _cmd_handle(args: argparse.Namespace) -> int:
         loop.close()
 
 
-def _cmd_bench_dispatch(args: argparse.Namespace) -> int:
-    from edge_assistant.bench.dispatch import run_dispatch_bench
+def register(commands: Subcommands) -> None:
+    """Add ``parse`` and ``handle``."""
+    p = commands.add_parser("parse", help="text -> intent JSON (one line per utterance on stdin without TEXT)")
+    add_home(p, help="home YAML (floors, areas, entities); default: [nlu] home of the config")
+    add_config(p)
+    add_model(p)
+    add_templates_only(p)
+    p.add_argument("text", nargs="?", help="the command; omit to read stdin")
+    p.set_defaults(func=_cmd_parse)
 
-    report = run_dispatch_bench(args.home, overhead_n=args.overhead_n, commands=args.commands, outage_s=args.outage_s)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
-    return 0 if report["restart"]["lost"] == 0 else 1
-
-
-def register(commands: Any, bench_suites: Any) -> None:
-    """Add ``handle`` to the top-level commands and ``dispatch`` to the ``bench`` suites."""
     h = commands.add_parser("handle", help="text -> intent -> handlers; prints the parse plus its actions")
-    h.add_argument("--home", help="home YAML (default: [nlu] home of the config)")
-    h.add_argument("--config", help="config TOML ([handlers.*], [policy], [tts] ...)")
-    h.add_argument("--model", help="GGUF path or manifest name; overrides [model] path")
-    h.add_argument("--templates-only", action="store_true", help="do not load the model")
+    add_home(h)
+    add_config(h, help="config TOML ([handlers.*], [policy], [tts] ...)")
+    add_model(h)
+    add_templates_only(h)
     h.add_argument("--dry-run", action="store_true", help="log what would be done instead of acting")
     h.add_argument("--say", action="store_true", help="speak the replies with the [tts] engine")
     h.add_argument("text", nargs="?", help="the command; omit to read one per line from stdin")
     h.set_defaults(func=_cmd_handle)
-
-    b = bench_suites.add_parser("dispatch", help="dispatch overhead (log, mqtt) and 1,000 commands over a restart")
-    b.add_argument("--home", default="deploy/home.example.yaml", help="home YAML")
-    b.add_argument("--overhead-n", type=int, default=500, help="commands per handler for the overhead")
-    b.add_argument("--commands", type=int, default=1000, help="commands sent across the broker restart")
-    b.add_argument("--outage-s", type=float, default=1.0, help="how long the broker stays down")
-    b.add_argument("--json", help="also write the report here")
-    b.set_defaults(func=_cmd_bench_dispatch)
