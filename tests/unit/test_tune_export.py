@@ -8,7 +8,7 @@ import gguf
 import numpy as np
 import pytest
 
-from edge_assistant.bench.tuned import parse_adapters
+from benchmarks.tuned import parse_adapters
 from edge_assistant.cli.tune import ProgressBar
 from edge_assistant.config import ModelSettings, Settings
 from edge_assistant.errors import ModelNotFoundError, TuneError

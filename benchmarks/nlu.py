@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge_assistant.bench.datasets import (
+from benchmarks.datasets import (
     Case,
     complete_home,
     complete_slurp_home,
@@ -34,7 +34,7 @@ from edge_assistant.bench.datasets import (
     negative_cases,
     slurp_cases,
 )
-from edge_assistant.bench.paths import DATA_DIR
+from benchmarks.paths import DATA_DIR
 from edge_assistant.home import Home, load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, Catalog, load_catalog
 from edge_assistant.nlu.parser import IntentResult, Parser, ParserSettings

@@ -11,7 +11,7 @@ from pathlib import Path
 
 __all__ = ["DATA_DIR", "EXAMPLE_HOME", "REPO_ROOT", "SHARED_DATA"]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"
 EXAMPLE_HOME = REPO_ROOT / "deploy" / "home.example.yaml"
 SHARED_DATA = REPO_ROOT.parent / "shared" / "benchmarks"

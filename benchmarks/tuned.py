@@ -33,7 +33,7 @@ def parse_adapters(values: list[str]) -> list[tuple[str, Path]]:
 
 def run_tuned(args: argparse.Namespace) -> int:
     """Run ``bench nlu-tuned`` (or ``nlu-dev`` with ``args.dev``) for each configuration; 0 when done."""
-    from edge_assistant.bench.nlu import run_dev_bench, run_nlu_bench
+    from benchmarks.nlu import run_dev_bench, run_nlu_bench
     from edge_assistant.config import load_settings
     from edge_assistant.errors import ConfigError
     from edge_assistant.nlu.llm import LlamaModel
