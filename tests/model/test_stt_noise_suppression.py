@@ -10,7 +10,6 @@ import pytest
 from edge_assistant.assistant import Assistant
 from edge_assistant.audio import SAMPLE_RATE, AudioSettings
 from edge_assistant.audio.sources import PcmSource
-from edge_assistant.audio.synth import espeak, mix_at_snr, pink_noise, silence
 from edge_assistant.events import UtteranceRecord
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
@@ -18,6 +17,7 @@ from edge_assistant.nlu.parser import Parser
 from edge_assistant.pipeline import Pipeline
 from edge_assistant.stt.grammar import build_command_grammar
 from edge_assistant.stt.pocketsphinx import PocketsphinxTranscriber
+from tests.support.synth import espeak, mix_at_snr, pink_noise, silence
 
 pytestmark = pytest.mark.model
 

@@ -10,7 +10,6 @@ import pytest
 from edge_assistant.assistant import Assistant
 from edge_assistant.audio import AudioSettings
 from edge_assistant.audio.sources import PcmSource, frames_of
-from edge_assistant.audio.synth import espeak, silence, sox_noise
 from edge_assistant.errors import ModelNotFoundError
 from edge_assistant.events import Transcript, UtteranceRecord
 from edge_assistant.home import load_home
@@ -18,6 +17,7 @@ from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
 from edge_assistant.nlu.parser import Parser
 from edge_assistant.pipeline import Pipeline
 from edge_assistant.stt.vosk import VoskTranscriber, resolve_vosk_model
+from tests.support.synth import espeak, silence, sox_noise
 
 pytestmark = pytest.mark.model
 

@@ -14,13 +14,13 @@ from edge_assistant.audio import FRAME_BYTES, SAMPLE_RATE, AudioSettings
 from edge_assistant.audio.denoise import NoiseSuppressor
 from edge_assistant.audio.endpoint import Endpointer
 from edge_assistant.audio.sources import PcmSource, frames_of
-from edge_assistant.audio.synth import pink_noise
 from edge_assistant.events import Transcript, UtteranceRecord
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
 from edge_assistant.nlu.parser import Parser
 from edge_assistant.pipeline import Pipeline
 from edge_assistant.testing import FakeTranscriber
+from tests.support.synth import pink_noise
 
 pytestmark = pytest.mark.unit
 

@@ -306,7 +306,7 @@ def test_webhook_posts_json_and_retries_5xx(home: Home) -> None:
 
 def test_webhook_down_is_reported(home: Home) -> None:
     """Nothing listening: a failed action that says the connection was refused."""
-    from edge_assistant.bench.broker import free_port
+    from tests.support.broker import free_port
 
     url = f"http://127.0.0.1:{free_port()}/hook"
     settings = Settings.model_validate({"handlers": {"http": {"url": url, "retries": 1}}})

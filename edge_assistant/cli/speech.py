@@ -1,15 +1,13 @@
-"""Speech subcommands: ``listen``, ``transcribe``, ``devices``, ``run`` and ``bench audio``."""
+"""The speech commands: ``listen`` (WAV files through the pipeline), ``transcribe`` and ``devices``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import logging
 import sys
-from pathlib import Path
 from typing import Any
 
+from edge_assistant.cli.options import Subcommands, add_config, add_home, add_stt, add_templates_only
 from edge_assistant.jsonl import emit as _emit
 
 __all__ = ["register"]
@@ -108,27 +106,16 @@ def _cmd_devices(_args: argparse.Namespace) -> int:
     return 0 if devices else 1
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from edge_assistant.service import RunOptions, run_daemon
-
-    logging.getLogger("edge_assistant").setLevel(logging.DEBUG if args.verbose else logging.INFO)
-    source = "text" if args.text else "pcm" if args.stdin else "mic"
-    options = RunOptions(
-        args.config, args.home, args.stt, args.model, source, not args.templates_only, args.debug_record_dir
-    )
-    return run_daemon(options)
-
-
-def _common(p: argparse.ArgumentParser, home: bool = True, home_required: bool = True) -> None:
+def _common(p: argparse.ArgumentParser, home: bool = True) -> None:
     if home:
-        p.add_argument("--home", required=home_required, help="home YAML (default for run: [nlu] home)")
-        p.add_argument("--templates-only", action="store_true", help="do not load the intent model")
-    p.add_argument("--config", help="config TOML")
-    p.add_argument("--stt", choices=["vosk", "pocketsphinx"], help="speech engine; overrides [stt] engine")
+        add_home(p, required=True, help="home YAML")
+        add_templates_only(p, help="do not load the intent model")
+    add_config(p)
+    add_stt(p)
 
 
-def register(commands: Any, bench_suites: Any) -> None:
-    """Add the speech subcommands and the ``audio`` benchmark."""
+def register(commands: Subcommands) -> None:
+    """Add ``listen``, ``transcribe`` and ``devices``."""
     p = commands.add_parser("listen", help="WAV files -> one JSON object per utterance (the live pipeline)")
     _common(p)
     p.add_argument("--dispatch", action="store_true", help="also run the configured handlers")
@@ -140,28 +127,3 @@ def register(commands: Any, bench_suites: Any) -> None:
     p.set_defaults(func=_cmd_transcribe)
     p = commands.add_parser("devices", help="list audio input devices")
     p.set_defaults(func=_cmd_devices)
-    p = commands.add_parser("run", help="the service: microphone (or raw PCM / text lines on stdin) to actions")
-    _common(p, home_required=False)
-    p.add_argument("--model", help="GGUF path or manifest name; overrides [model] path")
-    source = p.add_mutually_exclusive_group()
-    source.add_argument("--stdin", action="store_true", help="read raw 16 kHz mono S16LE PCM from stdin")
-    source.add_argument("--text", action="store_true", help="read one utterance per text line from stdin")
-    p.add_argument("--debug-record-dir", help="keep each utterance (audio WAV; transcript, parse, actions JSON) here")
-    p.set_defaults(func=_cmd_run)
-    b = bench_suites.add_parser("audio", help="synthesised commands in noise: acceptance, false accepts, RTF, latency")
-    b.add_argument("--home", default=str(Path(__file__).resolve().parent.parent / "deploy" / "home.example.yaml"))
-    b.add_argument("--config")
-    b.add_argument("--engines", default="pocketsphinx", help="comma-separated engines")
-    b.add_argument("--snr", default="clean,24,18,12,6", help="comma-separated SNRs in dB, 'clean' for none")
-    b.add_argument("--json", help="also write the report here")
-    b.set_defaults(func=_cmd_bench_audio)
-
-
-def _cmd_bench_audio(args: argparse.Namespace) -> int:
-    from edge_assistant.bench.audio import run_audio_bench
-
-    report = run_audio_bench(_settings(args), Path(args.home), args.engines.split(","), args.snr.split(","))
-    _emit(report)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return 0

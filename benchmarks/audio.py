@@ -22,10 +22,10 @@ from typing import Any
 from edge_assistant.assistant import Assistant
 from edge_assistant.audio import SAMPLE_RATE
 from edge_assistant.audio.sources import PcmSource
-from edge_assistant.audio.synth import espeak, mix_at_snr, piper, piper_voice, silence, sox_noise
 from edge_assistant.events import Transcript, UtteranceRecord
 from edge_assistant.pipeline import Pipeline, build_transcriber
 from edge_assistant.runtime import build_parser
+from tests.support.synth import espeak, mix_at_snr, piper, piper_voice, silence, sox_noise
 
 __all__ = ["COMMANDS", "OFF_TOPIC", "run_audio_bench"]
 
