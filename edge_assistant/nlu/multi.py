@@ -97,7 +97,9 @@ def _alternation(phrases: Iterable[str]) -> str:
 class Splitter:
     """Splits an utterance into the parts of its commands (see the module docstring)."""
 
-    def __init__(self, catalog: Catalog, home: Home, first_words: Iterable[str] = ()) -> None:
+    def __init__(
+        self, catalog: Catalog, home: Home, first_words: Iterable[str] = (), templates: Iterable[str] = ()
+    ) -> None:
         words = joiners_table(catalog.language)
         self._words = words
         entities = {n.lower() for e in home.entities for n in e.names}
@@ -109,7 +111,8 @@ class Splitter:
         joining = re.compile(rf"[,;]|\b(?:{joiner}|also)\b")
         values = {str(v).lower() for s in catalog.intents.values() for slot in s.slots.values() for v in slot.values}
         values |= {str(a).lower() for s in catalog.intents.values() for slot in s.slots.values() for a in slot.aliases}
-        self._protected = [p for p in (entities | places | values) if joining.search(p)]
+        literal = _literal_joins(templates, words.joiners)
+        self._protected = sorted({p for p in (entities | places | values) if joining.search(p)} | literal)
         noun = "|".join([*(pattern for pattern, _, _ in DOMAIN_WORDS), _EXTRA_NOUNS])
         det = _alternation(words.determiners)
         known = _alternation(entities | places)
@@ -277,6 +280,22 @@ def spoken(text: str) -> str:
     return clean if len(clean.lower()) == len(clean) else clean.lower()
 
 
+def _literal_joins(templates: Iterable[str], joiners: Sequence[str]) -> set[str]:
+    """Words joined inside a catalog sentence ("each and every", "rock and roll"): never split there.
+
+    Slots, rules and alternatives' brackets are taken out of the template first; a joiner next to
+    a slot ("{hours} hours [and] {minutes} minutes") is an amount, which ``_in_amount`` keeps.
+    """
+    found: set[str] = set()
+    # A lookahead, so that overlapping phrases ("a and b and c") are all found.
+    pattern = re.compile(rf"(?=(?<![\w'])([a-z']+ (?:{_alternation(joiners)}) [a-z']+)(?![\w']))")
+    for template in templates:
+        plain = re.sub(r"\{[^}]*\}|<[^>]*>", " \x00 ", template.lower())
+        plain = " ".join(re.sub(r"[\[\]()|]", " ", plain).split())
+        found.update(match.group(1) for match in pattern.finditer(plain))
+    return found
+
+
 def _place_only(mention: re.Match[str], places: set[str]) -> bool:
     known = mention.group("known")
     return bool(known) and known in places and not mention.group("noun")
@@ -367,15 +386,15 @@ def _join(a: IntentResult, b: IntentResult, text: str, home: Home) -> IntentResu
 def combine(text: str, parts: Sequence[Part], results: Sequence[IntentResult], home: Home) -> list[IntentResult]:
     """The commands of an utterance from its parts' results, in the order spoken.
 
-    A target part whose result has the intent and values of the command before it joins that
-    command (one intent, several names). Only the last command may ask for a missing value: a
+    A part said without a verb of its own whose result has the intent and values of the command
+    before it joins that command (one intent, several names). Only the last command may ask for a missing value: a
     question of an earlier one would never be answered, so that command is rejected instead.
     """
     commands: list[IntentResult] = []
     joined_from: list[int] = []  # where in ``text`` each command starts
     for part, result in zip(parts, results, strict=True):
         last = commands[-1] if commands else None
-        if part.kind == "target" and last is not None and last.intent and result.intent and _same_values(last, result):
+        if part.kind != "command" and last is not None and last.intent and result.intent and _same_values(last, result):
             commands[-1] = _join(last, result, text[joined_from[-1] : part.end], home)
             continue
         commands.append(result)

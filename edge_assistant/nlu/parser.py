@@ -105,7 +105,7 @@ class Parser:
         self.home = home
         self.settings = settings or ParserSettings()
         self._templates = TemplateMatcher(catalog, home, context_area=self.settings.area)
-        self._splitter = Splitter(catalog, home, self._templates.first_words())
+        self._splitter = Splitter(catalog, home, self._templates.first_words(), self._templates.texts())
         self._model = model
         self._names = list(catalog.intents)
         self._labels = [catalog.intents[n].label for n in self._names] + [NONE_LABEL]
@@ -150,37 +150,36 @@ class Parser:
     def _utterance(self, text: str, call: _Call) -> IntentResult:
         """One command, or several ("turn off the porch light and lock the front door").
 
-        The whole sentence on the templates comes first; a split only when they cannot hold it,
-        each part parsed on its own (templates, then the model). When no part is understood the
+        Each part is parsed on its own (templates, then the model). When a part is not understood,
+        the whole sentence on the templates wins if they hold it; when no part is understood, the
         sentence is parsed whole, as one command.
         """
         parts = self._splitter.split(text) if len(text) <= self.settings.max_chars else []
         if len(parts) < 2:
             return self._parse(text, call)
-        whole = self._template(text, call)
-        if whole is not None:
-            return whole
-        results: list[IntentResult] = []
-        for part in parts:
-            call.question = None  # only the last part may leave a question
-            start = time.perf_counter()
-            result = self._part(part, call)
-            ms = round((time.perf_counter() - start) * 1000, 3)
-            results.append(result.model_copy(update={"text": part.text, "latency_ms": ms}))
-        commands = combine(spoken(text), parts, results, self.home)
-        if not any(c.intent is not None or c.awaiting for c in commands):
-            return self._parse(text, _Call(call.colours))
-        if not commands[-1].awaiting:
-            call.question = None
+        mine = _Call(call.colours)
+        commands = combine(spoken(text), parts, [self._part(part, mine) for part in parts], self.home)
+        understood = [c.intent is not None or bool(c.awaiting) for c in commands]
+        if not all(understood):
+            whole = self._template(text, call)
+            if whole is not None:
+                return whole
+            if not any(understood):
+                return self._parse(text, call)
+        call.memory.update(mine.memory)
+        call.question = mine.question if commands[-1].awaiting else None
         return several(text, commands)
 
     def _part(self, part: Part, call: _Call) -> IntentResult:
-        """One part of several: "the porch light to blue" is tried as said on the templates first."""
-        if part.kind == "ellipsis":
-            alone = self._template(part.text, call)
-            if alone is not None:
-                return alone
-        return self._parse(part.sentence, call)
+        """One part of several, with its own text and time; "the porch light to blue" is tried as
+        said on the templates first. Only the last part's question is kept."""
+        start = time.perf_counter()
+        call.question = None
+        result = self._template(part.text, call) if part.kind == "ellipsis" else None
+        if result is None:
+            result = self._parse(part.sentence, call)
+        ms = round((time.perf_counter() - start) * 1000, 3)
+        return result.model_copy(update={"text": part.text, "latency_ms": ms})
 
     def _template(self, text: str, call: _Call) -> IntentResult | None:
         """The template path alone: the result when a template holds ``text``, else None."""

@@ -145,6 +145,11 @@ class TemplateMatcher:
                     words |= _first_words(sentence.expression, rules, memo)[0]
         return frozenset(words)
 
+    def texts(self) -> list[str]:
+        """The catalog's sentence templates and expansion rules as written (hassil syntax)."""
+        rules = [rule.text or "" for rule in self._intents.expansion_rules.values()]
+        return rules + [t for i in self._intents.intents.values() for d in i.data for t in d.sentence_texts]
+
     def match(self, text: str) -> TemplateMatch | None:
         """Return the best template match for ``text``, or None."""
         result = recognize_best(
