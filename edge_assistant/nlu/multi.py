@@ -45,6 +45,8 @@ __all__ = ["TARGET_SLOTS", "Joiners", "Part", "Splitter", "combine", "joiners_ta
 TARGET_SLOTS = ("name", "area", "floor", "domain", "device_class")
 _UNITS = r"hours?|hrs?|minutes?|mins?|seconds?|secs?"
 _EXTRA_NOUNS = r"doors?|gates?"
+# Words of a part that states only a value ("white", "fifty percent"), besides the catalog's values.
+_VALUE_WORDS = frozenset(("to", "the", "a", "an", "at", "by", "and", "of", "percent", "degrees", "half", "quarter"))
 
 
 class Joiners(BaseModel):
@@ -101,7 +103,6 @@ class Splitter:
         self, catalog: Catalog, home: Home, first_words: Iterable[str] = (), templates: Iterable[str] = ()
     ) -> None:
         words = joiners_table(catalog.language)
-        self._words = words
         entities = {n.lower() for e in home.entities for n in e.names}
         places = {n.lower() for a in home.areas for n in (a.name, *a.aliases)}
         places |= {n.lower() for f in home.floors for n in (f.name, *f.aliases)}
@@ -112,7 +113,8 @@ class Splitter:
         values = {str(v).lower() for s in catalog.intents.values() for slot in s.slots.values() for v in slot.values}
         values |= {str(a).lower() for s in catalog.intents.values() for slot in s.slots.values() for a in slot.aliases}
         literal = _literal_joins(templates, words.joiners)
-        self._protected = sorted({p for p in (entities | places | values) if joining.search(p)} | literal)
+        said = entities | places | values | {f for f in words.fillers if " " in f}
+        self._protected = sorted({p for p in said if joining.search(p)} | literal)
         noun = "|".join([*(pattern for pattern, _, _ in DOMAIN_WORDS), _EXTRA_NOUNS])
         det = _alternation(words.determiners)
         known = _alternation(entities | places)
@@ -126,7 +128,7 @@ class Splitter:
         self._filler = re.compile(rf"^(?:(?:{_alternation(words.fillers)})\s+)*")
         self._refer = re.compile(rf"\b(?:{_alternation(words.refer_back)})\b")
         self._starts = frozenset(first_words) | frozenset(words.request_starts)
-        self._values = values
+        self._value_words = {w for v in values for w in v.split()} | _VALUE_WORDS
 
     def split(self, text: str) -> list[Part]:
         """The parts of ``text``'s commands, in order; fewer than two when it is one command.
@@ -157,7 +159,7 @@ class Splitter:
                 continue
             if cut.start() > begin:
                 spans.append((begin, cut.start()))
-                begin = cut.end()
+            begin = cut.end()
         if begin < len(low):
             spans.append((begin, len(low)))
         return spans
@@ -172,7 +174,7 @@ class Splitter:
         if self._led.match(words):
             return "ellipsis"
         first = words.split()[0]
-        return "command" if first in self._starts and not self._only_values(words) else None
+        return "command" if _verb(first) & self._starts and not self._only_values(words) else None
 
     def _bare(self, words: str) -> bool:
         """True for a part that only names devices or places ("the patio light", "the hall blinds")."""
@@ -186,9 +188,7 @@ class Splitter:
         return self._trailer.fullmatch(rest) is not None
 
     def _only_values(self, words: str) -> bool:
-        value_words = {w for v in self._values for w in v.split()}
-        filler = {"to", "the", "a", "an", "at", "by", "and", "of", "percent", "degrees", "half", "quarter"}
-        return all(w.isdigit() or w in value_words or w in filler for w in words_to_digits(words).split())
+        return all(w.isdigit() or w in self._value_words for w in words_to_digits(words).split())
 
     def _parts(self, clean: str, spans: list[tuple[int, int]], kinds: list[Kind]) -> list[Part]:
         parts: list[Part] = []
@@ -234,10 +234,12 @@ class Splitter:
         out = list(parts)
         i = 0
         while i < len(out):
-            group = [i] + [j for j in range(i + 1, len(out)) if all(p.kind == "target" for p in out[i + 1 : j + 1])]
-            if len(group) > 1:
-                self._group(out, group)
-            i = group[-1] + 1
+            j = i + 1
+            while j < len(out) and out[j].kind == "target":
+                j += 1
+            if j - i > 1:
+                self._group(out, list(range(i, j)))
+            i = j
         return out
 
     def _noun(self, mention: re.Match[str] | None) -> str | None:
@@ -320,6 +322,14 @@ def _merge_tails(spans: list[tuple[int, int]], kinds: list[Kind | None]) -> tupl
     if pending is not None and out:
         out[0] = (pending, out[0][1])
     return out, out_kinds
+
+
+def _verb(word: str) -> set[str]:
+    """A word and, for an "-ing" word, the verbs it may come from: switching, closing, shutting."""
+    if not word.endswith("ing") or len(word) < 6:
+        return {word}
+    stem = word[:-3]
+    return {word, stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else stem}
 
 
 def _number_word(word: str) -> bool:
