@@ -159,7 +159,7 @@ class Parser:
             return self._parse(text, call)
         mine = _Call(call.colours)
         commands = combine(spoken(text), parts, [self._part(part, mine) for part in parts], self.home)
-        understood = [c.intent is not None or bool(c.awaiting) for c in commands]
+        understood = [c.understood for c in commands]
         if not all(understood):
             whole = self._template(text, call)
             if whole is not None:

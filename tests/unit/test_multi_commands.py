@@ -18,6 +18,7 @@ from edge_assistant.cli import main
 from edge_assistant.events import IntentResult, UtteranceRecord
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
+from edge_assistant.nlu.dialogue import Dialogue
 from edge_assistant.nlu.parser import Parser, ParserSettings
 from edge_assistant.testing import KeywordChoiceModel
 from edge_assistant.textloop import TextLoop
@@ -169,6 +170,17 @@ def test_only_the_last_command_may_ask(parser: Parser) -> None:
     last = parser.parse("turn on the kettle and adjust the desk lamp")
     assert [(c.intent, c.awaiting) for c in first.commands] == [(None, None), ("HassTurnOn", None)]
     assert [(c.intent, c.awaiting) for c in last.commands] == [("HassTurnOn", None), (None, "HassLightSet")]
+
+
+def test_the_last_commands_question_is_answered_in_the_next_turn(files: dict[str, Path]) -> None:
+    """ "... and adjust the desk lamp" asks; "red" in the same conversation completes that command."""
+    catalog = load_catalog([BUILTIN_CATALOG_DIR, files["effects"]])
+    asking = Parser(catalog, load_home(files["home"]), None, ParserSettings(follow_up_s=8.0))
+    dialogue = Dialogue()
+    asked = asking.parse("turn on the kettle and adjust the desk lamp", dialogue)
+    answered = asking.parse("red", dialogue)
+    assert [c.awaiting for c in asked.commands] == [None, "HassLightSet"]
+    assert (answered.intent, answered.targets, answered.slots["color"]) == ("HassLightSet", ["light.desk_lamp"], "red")
 
 
 @pytest.fixture
