@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,6 +28,7 @@ from edge_assistant.status import MetricsServer, Stats, StatusServer, default_so
 
 if TYPE_CHECKING:
     from edge_assistant.assistant import Assistant
+    from edge_assistant.stt import Transcriber
 
 __all__ = ["Daemon", "PipelineLike", "Services"]
 
@@ -46,7 +47,7 @@ class PipelineLike(Protocol):
     def stop(self) -> None:
         """Finish the current utterance, then make ``run()`` return."""
 
-    def swap_assistant(self, assistant: Assistant, transcriber: Any = None) -> None:
+    def swap_assistant(self, assistant: Assistant, transcriber: Transcriber | None = None) -> None:
         """Use ``assistant`` (and ``transcriber``, when given) from the next utterance on."""
 
 
@@ -140,7 +141,7 @@ class Daemon:
         except Exception as exc:  # shutting down: report, do not raise
             _log.warning("closing the handlers failed: %r", exc)
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

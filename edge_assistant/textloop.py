@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from edge_assistant.assistant import Assistant
 from edge_assistant.events import UtteranceRecord, hand_over
+from edge_assistant.stt import Transcriber
 
 __all__ = ["TextLoop"]
 
@@ -41,7 +42,7 @@ class TextLoop:
         if self._reading is not None:
             self._reading.cancel()
 
-    def swap_assistant(self, assistant: Assistant, transcriber: object = None) -> None:
+    def swap_assistant(self, assistant: Assistant, transcriber: Transcriber | None = None) -> None:
         """Use ``assistant`` from the next line on (there is no speech engine to swap)."""
         self.assistant = assistant
 

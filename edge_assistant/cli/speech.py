@@ -5,21 +5,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from edge_assistant.cli.options import Subcommands, add_config, add_home, add_stt, add_templates_only
 from edge_assistant.jsonl import emit as _emit
 
+if TYPE_CHECKING:
+    from edge_assistant.assistant import Assistant
+    from edge_assistant.config import Settings
+    from edge_assistant.events import Transcript, UtteranceRecord
+    from edge_assistant.stt import Transcriber
+
 __all__ = ["register"]
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def _settings(args: argparse.Namespace) -> Settings:
     from edge_assistant.config import load_settings
 
     return load_settings(args.config)
 
 
-def listen_files(transcriber: Any, assistant: Any, settings: Any, files: list[str], dispatch: bool) -> int:
+def listen_files(
+    transcriber: Transcriber, assistant: Assistant, settings: Settings, files: list[str], dispatch: bool
+) -> int:
     """Run the pipeline on each file; print one object per utterance (one with intent null if none)."""
     from edge_assistant.audio.sources import WavSource
     from edge_assistant.errors import AudioSourceError
@@ -27,7 +35,7 @@ def listen_files(transcriber: Any, assistant: Any, settings: Any, files: list[st
 
     status = 0
     for file in files:
-        records: list[Any] = []
+        records: list[UtteranceRecord] = []
         try:
             pipeline = Pipeline(WavSource(file), transcriber, assistant, settings.audio, records.append)
             asyncio.run(pipeline.run())
@@ -83,7 +91,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     stt = settings.stt.model_copy(update={"mode": "open", **({"engine": args.stt} if args.stt else {})})
     transcriber = load_transcriber(stt, None)
 
-    async def one(path: str) -> Any:
+    async def one(path: str) -> Transcript:
         session = transcriber.start()
         async for frame in WavSource(path).frames():
             session.accept(frame)
