@@ -127,5 +127,5 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
     """An empty file is no home."""
     path = tmp_path / "home.yaml"
     path.write_text("")
-    with pytest.raises(HomeError, match="home.yaml: the file is empty"):
+    with pytest.raises(HomeError, match=r"home\.yaml: the file is empty"):
         load_home(path)
