@@ -12,7 +12,7 @@ from typing import Any
 
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import IntentSpec
-from edge_assistant.nlu.normalize import numbers_in
+from edge_assistant.nlu.normalize import amount_in, numbers_in
 from edge_assistant.nlu.timeexpr import DURATION_SLOTS, delayed_command, durations
 from edge_assistant.nlu.words import domain_table, number_table
 
@@ -40,6 +40,7 @@ _CHANGE = (
 )
 # Words that are a level in percent on their own ("half", "full", "minimum").
 _PERCENT_WORDS = number_table().levels
+_FRACTIONS = "|".join(map(re.escape, number_table().fractions))
 _COLORS_RE = r"\b({})\b"
 
 
@@ -64,14 +65,18 @@ def find_names(text: str, names: dict[str, str]) -> list[str]:
     return found
 
 
-def _number_value(text: str) -> float | None:
+def _number_value(text: str) -> tuple[float | None, bool]:
+    """The number said, and whether it is a part of a whole in percent ("3 quarters" -> 75)."""
+    amount = amount_in(text)
+    if amount is not None and text[amount.start : amount.end] not in _PERCENT_WORDS:
+        return (round(amount.value * 100, 2), True) if amount.part else (amount.value, False)
     nums = numbers_in(text)
     if nums:
-        return nums[-1]
+        return nums[-1], False
     for word, value in _PERCENT_WORDS.items():
         if _has(word, text):
-            return float(value)
-    return None
+            return float(value), False
+    return None, False
 
 
 def _word_forms(word: str) -> list[str]:
@@ -94,10 +99,11 @@ def _enum_value(values: tuple[str, ...], aliases: dict[str, Any], text: str) -> 
 
 def _value_slots(spec: IntentSpec, text: str) -> dict[str, Any]:
     slots: dict[str, Any] = {}
-    value = _number_value(text)
-    # "dim the lights to 30 percent" sets a level; "dim them by 30 percent" changes it.
-    absolute = value is not None and re.search(
-        r"\bto\s+(?:the\s+)?[\d.]+|\b({})\b".format("|".join(_PERCENT_WORDS)), text
+    value, part = _number_value(text)
+    # "dim the lights to 30 percent" (or "to a quarter") sets a level; "dim them by 30 percent" changes it.
+    absolute = value is not None and (
+        re.search(r"\bto\s+(?:the\s+)?[\d.]+|\b({})\b".format("|".join(_PERCENT_WORDS)), text)
+        or (part and not re.search(rf"\bby\s+(?:a |an )?(?:\d+ )?(?:{_FRACTIONS})\b", text))
     )
     for name, slot in spec.slots.items():
         if slot.type == "enum":
@@ -121,7 +127,8 @@ def _value_slots(spec: IntentSpec, text: str) -> dict[str, Any]:
     numeric = [n for n in numeric if not n.startswith("start_")]
     if value is not None and numeric and not slots.keys() & {"brightness_step", "volume_step"}:
         first = next((n for n in numeric if n != "temperature" or len(numeric) == 1), numeric[0])
-        if "color" not in slots or first != "temperature":
+        percent = (spec.slots[first].max or 0) <= 100  # a part of a whole is a level in percent
+        if ("color" not in slots or first != "temperature") and (percent or not part):
             slots[first] = value
     return slots
 

@@ -6,12 +6,13 @@ Number words come from the language's one table (``intents/en/numbers.yaml``, ``
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from edge_assistant.nlu.words import number_table
 
-__all__ = ["normalize_text", "numbers_in", "to_int", "words_to_digits"]
+__all__ = ["Amount", "amount_in", "normalize_text", "numbers_in", "to_int", "words_to_digits"]
 
 
 @cache
@@ -90,3 +91,38 @@ def to_int(value: Any) -> int | None:
         return round(float(value))
     except (TypeError, ValueError):
         return None
+
+
+@dataclass(frozen=True)
+class Amount:
+    """An amount said with a fraction: ``value`` (2.5, 0.75) and whether it is a part of a whole."""
+
+    value: float
+    part: bool
+    start: int
+    end: int
+
+
+@cache
+def _fraction_pattern() -> re.Pattern[str]:
+    table = number_table()
+    one = "|".join(map(re.escape, table.articles))
+    fraction = "|".join(map(re.escape, sorted(table.fractions, key=len, reverse=True)))
+    conj = re.escape(table.conjunction)
+    return re.compile(rf"\b(?:(?P<whole>\d+) {conj} )?(?:(?P<count>\d+|{one}) )?(?P<fraction>{fraction})\b")
+
+
+def amount_in(text: str) -> Amount | None:
+    """The first amount with a fraction in normalised text.
+
+    "2 and a half" is 2.5; "3 quarters", "a quarter" and "half" are parts of a whole (0.75,
+    0.25, 0.5). Digits come from ``normalize_text``; the fraction words from the number table.
+    """
+    match = _fraction_pattern().search(text)
+    if match is None:
+        return None
+    count = match.group("count")
+    share = number_table().fractions[match.group("fraction")] * (float(count) if count and count.isdigit() else 1.0)
+    whole = match.group("whole")
+    value = float(whole) + share if whole else share
+    return Amount(round(value, 4), whole is None and share <= 1.0, match.start(), match.end())

@@ -12,6 +12,7 @@ import re
 from datetime import datetime, timedelta
 from functools import cache
 
+from edge_assistant.nlu.normalize import amount_in
 from edge_assistant.nlu.words import number_table, timer_table
 
 __all__ = [
@@ -26,10 +27,22 @@ __all__ = [
 # The slots of a timer's length and the words for each unit.
 DURATION_SLOTS = ("hours", "minutes", "seconds")
 _UNIT = {"hours": r"hours?|hrs?", "minutes": r"minutes?|mins?", "seconds": r"seconds?|secs?"}
-_DURATION_PHRASE = (
-    r"(?:\d+\s*(?:hours?|hrs?|minutes?|mins?|seconds?|secs?)(?:'s)?(?:\s+and\s+)?)+(?:\s*time\b)?"
-    r"|half an hour|half hour"
-)
+_UNITS = r"(?:hours?|hrs?|minutes?|mins?|seconds?|secs?)"
+_DURATION_PHRASE = rf"(?:\d+\s*{_UNITS}(?:'s)?(?:\s+and\s+)?)+(?:\s*time\b)?|half an hour|half hour"
+
+
+@cache
+def _duration_phrase() -> str:
+    """A length as said: "20 minutes", "half an hour", "2 and a half minutes", "an hour and a half"."""
+    table = number_table()
+    one = "|".join(map(re.escape, table.articles))
+    part = "|".join(map(re.escape, sorted(table.fractions, key=len, reverse=True)))
+    conj = re.escape(table.conjunction)
+    amount = rf"(?:\d+ {conj} )?(?:(?:\d+|{one}) )?(?:{part})"
+    return (
+        rf"{amount} (?:of )?(?:(?:{one}) )?{_UNITS}|(?:\d+|{one}) {_UNITS} {conj} (?:{one}) (?:{part})"
+        rf"|{_DURATION_PHRASE}"
+    )
 
 
 def _has(pattern: str, text: str) -> re.Match[str] | None:
@@ -53,7 +66,7 @@ def delayed_command(text: str) -> str | None:
     """
     if _has(_timer_nouns(), text):
         return None
-    match = re.search(rf"\b(?:in|after)\s+(?:{_DURATION_PHRASE})", text)
+    match = re.search(rf"\b(?:in|after)\s+(?:{_duration_phrase()})", text)
     if match is None:
         return None
     rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
@@ -62,17 +75,52 @@ def delayed_command(text: str) -> str | None:
 
 def repeats(text: str) -> bool:
     """ "every 30 minutes": a repeating request, which no timer intent carries out."""
-    return bool(re.search(rf"\bevery\s+(?:other\s+)?(?:{_DURATION_PHRASE}|hours?|minutes?|day|week)\b", text))
+    return bool(re.search(rf"\bevery\s+(?:other\s+)?(?:{_duration_phrase()}|hours?|minutes?|day|week)\b", text))
+
+
+_SECONDS = {"hours": 3600, "minutes": 60, "seconds": 1}
+
+
+def _fractional(text: str) -> tuple[dict[str, int], str]:
+    """A length said with a fraction, by unit, and the text without it.
+
+    "2 and a half minutes", "an hour and a half", "half a minute", "3 quarters of an hour": the
+    whole goes to its unit and the rest to the next smaller one (2 minutes 30 seconds).
+    """
+    table = number_table()
+    one = "|".join(map(re.escape, table.articles))
+    unit = "|".join(rf"(?P<{slot}>{words})" for slot, words in _UNIT.items())
+    amount = amount_in(text)
+    if amount is None:
+        return {}, text
+    before, after = text[: amount.start], text[amount.end :]
+    said = re.match(rf"\s*(?:of )?(?:(?:{one}) )?(?:{unit})\b", after)  # "2 and a half minutes", "half an hour"
+    value = amount.value
+    span = (amount.start, amount.end + (said.end() if said else 0))
+    if said is None:  # "an hour and a half": the unit comes first
+        said = re.search(rf"\b(?P<n>\d+|{one}) (?:{unit}) {re.escape(table.conjunction)} $", before)
+        if said is None or not amount.part:
+            return {}, text
+        value += float(said.group("n")) if said.group("n").isdigit() else 1.0
+        span = (said.start(), amount.end)
+    slot = next(k for k in _UNIT if said.group(k))
+    seconds = round(value * _SECONDS[slot])
+    out: dict[str, int] = {}
+    for name in DURATION_SLOTS[DURATION_SLOTS.index(slot) :]:
+        whole, seconds = divmod(seconds, _SECONDS[name])
+        if whole:
+            out[name] = whole
+    return out, text[: span[0]] + " " + text[span[1] :]
 
 
 def durations(text: str) -> dict[str, int]:
     """The length said in normalised text, by unit: {"minutes": 20} for "for 20 minutes"."""
-    out: dict[str, int] = {}
+    out, text = _fractional(text)
     for slot, unit in _UNIT.items():
         # "the 22nd" said as "twenty second of march" is a date, not a duration.
         match = re.search(rf"(\d+)\s*(?:{unit})\b(?! of\b)", text)
         if match:
-            out[slot] = int(match.group(1))
+            out[slot] = out.get(slot, 0) + int(match.group(1))
     if "minutes" not in out and _has(r"half an hour|half hour", text):
         out["minutes"] = 30
     return out
