@@ -8,26 +8,19 @@ a device, an area or a number.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import IntentSpec
 from edge_assistant.nlu.normalize import amount_in, numbers_in
+from edge_assistant.nlu.targets import DOMAIN_WORDS, GENERIC_MODIFIERS, find_names, target_slots
 from edge_assistant.nlu.timeexpr import DURATION_SLOTS, delayed_command, durations
-from edge_assistant.nlu.words import domain_table, number_table
+from edge_assistant.nlu.words import number_table
 
-__all__ = [
-    "DOMAIN_WORDS",
-    "GENERIC_MODIFIERS",
-    "extract_slots",
-    "find_names",
-]
+# The target rules live in nlu.targets; these names stay importable from here.
+__all__ = ["DOMAIN_WORDS", "GENERIC_MODIFIERS", "extract_slots", "find_names"]
 
-# Spoken words for domains and device classes as (pattern, domain, device class); the first match
-# wins. From the language's table (intents/en/domain_words.yaml).
-DOMAIN_WORDS: tuple[tuple[str, str, str | None], ...] = tuple(
-    (d.pattern, d.domain, d.device_class) for d in domain_table().domains
-)
 _DOWN = (
     r"\b(dim|dimmer|darker|darken|down|lower|decrease|reduce|less|lessen|softer|quieter|attenuate|"
     r"minimi[sz]e|too bright|too loud|too much)\b"
@@ -46,23 +39,6 @@ _COLORS_RE = r"\b({})\b"
 
 def _has(pattern: str, text: str) -> re.Match[str] | None:
     return re.search(rf"\b(?:{pattern})\b", text)
-
-
-def find_names(text: str, names: dict[str, str]) -> list[str]:
-    """Canonical names whose spoken form occurs in ``text``, longest spoken form first.
-
-    ``names`` maps a lowercase spoken form to its canonical name; matched words are consumed
-    so "kitchen light" does not also yield the area "kitchen".
-    """
-    found: list[str] = []
-    rest = f" {text} "
-    for spoken in sorted(names, key=len, reverse=True):
-        pattern = rf"(?<=\s){re.escape(spoken)}s?(?=\s)"
-        if re.search(pattern, rest):
-            rest = re.sub(pattern, " ", rest)
-            if names[spoken] not in found:
-                found.append(names[spoken])
-    return found
 
 
 def _number_value(text: str) -> tuple[float | None, bool]:
@@ -133,87 +109,9 @@ def _value_slots(spec: IntentSpec, text: str) -> dict[str, Any]:
     return slots
 
 
-def _target_slots(spec: IntentSpec, home: Home, text: str) -> dict[str, Any]:
-    slots: dict[str, Any] = {}
-    entity_names = {n.lower(): e.name for e in home.entities for n in e.names}
-    area_names = {n.lower(): a.name for a in home.areas for n in (a.name, *a.aliases)}
-    floor_names = {n.lower(): f.name for f in home.floors for n in (f.name, *f.aliases)}
-    if "name" in spec.slots and spec.slots["name"].type == "entity":
-        names = find_names(text, entity_names)
-        if names:
-            slots["name"] = names[0]
-            text = re.sub(re.escape(names[0].lower()), " ", text)
-    if "floor" in spec.slots:
-        floors = find_names(text, floor_names)
-        if floors:
-            slots["floor"] = floors[0]
-    if "area" in spec.slots:
-        areas = find_names(text, area_names)
-        if areas:
-            slots["area"] = areas[0]
-        elif "floor" not in slots:
-            unknown = _unknown_place(text, {**entity_names, **floor_names})
-            if unknown:
-                # Kept as said: validation rejects it rather than acting everywhere.
-                slots["area"] = unknown
-    if "name" in spec.slots and not slots.keys() & {"name", "area", "floor"}:
-        said = _unknown_device(text, spec, home, {**entity_names, **area_names, **floor_names})
-        if said:
-            # "the attic lamp" in a home without one: kept as said, so validation rejects it
-            # rather than acting on every lamp.
-            slots["name"] = said
-    if "name" not in slots and "domain" in spec.slots:
-        for pattern, domain, device_class in DOMAIN_WORDS:
-            if _has(pattern, text) and domain in home.domains:
-                slots["domain"] = domain
-                if device_class and "device_class" in spec.slots:
-                    slots["device_class"] = device_class
-                break
-    return slots
+def extract_slots(spec: IntentSpec, home: Home, text: str, *, recent: Sequence[str] = ()) -> dict[str, Any]:
+    """Slots of ``spec`` that the normalised ``text`` states, targets grounded in ``home``.
 
-
-# Words that may stand before "lamp"/"lights" without naming a device or a place of the home.
-GENERIC_MODIFIERS = frozenset((
-    "all", "both", "every", "each", "other", "others", "main", "big", "small", "little", "large", "front", "back",
-    "side", "left", "right", "top", "bottom", "overhead", "house", "home", "room", "smart", "colored",
-    "color", "colour", "outside", "outdoor", "outdoors", "indoor", "inside", "upstairs", "downstairs", "these",
-    "those", "this", "that", "some", "any", "two", "three", "four", "first", "second", "third", "new", "old",
-    "bright", "brighter", "dim", "dimmer", "dimmed", "white", "warm", "cool", "cold", "soft", "full", "entire",
-    "whole", "same", "only", "current", "usual", "normal", "regular", "nearest", "closest", "nearby", "more",
-    "less", "extra", "spare", "single", "individual", "various", "different", "several", "many", "few", "own",
-    "the", "a", "an", "my", "our", "your", "their", "his", "her", "its",
-    "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "turquoise", "black",
-))  # fmt: skip
-_DEVICE_NOUN = r"(?:lamps?|lights?|bulbs?|plugs?|sockets?|outlets?)"
-
-
-def _unknown_device(text: str, spec: IntentSpec, home: Home, known: dict[str, str]) -> str | None:
-    """ "the attic lamp": a word before a device noun that names nothing the home knows."""
-    match = re.search(rf"\b(?:the|my|our|that|this) ([a-z']+) ({_DEVICE_NOUN})\b", text)
-    if match is None:
-        return None
-    word = match.group(1).removesuffix("'s")
-    if re.fullmatch(_DEVICE_NOUN, word):
-        return None  # "the light bulb", "the lamp plug"
-    known_words = {w for spoken in known for w in re.findall(r"[a-z']+", spoken)}
-    colours = {str(v) for slot in spec.slots.values() if slot.type == "enum" for v in (*slot.values, *slot.aliases)}
-    if word in known_words or word in colours or word in GENERIC_MODIFIERS or word.isdigit():
-        return None
-    return f"{word} {match.group(2)}"
-
-
-_HERE = {"here", "there", "this room", "the house", "house", "home", "everywhere", "general", "apartment", "flat"}
-
-
-def _unknown_place(text: str, known: dict[str, str]) -> str | None:
-    """A place named after "in"/"on" that the home does not know ("in the attic")."""
-    match = re.search(r"\b(?:in|inside) (?:the |my |our )?([a-z]+(?: room)?)\b", text)
-    if match is None or match.group(1) in _HERE or match.group(1).isdigit():
-        return None
-    place = match.group(1)
-    return None if any(place in spoken for spoken in known) else place
-
-
-def extract_slots(spec: IntentSpec, home: Home, text: str) -> dict[str, Any]:
-    """Slots of ``spec`` that the normalised ``text`` states, targets grounded in ``home``."""
-    return {**_value_slots(spec, text), **_target_slots(spec, home, text)}
+    ``recent`` holds the entity ids the dialogue just named, for "the other fan".
+    """
+    return {**_value_slots(spec, text), **target_slots(spec, home, text, recent)}
