@@ -24,32 +24,10 @@ from edge_assistant.answers import SPOKEN_ANSWERS
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog
 from edge_assistant.nlu.templates import build_intents_dict, home_slot_lists
+from edge_assistant.nlu.words import number_table
 
 __all__ = ["CommandGrammar", "build_command_grammar", "number_words", "spoken_words"]
 
-_ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _MAX_PERMUTED = 4
 _MAX_GLUED = 400
 _SYMBOLS = {"%": "percent", "°": "degrees"}
@@ -59,19 +37,21 @@ Node = Any
 
 
 def number_words(value: int) -> str:
-    """English words for 0..9999 ("forty two"), as a speech engine hears a number."""
+    """Words for 0..9999 ("forty two"), as a speech engine hears a number (``intents/en/numbers.yaml``)."""
+    table = number_table()
     if value < 0:
-        return "minus " + number_words(-value)
+        return f"{table.minus} {number_words(-value)}"
     if value < 20:
-        return _ONES[value]
+        return table.word(value)
     if value < 100:
         tens, ones = divmod(value, 10)
-        return _TENS[tens] + ("" if ones == 0 else " " + _ONES[ones])
-    if value < 1000:
-        hundreds, rest = divmod(value, 100)
-        return _ONES[hundreds] + " hundred" + ("" if rest == 0 else " " + number_words(rest))
-    thousands, rest = divmod(value, 1000)
-    return number_words(thousands) + " thousand" + ("" if rest == 0 else " " + number_words(rest))
+        return table.word(tens * 10) + ("" if ones == 0 else " " + table.word(ones))
+    scale = max((v for v in table.scales.values() if v <= value), default=0)
+    if scale == 0:
+        raise ValueError(f"no scale word for {value} in the number table")
+    count, rest = divmod(value, scale)
+    word = next(w for w, v in table.scales.items() if v == scale)
+    return f"{number_words(count)} {word}" + ("" if rest == 0 else " " + number_words(rest))
 
 
 def spoken_words(text: str) -> list[str]:
@@ -212,9 +192,13 @@ class _Builder:
         It accepts a few values outside a slot's range; the parser validates the range.
         """
         if "number" not in self.grammar.rules:
-            ones = ("alt", _ONES[1:10], False)
-            below_100 = ("alt", [*_ONES[:20], ("seq", [("alt", _TENS[2:], False), ("alt", [ones], True)])], False)
-            hundreds = ("seq", [ones, "hundred", ("alt", [("seq", [("alt", ["and"], True), below_100])], True)])
+            table = number_table()
+            ones = ("alt", [table.word(v) for v in range(1, 10)], False)
+            tens = ("alt", [table.word(v) for v in range(20, 100, 10)], False)
+            below_100 = ("alt", [*(table.word(v) for v in range(20)), ("seq", [tens, ("alt", [ones], True)])], False)
+            hundred = next(w for w, v in table.scales.items() if v == 100)
+            rest = ("alt", [("seq", [("alt", [table.conjunction], True), below_100])], True)
+            hundreds = ("seq", [ones, hundred, rest])
             self.grammar.rules["number"] = ("alt", [below_100, hundreds], False)
         return ("ref", "number")
 
