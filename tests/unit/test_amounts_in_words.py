@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from edge_assistant.events import IntentResult
 from edge_assistant.home import Home, load_home
 from edge_assistant.nlu.catalog import load_catalog
 from edge_assistant.nlu.normalize import amount_in, normalize_text
-from edge_assistant.nlu.parser import IntentResult, Parser
+from edge_assistant.nlu.parser import Parser
 from edge_assistant.testing import KeywordChoiceModel
 
 pytestmark = pytest.mark.unit

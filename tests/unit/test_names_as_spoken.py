@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from edge_assistant.events import IntentResult
 from edge_assistant.home import Home, load_home
 from edge_assistant.nlu.catalog import load_catalog
 from edge_assistant.nlu.extract import extract_slots
 from edge_assistant.nlu.normalize import normalize_text
-from edge_assistant.nlu.parser import IntentResult, Parser, ParserSettings
+from edge_assistant.nlu.parser import Parser, ParserSettings
 from edge_assistant.testing import KeywordChoiceModel
 
 pytestmark = pytest.mark.unit
