@@ -100,6 +100,16 @@ class PocketsphinxTranscriber:
             twin._load_fsg(self._fsg_text)
         return twin
 
+    def adaptation(self) -> str | None:
+        """The cepstral mean this engine has adapted to its input (None before its first utterance)."""
+        return str(self._decoder.get_cmn(False)) if self.utterances else None
+
+    def adapt(self, adaptation: str) -> None:
+        """Continue from ``adaptation``: one client's channel (its microphone and room), when one engine
+        serves several clients in turn, or another engine's when this one has heard nothing yet (a fresh
+        mean can turn a first "turn off the kitchen lights" into "do you know our kitchen light")."""
+        self._decoder.set_cmn(adaptation)
+
     def start(self) -> PocketsphinxSession:
         """Begin an utterance (the decoder is reused: one session at a time)."""
         self._decoder.start_utt()
