@@ -116,6 +116,12 @@ def _build_argparser() -> argparse.ArgumentParser:
     b.add_argument("--json", help="also write the report here")
     b.set_defaults(func=_cmd_bench)
 
+    from edge_assistant.hub import command as hub_command
+
+    w = sub.add_parser("wyoming", help="the Wyoming hub: asr, handle, intent and tts for Home Assistant and satellites")
+    hub_command.add_arguments(w)
+    w.set_defaults(func=hub_command.run)
+
     for module in _STAGE_COMMANDS:
         importlib.import_module(module).register(sub, bench)
     return top

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from edge_assistant.audio import AudioSettings
 from edge_assistant.errors import ConfigError
 from edge_assistant.handlers.settings import HandlersSettings, PolicySettings, RepliesSettings, TtsSettings
+from edge_assistant.hub.settings import WyomingSettings
+from edge_assistant.satellite.settings import SatelliteSettings
 from edge_assistant.stt import SttSettings
 
 try:
@@ -78,6 +80,8 @@ class Settings(BaseModel):
     daemon: DaemonSettings = DaemonSettings()
     audio: AudioSettings = AudioSettings()
     stt: SttSettings = SttSettings()
+    wyoming: WyomingSettings = WyomingSettings()
+    satellite: SatelliteSettings = SatelliteSettings()
 
 
 def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:

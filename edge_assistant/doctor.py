@@ -7,7 +7,7 @@ import os
 import platform
 import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -206,10 +206,11 @@ def run_checks(config_path: str | None, only: list[str] | None = None) -> list[C
     return results
 
 
-def systemd_allow(config_path: str | None) -> str:
-    """A unit drop-in allowing IP traffic to loopback and the handler hosts only."""
+def systemd_allow(config_path: str | None, extra: Iterable[str] = ()) -> str:
+    """A unit drop-in allowing IP traffic to loopback and the handler hosts only (plus ``extra``
+    addresses or networks: the Wyoming hub's clients and the mDNS group)."""
     settings = load_settings(config_path)
-    addresses = {"localhost"}
+    addresses = {"localhost", *extra}
     hosts = [host for _, host, _ in handler_endpoints(settings)] + list(settings.daemon.allow_hosts)
     for host in hosts:
         try:

@@ -1,0 +1,141 @@
+"""`edge-assistant wyoming` as a process, spoken to by the wyoming package's own client over loopback TCP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from wyoming.asr import Transcript
+from wyoming.client import AsyncTcpClient
+from wyoming.handle import Handled, NotHandled
+from wyoming.info import Describe, Info
+from wyoming.intent import Intent, NotRecognized, Recognize
+from wyoming_support import HubProcess, ask, hub_process, run, spoken, transcribe
+
+from edge_assistant import __version__
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory, example_home_path: Path) -> Iterator[HubProcess]:
+    """One hub for the module: two speech engines, the log handler writing to a file."""
+    with hub_process(tmp_path_factory.mktemp("hub"), example_home_path, "[wyoming]\nasr_sessions = 2\n") as process:
+        yield process
+
+
+def client(hub: HubProcess) -> AsyncTcpClient:
+    """The wyoming package's TCP client, with a read timeout so that a silent hub fails the test."""
+    return AsyncTcpClient("127.0.0.1", hub.port, connect_timeout=5, read_timeout=30)
+
+
+def test_describe_lists_the_programs_with_attribution_version_languages_and_models(hub: HubProcess) -> None:
+    """info: asr, handle and intent (no tts without [tts]), each installed, versioned, English, with a model."""
+
+    async def go() -> Info:
+        async with client(hub) as c:
+            return Info.from_event(await ask(c, Describe().event()))
+
+    info = run(go())
+    programs = [*info.asr, *info.handle, *info.intent]
+    assert [p.name for p in programs] == ["edge-assistant-asr", "edge-assistant", "edge-assistant-intent"]
+    assert all(p.installed and p.version == __version__ and p.attribution.name == "edge-assistant" for p in programs)
+    assert info.asr[0].models[0].name == "pocketsphinx-grammar" and info.asr[0].models[0].languages == ["en"]
+    assert info.handle[0].models[0].name == "templates only" and info.handle[0].supports_home_control
+    assert info.tts == []
+
+
+def test_a_spoken_command_in_chunks_of_another_format_is_transcribed_and_handled(hub: HubProcess) -> None:
+    """Stereo 32-bit audio in 100 ms chunks -> the transcript -> handled, and the handler acted.
+
+    (Other rates are converted by the same code: tests/unit/test_audio_convert_wake.py.)
+    """
+    mono = np.frombuffer(spoken("turn on the porch light"), dtype="<i2").astype("<i4") * 65536
+    stereo = np.repeat(mono[:, None], 2, axis=1).tobytes()
+
+    async def go() -> tuple[str, Handled]:
+        async with client(hub) as c:
+            text = await transcribe(c, stereo, width=4, channels=2)
+            return text, Handled.from_event(await ask(c, Transcript(text=text).event()))
+
+    text, handled = run(go())
+    assert text == "turn on the porch light"
+    assert handled.text == "Turned on the porch light."
+    assert any(r["targets"] == ["light.porch"] and r["intent"] == "HassTurnOn" for r in hub.logged())
+
+
+def test_recognize_returns_the_intent_with_slots_and_targets_or_not_recognized(hub: HubProcess) -> None:
+    """intent: name, slot entities and the target entity ids; an off-topic text is not-recognized with the reason."""
+
+    async def go() -> tuple[Intent, NotRecognized]:
+        async with client(hub) as c:
+            intent = Intent.from_event(await ask(c, Recognize(text="set the kitchen light to 30 percent").event()))
+            missed = NotRecognized.from_event(await ask(c, Recognize(text="what is the meaning of life").event()))
+            return intent, missed
+
+    intent, missed = run(go())
+    entities = {e.name: e.value for e in intent.entities}
+    assert intent.name == "HassLightSet"
+    assert entities == {"name": "Kitchen Light", "brightness": 30, "targets": ["light.kitchen"]}
+    assert missed.text and "no template matched" in missed.text
+
+
+def test_a_confirmation_spans_two_transcripts_of_one_client_and_not_another(hub: HubProcess) -> None:
+    """Another client's "yes" does not answer the question; the asking client's "yes" runs the command."""
+
+    async def go() -> list[str]:
+        async with client(hub) as asker, client(hub) as other:
+            question = Handled.from_event(await ask(asker, Transcript(text="unlock the front door").event()))
+            stranger = await ask(other, Transcript(text="yes").event())
+            answer = Handled.from_event(await ask(asker, Transcript(text="yes").event()))
+            return [str(question.text), stranger.type, str(answer.text)]
+
+    before = len([r for r in hub.logged() if r["targets"] == ["lock.front_door"]])
+    question, stranger, answer = run(go())
+    assert question == "Are you sure you want to unlock the front door?"
+    assert stranger == "not-handled"
+    assert answer == "Unlocked the front door."
+    assert len([r for r in hub.logged() if r["targets"] == ["lock.front_door"]]) == before + 1
+
+
+def test_an_off_topic_transcript_is_not_handled_and_nothing_acts(hub: HubProcess) -> None:
+    """not-handled with the reason as text; the log handler wrote nothing for it."""
+
+    async def go() -> NotHandled:
+        async with client(hub) as c:
+            return NotHandled.from_event(await ask(c, Transcript(text="what is the meaning of life").event()))
+
+    before = len(hub.logged())
+    answer = run(go())
+    assert answer.text == "Sorry, I didn't understand that."
+    assert len(hub.logged()) == before
+
+
+def test_two_clients_speaking_at_once_are_both_served(hub: HubProcess) -> None:
+    """Two connections stream their commands at the same time, in real time: each gets its own transcript."""
+    said = ["turn on the porch light", "turn off the kitchen lights"]
+
+    async def one(text: str) -> str:
+        async with client(hub) as c:
+            return await _realtime(c, spoken(text))
+
+    async def both() -> list[str]:
+        return list(await asyncio.gather(*(one(t) for t in said)))
+
+    assert run(both()) == said
+
+
+async def _realtime(c: AsyncTcpClient, pcm: bytes) -> str:
+    from wyoming.asr import Transcribe
+    from wyoming.audio import AudioChunk, AudioStart, AudioStop
+
+    await c.write_event(Transcribe().event())
+    await c.write_event(AudioStart(rate=16000, width=2, channels=1).event())
+    for offset in range(0, len(pcm), 3200):
+        await c.write_event(AudioChunk(16000, 2, 1, pcm[offset : offset + 3200]).event())
+        await asyncio.sleep(0.1)
+    answer = await ask(c, AudioStop().event())
+    return str(answer.data["text"])
