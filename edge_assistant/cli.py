@@ -121,6 +121,11 @@ def _build_argparser() -> argparse.ArgumentParser:
     w = sub.add_parser("wyoming", help="the Wyoming hub: asr, handle, intent and tts for Home Assistant and satellites")
     hub_command.add_arguments(w)
     w.set_defaults(func=hub_command.run)
+    from edge_assistant.satellite import command as satellite_command
+
+    s = sub.add_parser("satellite", help="a room's microphone: each utterance to a Wyoming hub, its reply spoken")
+    satellite_command.add_arguments(s)
+    s.set_defaults(func=satellite_command.run)
 
     for module in _STAGE_COMMANDS:
         importlib.import_module(module).register(sub, bench)

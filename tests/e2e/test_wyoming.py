@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +16,10 @@ from wyoming.client import AsyncTcpClient
 from wyoming.handle import Handled, NotHandled
 from wyoming.info import Describe, Info
 from wyoming.intent import Intent, NotRecognized, Recognize
-from wyoming_support import HubProcess, ask, hub_process, run, spoken, transcribe
+from wyoming_support import CLI, HubProcess, ask, hub_process, run, spoken, transcribe
 
 from edge_assistant import __version__
+from edge_assistant.audio.synth import write_wav
 
 pytestmark = pytest.mark.e2e
 
@@ -139,3 +143,48 @@ async def _realtime(c: AsyncTcpClient, pcm: bytes) -> str:
         await asyncio.sleep(0.1)
     answer = await ask(c, AudioStop().event())
     return str(answer.data["text"])
+
+
+# The satellite runs with the intent parser and the language model made unimportable.
+WITHOUT_PARSER = """
+import sys
+
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "llama_cpp" or name.startswith("edge_assistant.nlu"):
+            raise ImportError(f"the satellite imported {name}")
+
+sys.meta_path.insert(0, Refuse())
+from edge_assistant.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_satellite_process_fed_pcm_on_stdin_drives_the_hub(hub: HubProcess, tmp_path: Path) -> None:
+    """`satellite --stdin`, with no parser or model importable: three utterances -> the hub; the porch
+    light and, after its yes, the lock act; each result has the hub's transcript, reply and timings."""
+    pcm = b"".join(spoken(text) for text in ["turn on the porch light", "unlock the front door", "yes"])
+    before = len(hub.logged())
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PARSER, "satellite", "--hub", hub.uri, "--stdin", "--name", "kitchen"],
+        input=pcm, capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["command"] for r in results] == ["turn on the porch light", "unlock the front door", "yes"]
+    replies = [r["reply"] for r in results][1:]
+    assert replies == ["Are you sure you want to unlock the front door?", "Unlocked the front door."]
+    assert all(r["handled"] and r["error"] is None and "speech_end_to_handled" in r["timings_ms"] for r in results)
+    acted = [r["targets"] for r in hub.logged()[before:]]
+    assert acted == [["light.porch"], ["lock.front_door"]]
+
+
+def test_a_satellite_without_a_hub_fails_with_the_reason(tmp_path: Path) -> None:
+    """No hub listening: exit status 2 and an error naming the address."""
+    from wyoming_support import free_port
+
+    wav = tmp_path / "one.wav"
+    write_wav(wav, spoken("turn on the porch light"))
+    uri = f"tcp://127.0.0.1:{free_port()}"
+    done = subprocess.run([*CLI, "satellite", "--hub", uri, str(wav)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and f"cannot reach the hub at {uri}" in done.stderr
