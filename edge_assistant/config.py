@@ -9,10 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edge_assistant.audio import AudioSettings
 from edge_assistant.errors import ConfigError
-from edge_assistant.handlers.settings import HandlersSettings, PolicySettings, RepliesSettings, TtsSettings
+from edge_assistant.handlers.settings import HandlersSettings
 from edge_assistant.hub.settings import WyomingSettings
+from edge_assistant.policy import PolicySettings
+from edge_assistant.replies import RepliesSettings
 from edge_assistant.satellite.settings import SatelliteSettings
 from edge_assistant.stt import SttSettings
+from edge_assistant.tts import TtsSettings
 
 try:
     import tomllib

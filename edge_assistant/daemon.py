@@ -14,10 +14,10 @@ import contextlib
 import json
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from edge_assistant.config import Settings, load_settings
 from edge_assistant.errors import EdgeAssistantError
@@ -25,6 +25,10 @@ from edge_assistant.events import UtteranceRecord
 from edge_assistant.netguard import install_guard
 from edge_assistant.sdnotify import Notifier
 from edge_assistant.status import MetricsServer, Stats, StatusServer, default_socket_path
+
+if TYPE_CHECKING:
+    from edge_assistant.assistant import Assistant
+    from edge_assistant.stt import Transcriber
 
 __all__ = ["Daemon", "PipelineLike", "Services"]
 
@@ -35,8 +39,7 @@ _MAX_BACKOFF_S = 30.0
 class PipelineLike(Protocol):
     """What the daemon needs of ``edge_assistant.pipeline.Pipeline`` (and of ``TextLoop``)."""
 
-    dispatcher: Any
-    speaker: Any
+    assistant: Assistant
 
     async def run(self) -> None:
         """Process utterances until the source ends or ``stop()`` is called."""
@@ -44,8 +47,8 @@ class PipelineLike(Protocol):
     def stop(self) -> None:
         """Finish the current utterance, then make ``run()`` return."""
 
-    def swap_parser(self, parser: Any) -> None:
-        """Use ``parser`` from the next utterance on."""
+    def swap_assistant(self, assistant: Assistant, transcriber: Transcriber | None = None) -> None:
+        """Use ``assistant`` (and ``transcriber``, when given) from the next utterance on."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Services:
     """How the daemon builds its parts (injected, so tests can pass small ones)."""
 
     build_pipeline: Callable[[Settings, Callable[[UtteranceRecord], None]], PipelineLike]
-    # Runs in a worker thread: loads what the new settings need (parser, grammar, handlers) and
+    # Runs in a worker thread: loads what the new settings need (assistant, grammar, handlers) and
     # returns the swap to run on the loop. Raises EdgeAssistantError when the new config is bad.
     prepare_reload: Callable[[Settings, PipelineLike], Callable[[], Awaitable[None]]]
     allowed_hosts: Callable[[Settings], list[str]]
@@ -131,15 +134,14 @@ class Daemon:
 
     async def _close_dispatcher(self) -> None:
         """Flush queued actions (an MQTT queue) and close handler connections."""
-        dispatcher = getattr(self._pipeline, "dispatcher", None)
-        if dispatcher is None:
+        if self._pipeline is None:
             return
         try:
-            await asyncio.wait_for(dispatcher.aclose(), timeout=self.settings.daemon.stop_timeout_s)
+            await asyncio.wait_for(self._pipeline.assistant.aclose(), timeout=self.settings.daemon.stop_timeout_s)
         except Exception as exc:  # shutting down: report, do not raise
             _log.warning("closing the handlers failed: %r", exc)
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -6,8 +6,9 @@ concurrently, each under its handler's timeout, and every call becomes one ``Act
 handler that raises or hangs is reported and never holds up the loop or another handler.
 
 The policy decides allow | confirm | deny per intent, domain, device class and entity. For a
-confirm the dispatcher asks "Are you sure ...?" and keeps the command pending; the next
-utterance's text is the answer, and only a yes within ``confirm_timeout_s`` runs it.
+confirm the dispatcher asks "Are you sure ...?" and keeps the command in the conversation's
+``Dialogue``; the next utterance's text in that conversation is the answer, and only a yes within
+``confirm_timeout_s`` runs it.
 """
 
 from __future__ import annotations
@@ -17,30 +18,28 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from edge_assistant import replies
 from edge_assistant.answers import NO_PHRASES, YES_PHRASES
 from edge_assistant.events import ActionResult
-from edge_assistant.handlers.base import Call, Command, Handler, Outcome, domain_of
+from edge_assistant.handlers.base import Call, Command, Handler, Outcome
 from edge_assistant.handlers.log import LogHandler
-from edge_assistant.handlers.settings import PolicySettings, RepliesSettings, Safety
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog
+from edge_assistant.nlu.dialogue import Confirmation, Dialogue
 from edge_assistant.nlu.resolve import Unresolved, finalize_slots
+from edge_assistant.policy import Policy, PolicySettings
+from edge_assistant.replies import RepliesSettings
 
 if TYPE_CHECKING:
     from edge_assistant.config import Settings
-    from edge_assistant.nlu.parser import IntentResult
+    from edge_assistant.events import IntentResult
 
 __all__ = ["Dispatcher", "Policy", "build_dispatcher", "is_no", "is_yes"]
 
 log = logging.getLogger(__name__)
 
-_RANK: dict[str, int] = {"allow": 0, "confirm": 1, "deny": 2}
-_DEFAULT_DOMAINS: dict[str, Safety] = {"lock": "confirm", "alarm_control_panel": "confirm"}
-_DEFAULT_COVER_CLASSES: dict[str, Safety] = {"garage": "confirm", "gate": "confirm", "door": "confirm"}
 _YES = YES_PHRASES
 _NO = NO_PHRASES
 
@@ -59,57 +58,6 @@ def is_no(text: str) -> bool:
     """True for "no", "cancel", "never mind" ...: a refusal."""
     words = _words(text)
     return words in _NO or words.split(" ")[0] in {"no", "nope", "cancel", "don't"}
-
-
-class Policy:
-    """allow | confirm | deny for a command: the strictest rule that applies wins.
-
-    Per target, an entity rule overrides a device-class rule, which overrides a domain rule, which
-    overrides the built-in defaults (locks, alarm panels, garage doors, gates and door covers:
-    confirm; not for read-only intents). The intent rule (config, else the catalog's ``safety``)
-    is then combined with the targets' rules.
-    """
-
-    def __init__(self, settings: PolicySettings, catalog: Catalog | None = None, home: Home | None = None) -> None:
-        self.settings = settings
-        self._catalog = catalog
-        self._classes = {e.id: e.device_class for e in home.entities} if home is not None else {}
-
-    def _target_rule(self, entity_id: str, read_only: bool) -> tuple[Safety, str] | None:
-        s = self.settings
-        domain, device_class = domain_of(entity_id), self._classes.get(entity_id)
-        if entity_id in s.entities:
-            return s.entities[entity_id], f"entity {entity_id}"
-        if device_class and device_class in s.device_classes:
-            return s.device_classes[device_class], f"device class {device_class}"
-        if domain in s.domains:
-            return s.domains[domain], f"domain {domain}"
-        if not s.defaults or read_only:
-            return None
-        if domain == "cover" and device_class in _DEFAULT_COVER_CLASSES:
-            return _DEFAULT_COVER_CLASSES[device_class], f"default for {device_class} covers"
-        if domain in _DEFAULT_DOMAINS:
-            return _DEFAULT_DOMAINS[domain], f"default for {domain}"
-        return None
-
-    def decide(self, command: Command) -> tuple[Safety, str]:
-        """The decision and the rule that made it (for the log and the error text)."""
-        rules: list[tuple[Safety, str]] = []
-        if command.intent in self.settings.intents:
-            rules.append((self.settings.intents[command.intent], f"intent {command.intent}"))
-        elif self._catalog is not None and command.intent in self._catalog.intents:
-            rules.append((self._catalog.intents[command.intent].safety, f"catalog safety of {command.intent}"))
-        read_only = command.intent in self.settings.read_only
-        rules.extend(r for r in (self._target_rule(t, read_only) for t in command.targets) if r is not None)
-        if not rules:
-            return "allow", "no rule"
-        return max(rules, key=lambda r: _RANK[r[0]])
-
-
-@dataclass(frozen=True)
-class _Pending:
-    command: Command
-    deadline: float
 
 
 def _result(handler: str, ok: bool, reply: str, status: Any, error: str | None = None) -> ActionResult:
@@ -140,17 +88,23 @@ class Dispatcher:
         self._replies = replies_settings or RepliesSettings()
         self._dry_log = dry_run_log
         self._clock = clock
-        self._pending: _Pending | None = None
+        # The conversation of callers that pass none (one terminal, one test).
+        self.dialogue = Dialogue()
         self._entity_ids = {e.id for e in home.entities} if home is not None else None
 
     @property
     def pending(self) -> Command | None:
-        """The command waiting for a yes, if any (expired or not)."""
-        return self._pending.command if self._pending else None
+        """The command of the default conversation waiting for a yes, if any (expired or not)."""
+        held = self.dialogue.confirmation
+        return held.command if held else None
 
-    async def dispatch(self, result: IntentResult, utterance_id: str) -> list[ActionResult]:
-        """Act on one parse; never raises for a handler fault (it is in the results)."""
-        answered = self._answer_pending(result.text)
+    async def dispatch(
+        self, result: IntentResult, utterance_id: str, dialogue: Dialogue | None = None
+    ) -> list[ActionResult]:
+        """Act on one parse in ``dialogue`` (default: the dispatcher's own); never raises for a
+        handler fault (it is in the results)."""
+        dialogue = dialogue if dialogue is not None else self.dialogue
+        answered = self._answer_pending(result.text, dialogue)
         if answered is not None:
             if isinstance(answered, Command):
                 return await self._execute(answered)
@@ -166,14 +120,14 @@ class Dispatcher:
             reply = f"Sorry, I am not allowed to {replies.phrase(command, self.home)[0]}."
             return [_result("policy", False, reply, "denied", f"denied by the policy ({rule})")]
         if decision == "confirm":
-            self._pending = _Pending(command, self._clock() + self.policy_settings.confirm_timeout_s)
+            dialogue.confirmation = Confirmation(command, self._clock() + self.policy_settings.confirm_timeout_s)
             log.info("utterance %s: %s needs confirmation (%s)", utterance_id, command.intent, rule)
             return [_result("policy", True, replies.confirm_prompt(command, self.home), "confirm")]
         return await self._execute(command)
 
-    def _answer_pending(self, text: str) -> Command | list[ActionResult] | None:
+    def _answer_pending(self, text: str, dialogue: Dialogue) -> Command | list[ActionResult] | None:
         """A pending command: run it on yes, drop it on no; other text drops it and goes on."""
-        pending, self._pending = self._pending, None
+        pending, dialogue.confirmation = dialogue.confirmation, None
         if pending is None:
             return None
         yes, no = is_yes(text), is_no(text)

@@ -1,7 +1,8 @@
-"""Frozen message types passed between the stages of the pipeline.
+"""Message types passed between the stages of the pipeline.
 
-``IntentResult`` (the parse contract) lives in :mod:`edge_assistant.nlu.parser`; the types here
-are the others that cross a stage boundary, so that speech, dispatch and the daemon agree on them.
+Every type that crosses a stage boundary lives here, so that speech, understanding, dispatch, the
+assistant core and the daemon agree on them: ``Transcript`` (speech to text), ``IntentResult``
+(the parse contract), ``ActionResult`` (one handler call) and ``UtteranceRecord`` (all of it).
 """
 
 from __future__ import annotations
@@ -14,9 +15,18 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from edge_assistant.nlu.parser import IntentResult
+    from edge_assistant.nlu.dialogue import Dialogue
 
-__all__ = ["ActionResult", "Dispatcher", "Speaker", "Transcript", "UtteranceRecord", "WordInfo", "hand_over"]
+__all__ = [
+    "ActionResult",
+    "Dispatcher",
+    "IntentResult",
+    "Speaker",
+    "Transcript",
+    "UtteranceRecord",
+    "WordInfo",
+    "hand_over",
+]
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,21 @@ class Transcript:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class IntentResult(BaseModel):
+    """The parse contract: one JSON object per utterance (what ``parse`` prints)."""
+
+    text: str
+    intent: str | None = None
+    slots: dict[str, Any] = Field(default_factory=dict)
+    targets: list[str] = Field(default_factory=list)
+    confidence: float = 0.0
+    source: Literal["template", "model", "none"] = "none"
+    latency_ms: float = 0.0
+    reason: str | None = None
+    # Rejected only for a missing value: the intent that the question in ``reason`` completes.
+    awaiting: str | None = None
+
+
 class ActionResult(BaseModel):
     """What one handler call did: printed under ``"actions"`` by ``handle``, ``listen`` and ``run``."""
 
@@ -63,15 +88,16 @@ class ActionResult(BaseModel):
 class UtteranceRecord(BaseModel):
     """Everything known about one utterance once it is done: logged as one line, kept by ``status``.
 
-    ``timings_ms`` holds per-stage durations (``stt``, ``nlu``, ``dispatch``) and
-    ``speech_end_to_intent`` where the utterance came from audio.
+    ``parse`` has neither text nor intent when nothing was parsed (the engine failed). ``timings_ms``
+    holds per-stage durations (``stt``, ``nlu``, ``dispatch``) and ``speech_end_to_intent`` where
+    the utterance came from audio.
     """
 
     id: str
     started_at: float
     file: str | None = None
     transcript: str | None = None
-    parse: dict[str, Any] = Field(default_factory=dict)
+    parse: IntentResult = Field(default_factory=lambda: IntentResult(text=""))
     actions: list[ActionResult] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     error: str | None = None
@@ -80,8 +106,11 @@ class UtteranceRecord(BaseModel):
 class Dispatcher(Protocol):
     """Turns a parsed utterance into handler calls (implemented in ``edge_assistant.dispatch``)."""
 
-    async def dispatch(self, result: IntentResult, utterance_id: str) -> list[ActionResult]:
-        """Run the handlers for ``result``; never raises for a handler fault (it goes in the result)."""
+    async def dispatch(
+        self, result: IntentResult, utterance_id: str, dialogue: Dialogue | None = None
+    ) -> list[ActionResult]:
+        """Run the handlers for ``result`` in the conversation ``dialogue``; never raises for a
+        handler fault (it goes in the result)."""
         ...
 
     async def aclose(self) -> None:

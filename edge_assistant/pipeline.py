@@ -1,9 +1,10 @@
 """The live loop: audio -> end of utterance -> transcript -> intent -> dispatch, one asyncio pipeline.
 
-Three tasks joined by bounded queues: ``capture`` (reads the source; noise suppression when
-``[audio] noise_suppression`` is on; endpointing), ``recognize``
-(owns the speech engine; decoding in a worker thread) and ``understand`` (owns the parser; parsing
-in a worker thread, then dispatch and the spoken reply). Each utterance gets an id and timestamps
+Three tasks joined by bounded queues of small frozen messages: ``capture`` (reads the source;
+noise suppression when ``[audio] noise_suppression`` is on; endpointing), ``recognize`` (owns the
+speech engine; decoding in a worker thread) and ``understand`` (hands the command text to the
+``Assistant``, which parses, dispatches and replies; the microphone is muted while the reply is
+spoken). Each utterance gets an id and timestamps
 per stage, logged as one INFO line and handed to ``on_utterance`` as an ``UtteranceRecord``. A
 fault in one utterance is logged with its id and the loop goes on.
 """
@@ -18,18 +19,22 @@ import wave
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from edge_assistant.assistant import Assistant
 from edge_assistant.audio import FRAME_MS, SAMPLE_RATE, AudioSettings
 from edge_assistant.audio.denoise import NoiseSuppressor
 from edge_assistant.audio.endpoint import Endpointer, Event
 from edge_assistant.audio.sources import AudioSource
-from edge_assistant.events import Dispatcher, Speaker, Transcript, UtteranceRecord, hand_over
-from edge_assistant.nlu.parser import IntentResult, Parser
-from edge_assistant.replies import summarize
+from edge_assistant.audio.wake import WakeGate
+from edge_assistant.events import IntentResult, Transcript, UtteranceRecord, hand_over
 from edge_assistant.stt import Session, Transcriber
 
-__all__ = ["Pipeline", "build_pipeline", "build_transcriber", "warm_up"]
+if TYPE_CHECKING:
+    from edge_assistant.config import Settings
+    from edge_assistant.nlu.parser import Parser
+
+__all__ = ["Pipeline", "build_pipeline", "build_transcriber"]
 
 log = logging.getLogger(__name__)
 _QUEUE = 256
@@ -47,6 +52,39 @@ class _Utterance:
     t: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Start:
+    """Speech began: a new utterance (capture → recognize)."""
+
+    utterance: _Utterance
+
+
+@dataclass(frozen=True)
+class _Audio:
+    """Audio of the utterance in progress, 16 kHz mono S16LE (capture → recognize)."""
+
+    pcm: bytes
+
+
+@dataclass(frozen=True)
+class _End:
+    """Speech ended (capture → recognize)."""
+
+    utterance: _Utterance
+
+
+@dataclass(frozen=True)
+class _Heard:
+    """The utterance's transcript, or why there is none (recognize → understand)."""
+
+    utterance: _Utterance
+    transcript: Transcript | None
+    error: str | None
+
+
+_Sound = _Start | _Audio | _End
+
+
 class Pipeline:
     """The pipeline over one source; ``run()`` returns when the source ends or after ``stop()``."""
 
@@ -54,17 +92,13 @@ class Pipeline:
         self,
         source: AudioSource,
         transcriber: Transcriber,
-        parser: Parser,
-        dispatcher: Dispatcher | None = None,
-        speaker: Speaker | None = None,
+        assistant: Assistant,
         settings: AudioSettings | None = None,
         on_utterance: Callable[[UtteranceRecord], None] | None = None,
     ) -> None:
         self.source = source
         self.transcriber = transcriber
-        self.parser = parser
-        self.dispatcher = dispatcher
-        self.speaker = speaker
+        self.assistant = assistant
         self.settings = settings or AudioSettings()
         self.on_utterance = on_utterance
         # --debug-record-dir: each utterance's audio is kept as <id>.wav (the daemon adds <id>.json).
@@ -74,8 +108,8 @@ class Pipeline:
         self._stopping = False
         self._capture_task: asyncio.Task[None] | None = None
         self._in_speech = False
-        self._armed_until = 0.0
-        self._wake = tuple(self.settings.wake_phrase.lower().split())
+        wake = self.settings.wake_phrase if self.settings.mode == "wake" else ""
+        self._wake = WakeGate(wake, self.settings.wake_timeout_s)
 
     def stop(self) -> None:
         """Finish the utterance in progress, then make ``run()`` return.
@@ -87,9 +121,11 @@ class Pipeline:
         if self._capture_task is not None and not self._in_speech:
             self._capture_task.cancel()
 
-    def swap_parser(self, parser: Parser) -> None:
-        """Use ``parser`` from the next utterance on (config or home reloaded)."""
-        self.parser = parser
+    def swap_assistant(self, assistant: Assistant, transcriber: Transcriber | None = None) -> None:
+        """Use ``assistant`` (and the speech engine with its home's names) from the next utterance on."""
+        self.assistant = assistant
+        if transcriber is not None:
+            self.transcriber = transcriber
 
     def press(self) -> None:
         """Push-to-talk: the button went down."""
@@ -101,8 +137,8 @@ class Pipeline:
 
     async def run(self) -> None:
         """Run the three stages until the source ends or ``stop()``; every task is awaited."""
-        audio: asyncio.Queue[tuple[Any, ...] | None] = asyncio.Queue(_QUEUE)
-        texts: asyncio.Queue[tuple[_Utterance, Transcript | None, str | None] | None] = asyncio.Queue(_QUEUE)
+        audio: asyncio.Queue[_Sound | None] = asyncio.Queue(_QUEUE)
+        texts: asyncio.Queue[_Heard | None] = asyncio.Queue(_QUEUE)
         self._capture_task = asyncio.create_task(self._capture(audio), name="capture")
         tasks = [
             self._capture_task,
@@ -117,7 +153,7 @@ class Pipeline:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     # -- stage 1: audio and endpointing -------------------------------------------------------
-    async def _capture(self, out: asyncio.Queue[tuple[Any, ...] | None]) -> None:
+    async def _capture(self, out: asyncio.Queue[_Sound | None]) -> None:
         endpointer = Endpointer(self.settings)
         suppressor = NoiseSuppressor(self.settings.suppression_floor_db) if self.settings.noise_suppression else None
         current: _Utterance | None = None
@@ -151,65 +187,61 @@ class Pipeline:
         return Event("end", reason="button released") if in_speech else Event("none")
 
     async def _forward(
-        self, event: Event, current: _Utterance | None, out: asyncio.Queue[tuple[Any, ...] | None]
+        self, event: Event, current: _Utterance | None, out: asyncio.Queue[_Sound | None]
     ) -> _Utterance | None:
         now = time.perf_counter()
         if event.kind == "start":
             current = _Utterance(uuid.uuid4().hex[:8], self.source.name, time.time(), t={"speech_start": now})
             if self.record_dir is not None:
                 current.audio = bytearray()
-            await out.put(("start", current))
+            await out.put(_Start(current))
         if current is None or event.kind == "none":
             return current
         if event.frames:
             current.frames += len(event.frames)
             if current.audio is not None:
                 current.audio += b"".join(event.frames)
-            await out.put(("audio", b"".join(event.frames)))
+            await out.put(_Audio(b"".join(event.frames)))
         if event.kind == "end":
             current.end_reason = event.reason
             current.t["speech_end"] = now
-            await out.put(("end", current))
+            await out.put(_End(current))
             return None
         return current
 
     # -- stage 2: speech to text ----------------------------------------------------------------
-    async def _recognize(
-        self,
-        inbox: asyncio.Queue[tuple[Any, ...] | None],
-        out: asyncio.Queue[tuple[_Utterance, Transcript | None, str | None] | None],
-    ) -> None:
+    async def _recognize(self, inbox: asyncio.Queue[_Sound | None], out: asyncio.Queue[_Heard | None]) -> None:
         session: Session | None = None
         failed: str | None = None
-        async for kind, value in _batched(inbox):
+        async for item in _batched(inbox):
             try:
-                if kind == "start":
+                if isinstance(item, _Start):
                     session, failed = await asyncio.to_thread(self.transcriber.start), None
-                elif kind == "audio" and session is not None and failed is None:
-                    await asyncio.to_thread(session.accept, value)
-                elif kind == "end" and session is not None:
-                    value.t["stt_end"] = time.perf_counter()
+                elif isinstance(item, _Audio) and session is not None and failed is None:
+                    await asyncio.to_thread(session.accept, item.pcm)
+                elif isinstance(item, _End) and session is not None:
+                    item.utterance.t["stt_end"] = time.perf_counter()
                     transcript = None if failed else await asyncio.to_thread(session.finish)
-                    value.t["transcript"] = time.perf_counter()
+                    item.utterance.t["transcript"] = time.perf_counter()
                     session = None
-                    await out.put((value, transcript, failed))
+                    await out.put(_Heard(item.utterance, transcript, failed))
             except Exception as exc:  # a stage boundary: one bad utterance must not stop the loop
-                utterance = getattr(value, "id", "?")
+                utterance = item.utterance.id if isinstance(item, (_Start, _End)) else "?"
                 log.exception("speech-to-text failed on utterance %s", utterance)
                 failed = f"speech-to-text failed: {exc}"
-                if kind == "end":
-                    value.t["transcript"] = time.perf_counter()
+                if isinstance(item, _End):
+                    item.utterance.t["transcript"] = time.perf_counter()
                     session = None
-                    await out.put((value, None, failed))
+                    await out.put(_Heard(item.utterance, None, failed))
         await out.put(None)
 
     # -- stage 3: intent, dispatch, reply -------------------------------------------------------
-    async def _understand(self, inbox: asyncio.Queue[tuple[_Utterance, Transcript | None, str | None] | None]) -> None:
+    async def _understand(self, inbox: asyncio.Queue[_Heard | None]) -> None:
         while (item := await inbox.get()) is not None:
-            utt, transcript, error = item
-            record = UtteranceRecord(id=utt.id, started_at=utt.started_at, file=utt.source, error=error)
+            utt = item.utterance
+            record = UtteranceRecord(id=utt.id, started_at=utt.started_at, file=utt.source, error=item.error)
             try:
-                record = await self._finish(utt, transcript, record)
+                record = await self._finish(utt, item.transcript, record)
             except Exception as exc:  # a stage boundary: log with the id and go on
                 log.exception("utterance %s failed", utt.id)
                 record = record.model_copy(update={"error": f"{type(exc).__name__}: {exc}"})
@@ -219,23 +251,19 @@ class Pipeline:
         if transcript is None:
             return record
         text, reason = self._command_text(transcript)
-        if reason is None:
-            start = time.perf_counter()
-            result = await asyncio.to_thread(self.parser.parse, text)
-            utt.t["nlu"] = (time.perf_counter() - start) * 1000
-        else:
+        if reason is not None:
+            # Noise and off-grammar speech never reach the assistant (nor a pending confirmation).
+            utt.t["intent"] = time.perf_counter()
             result = IntentResult(text=text, reason=reason)
-        utt.t["intent"] = time.perf_counter()
-        actions = []
-        if reason is None and self.dispatcher is not None:
-            # Rejected parses go too: the dispatcher answers "Sorry, there is no dishwasher" and
-            # takes "yes"/"no" as the answer to a pending confirmation. Noise and off-grammar
-            # speech (a reason above) never reach it.
-            actions = await self.dispatcher.dispatch(result, utt.id)
-            utt.t["dispatched"] = time.perf_counter()
-        await self._say(summarize(actions))
-        parse = result.model_dump()
-        return record.model_copy(update={"transcript": transcript.text, "parse": parse, "actions": actions})
+            return record.model_copy(update={"transcript": transcript.text, "parse": result})
+        begin = time.perf_counter()
+        turn = await self.assistant.handle_async(text, utterance_id=utt.id, speak=False)
+        utt.t["nlu"] = turn.timings_ms["nlu"]
+        utt.t["intent"] = begin + turn.timings_ms["nlu"] / 1000
+        if "dispatch" in turn.timings_ms:
+            utt.t["dispatched"] = utt.t["intent"] + turn.timings_ms["dispatch"] / 1000
+        await self._say(turn.reply)
+        return record.model_copy(update={"transcript": transcript.text, "parse": turn.parse, "actions": turn.actions})
 
     def _command_text(self, transcript: Transcript) -> tuple[str, str | None]:
         """The text to parse, or a reason not to: off-grammar speech, no wake phrase, nothing heard."""
@@ -244,26 +272,14 @@ class Pipeline:
             return "", "nothing heard"
         if not transcript.in_grammar:
             return transcript.text, "not a command (speech outside the grammar)"
-        if self.settings.mode != "wake" or not self._wake:
-            return transcript.text, None
-        now = time.monotonic()
-        if transcript.extra.get("wake") or tuple(w.lower() for w in words[: len(self._wake)]) == self._wake:
-            rest = words if transcript.extra.get("wake") else words[len(self._wake) :]
-            if not rest:
-                self._armed_until = now + self.settings.wake_timeout_s
-                return "", "wake phrase heard; waiting for the command"
-            return " ".join(rest), None
-        if now < self._armed_until:
-            self._armed_until = 0.0
-            return transcript.text, None
-        return transcript.text, "no wake phrase"
+        return self._wake.command(transcript.text, bool(transcript.extra.get("wake")))
 
     async def _say(self, reply: str) -> None:
-        if self.speaker is None or not reply:
+        if self.assistant.speaker is None or not reply:
             return
         self.muted = True  # the assistant must not hear itself
         try:
-            await self.speaker.say(reply)
+            await self.assistant.say(reply)
         finally:
             self.muted = False
 
@@ -287,29 +303,30 @@ class Pipeline:
         parse = record.parse
         log.info(
             "utterance %s source=%s audio_ms=%d end=%s transcript=%r intent=%s targets=%s reason=%s timings_ms=%s",
-            utt.id, utt.source, utt.frames * FRAME_MS, utt.end_reason, record.transcript, parse.get("intent"),
-            parse.get("targets"), parse.get("reason") or record.error, timings,
+            utt.id, utt.source, utt.frames * FRAME_MS, utt.end_reason, record.transcript, parse.intent,
+            parse.targets, parse.reason or record.error, timings,
         )  # fmt: skip
         hand_over(self.on_utterance, record)
 
 
-async def _batched(inbox: asyncio.Queue[tuple[Any, ...] | None]) -> AsyncIterator[tuple[Any, ...]]:
+async def _batched(inbox: asyncio.Queue[_Sound | None]) -> AsyncIterator[_Sound]:
     """The queue's items until its end marker, with audio already waiting joined into one chunk,
     so that a decoder that fell behind catches up in few thread hops."""
     item = await inbox.get()
     while item is not None:
-        if item[0] != "audio":
+        if not isinstance(item, _Audio):
             yield item
             item = await inbox.get()
             continue
-        chunks, pulled = [item[1]], False
+        chunks: list[bytes] = [item.pcm]
+        pulled = False
         while not inbox.empty() and len(chunks) < _MAX_BATCH:
             item, pulled = inbox.get_nowait(), True
-            if item is None or item[0] != "audio":
+            if not isinstance(item, _Audio):
                 break
-            chunks.append(item[1])
+            chunks.append(item.pcm)
             pulled = False
-        yield ("audio", b"".join(chunks))
+        yield _Audio(b"".join(chunks))
         if not pulled:
             item = await inbox.get()
 
@@ -332,38 +349,24 @@ def _timings(utt: _Utterance) -> dict[str, float]:
 
 
 def build_pipeline(
-    settings: Any,
-    home_path: str | Path,
+    settings: Settings,
+    assistant: Assistant,
     source: AudioSource,
     *,
     engine: str | None = None,
-    use_model: bool = True,
-    dispatcher: Dispatcher | None = None,
-    speaker: Speaker | None = None,
     on_utterance: Callable[[UtteranceRecord], None] | None = None,
     transcriber: Transcriber | None = None,
-    parser: Parser | None = None,
 ) -> Pipeline:
-    """The real pipeline from config (``Settings``): parser, grammar and engine. CLI and daemon use it.
+    """The real pipeline from config: the assistant's parser gives the engine its grammar and names.
 
-    ``engine`` overrides ``[stt] engine``; ``transcriber``/``parser`` reuse ones already loaded.
+    ``engine`` overrides ``[stt] engine``; ``transcriber`` reuses one already loaded.
     """
-    if parser is None:
-        from edge_assistant.runtime import build_parser
-
-        parser = build_parser(settings, home_path, use_model=use_model)
-        warm_up(parser)
     if transcriber is None:
-        transcriber = build_transcriber(settings, parser, engine)
-    return Pipeline(source, transcriber, parser, dispatcher, speaker, settings.audio, on_utterance)
+        transcriber = build_transcriber(settings, assistant.parser, engine)
+    return Pipeline(source, transcriber, assistant, settings.audio, on_utterance)
 
 
-def warm_up(parser: Parser) -> None:
-    """Parse one template sentence so the first spoken command does not pay hassil's first-call cost."""
-    parser.parse("cancel the timer")
-
-
-def build_transcriber(settings: Any, parser: Parser, engine: str | None = None) -> Transcriber:
+def build_transcriber(settings: Settings, parser: Parser, engine: str | None = None) -> Transcriber:
     """The speech engine of ``settings`` with the grammar of the parser's catalog and home."""
     from edge_assistant.stt import load_transcriber
     from edge_assistant.stt.grammar import build_command_grammar

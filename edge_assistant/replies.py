@@ -11,11 +11,14 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from edge_assistant.events import ActionResult
 from edge_assistant.handlers.base import Command, domain_of
 from edge_assistant.home import Home
 
 __all__ = [
+    "RepliesSettings",
     "confirm_prompt",
     "describe_targets",
     "done_reply",
@@ -25,6 +28,14 @@ __all__ = [
     "rejected_reply",
     "summarize",
 ]
+
+
+class RepliesSettings(BaseModel):
+    """``[replies]``: whether failures name the reason ("Sorry, I could not ... (timeout)")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    explain_errors: bool = False
+
 
 # (intent, domain or "") -> (infinitive, past); "{t}" is the target, "{v}" a value.
 _VERBS: dict[tuple[str, str], tuple[str, str]] = {

@@ -9,12 +9,16 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from edge_assistant.config import Settings
 from edge_assistant.daemon import Daemon, PipelineLike, Services
 from edge_assistant.events import UtteranceRecord
 from edge_assistant.jsonl import emit
+
+if TYPE_CHECKING:
+    from edge_assistant.assistant import Assistant
+    from edge_assistant.audio.sources import AudioSource
 
 __all__ = ["RunOptions", "real_services", "run_daemon"]
 
@@ -34,29 +38,21 @@ class RunOptions:
     debug_record_dir: str | None = None
 
 
-@dataclass(frozen=True)
-class _Parts:
-    parser: Any
-    dispatcher: Any
-    speaker: Any
+def _assistant(settings: Settings, options: RunOptions) -> Assistant:
+    from edge_assistant.assistant import Assistant
 
-
-def _parts(settings: Settings, options: RunOptions) -> _Parts:
-    from edge_assistant.dispatch import build_dispatcher
-    from edge_assistant.runtime import build_parser, resolve_home_path
-    from edge_assistant.tts import build_speaker
-
-    home = resolve_home_path(settings, options.config, options.home)
-    parser = build_parser(settings, home, options.model, use_model=options.use_model)
-    dispatcher = build_dispatcher(settings, parser.home, parser.catalog)
-    return _Parts(parser, dispatcher, build_speaker(settings.tts))
+    assistant = Assistant.from_settings(
+        settings, options.config, home=options.home, model=options.model, use_model=options.use_model, speak=True
+    )
+    assistant.warm_up()
+    return assistant
 
 
 def real_services(options: RunOptions) -> Services:
-    """Services wiring the real parser, speech engine, dispatcher and speaker."""
+    """Services wiring the real assistant (parser, dispatcher, speaker) and speech engine."""
 
     def build(settings: Settings, record: Callable[[UtteranceRecord], None]) -> PipelineLike:
-        parts = _parts(settings, options)
+        assistant = _assistant(settings, options)
 
         def on_utterance(utterance: UtteranceRecord) -> None:
             record(utterance)
@@ -65,10 +61,10 @@ def real_services(options: RunOptions) -> Services:
         if options.input == "text":
             from edge_assistant.textloop import TextLoop
 
-            return TextLoop(sys.stdin.buffer, parts.parser, parts.dispatcher, parts.speaker, on_utterance)
+            return TextLoop(sys.stdin.buffer, assistant, on_utterance)
         from edge_assistant.pipeline import build_pipeline
 
-        source: Any
+        source: AudioSource
         if options.input == "pcm":
             from edge_assistant.audio.sources import StdinSource
 
@@ -77,37 +73,23 @@ def real_services(options: RunOptions) -> Services:
             from edge_assistant.audio.mic import MicSource
 
             source = MicSource(settings.audio.device, settings.audio.queue_frames)
-        pipeline = build_pipeline(
-            settings,
-            "",
-            source,
-            engine=options.stt,
-            dispatcher=parts.dispatcher,
-            speaker=parts.speaker,
-            on_utterance=on_utterance,
-            parser=parts.parser,
-        )
+        pipeline = build_pipeline(settings, assistant, source, engine=options.stt, on_utterance=on_utterance)
         record_dir = options.debug_record_dir or settings.daemon.debug_record_dir
         pipeline.record_dir = Path(record_dir) if record_dir else None
         return pipeline
 
     def prepare_reload(settings: Settings, pipeline: PipelineLike) -> Callable[[], Awaitable[None]]:
-        parts = _parts(settings, options)
+        assistant = _assistant(settings, options)
         transcriber = None
-        if hasattr(pipeline, "transcriber"):
+        if options.input != "text":
             from edge_assistant.pipeline import build_transcriber
 
-            transcriber = build_transcriber(settings, parts.parser, options.stt)  # the new home's names
+            transcriber = build_transcriber(settings, assistant.parser, options.stt)  # the new home's names
 
         async def apply() -> None:
-            old = getattr(pipeline, "dispatcher", None)
-            pipeline.swap_parser(parts.parser)
-            pipeline.dispatcher = parts.dispatcher
-            pipeline.speaker = parts.speaker
-            if transcriber is not None:
-                setattr(pipeline, "transcriber", transcriber)  # noqa: B010 - only the audio pipeline has one
-            if old is not None:
-                await old.aclose()
+            old = pipeline.assistant
+            pipeline.swap_assistant(assistant, transcriber)
+            await old.aclose()
 
         return apply
 

@@ -57,7 +57,7 @@ class Stats:
     def add(self, record: UtteranceRecord) -> None:
         """Count one finished utterance."""
         self.utterances += 1
-        intent = record.parse.get("intent")
+        intent = record.parse.intent
         self.intents += intent is not None
         self.actions_failed += sum(not a.ok for a in record.actions)
         for stage, ms in record.timings_ms.items():
@@ -65,9 +65,9 @@ class Stats:
         self._last.append(
             {
                 "id": record.id,
-                "transcript": record.transcript if record.transcript is not None else record.parse.get("text"),
+                "transcript": record.transcript if record.transcript is not None else record.parse.text,
                 "intent": intent,
-                "reason": record.parse.get("reason"),
+                "reason": record.parse.reason,
                 "actions_ok": all(a.ok for a in record.actions),
             }
         )

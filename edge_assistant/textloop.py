@@ -1,5 +1,5 @@
 """Utterances as text lines: the daemon's input when there is no microphone (a chat bridge, a
-keyboard, replayed transcripts), with the same parse, dispatch, reply and record as speech."""
+keyboard, replayed transcripts): each line is one turn of the ``Assistant``, recorded as speech is."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import uuid
 from collections.abc import Callable
 from typing import BinaryIO
 
-from edge_assistant.events import Dispatcher, Speaker, UtteranceRecord, hand_over
-from edge_assistant.nlu.parser import IntentResult, Parser
-from edge_assistant.replies import summarize
+from edge_assistant.assistant import Assistant
+from edge_assistant.events import UtteranceRecord, hand_over
+from edge_assistant.stt import Transcriber
 
 __all__ = ["TextLoop"]
 
@@ -25,16 +25,12 @@ class TextLoop:
     def __init__(
         self,
         stream: BinaryIO,
-        parser: Parser,
-        dispatcher: Dispatcher | None = None,
-        speaker: Speaker | None = None,
+        assistant: Assistant,
         on_utterance: Callable[[UtteranceRecord], None] | None = None,
         name: str = "stdin",
     ) -> None:
         self.stream = stream
-        self.parser = parser
-        self.dispatcher = dispatcher
-        self.speaker = speaker
+        self.assistant = assistant
         self.on_utterance = on_utterance
         self.name = name
         self._stopping = False
@@ -46,9 +42,9 @@ class TextLoop:
         if self._reading is not None:
             self._reading.cancel()
 
-    def swap_parser(self, parser: Parser) -> None:
-        """Use ``parser`` from the next line on."""
-        self.parser = parser
+    def swap_assistant(self, assistant: Assistant, transcriber: Transcriber | None = None) -> None:
+        """Use ``assistant`` from the next line on (there is no speech engine to swap)."""
+        self.assistant = assistant
 
     async def run(self) -> None:
         """Read, parse (in a worker thread), dispatch, reply, record; one bad line never stops it."""
@@ -77,29 +73,16 @@ class TextLoop:
             text = raw.decode("utf-8").strip()
         except UnicodeDecodeError as exc:
             return record.model_copy(update={"error": f"line is not valid UTF-8: {exc}"})
-        start = time.perf_counter()
-        result: IntentResult = await asyncio.to_thread(self.parser.parse, text)
-        timings = {"nlu": (time.perf_counter() - start) * 1000}
-        actions = []
-        if self.dispatcher is not None:
-            # Rejected parses go too: the dispatcher answers "Sorry, there is no dishwasher" and
-            # takes "yes"/"no" as the answer to a pending confirmation.
-            begin = time.perf_counter()
-            actions = await self.dispatcher.dispatch(result, record.id)
-            timings["dispatch"] = (time.perf_counter() - begin) * 1000
-        reply = summarize(actions)
-        if self.speaker is not None and reply:
-            await self.speaker.say(reply)
-        timings = {k: round(v, 2) for k, v in timings.items()}
+        turn = await self.assistant.handle_async(text, utterance_id=record.id)
         return record.model_copy(
-            update={"transcript": text, "parse": result.model_dump(), "actions": actions, "timings_ms": timings}
+            update={"transcript": text, "parse": turn.parse, "actions": turn.actions, "timings_ms": turn.timings_ms}
         )
 
     def _emit(self, record: UtteranceRecord) -> None:
         parse = record.parse
         log.info(
             "utterance %s source=%s text=%r intent=%s targets=%s reason=%s timings_ms=%s",
-            record.id, self.name, record.transcript, parse.get("intent"), parse.get("targets"),
-            parse.get("reason") or record.error, record.timings_ms,
+            record.id, self.name, record.transcript, parse.intent, parse.targets,
+            parse.reason or record.error, record.timings_ms,
         )  # fmt: skip
         hand_over(self.on_utterance, record)

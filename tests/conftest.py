@@ -31,7 +31,7 @@ def default_model_path() -> Path:
 @pytest.fixture
 def mosquitto():  # type: ignore[no-untyped-def]
     """A real mosquitto broker on a free loopback port (persistent sessions on), stopped afterwards."""
-    from edge_assistant.bench.broker import Mosquitto, mosquitto_binary
+    from tests.support.broker import Mosquitto, mosquitto_binary
 
     if mosquitto_binary() is None:
         pytest.fail("mosquitto is not installed: tests/run.sh installs the Debian package")

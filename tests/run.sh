@@ -27,5 +27,5 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy edge_assistant tests
+.venv/bin/mypy edge_assistant tests benchmarks
 .venv/bin/python -m pytest -q "$@"

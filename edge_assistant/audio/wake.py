@@ -24,7 +24,8 @@ class WakeGate:
         self._armed_until = 0.0
 
     def command(self, text: str, heard_wake: bool = False) -> tuple[str, str | None]:
-        """(the command, None), or ("", reason). ``heard_wake``: the engine already cut the phrase off."""
+        """(the command, None), or (the text, the reason it is no command): ("", "wake phrase heard; ...")
+        after a lone phrase, (text, "no wake phrase"). ``heard_wake``: the engine already cut the phrase off."""
         words = text.split()
         if not words and not heard_wake:
             return "", "nothing heard"
@@ -40,4 +41,4 @@ class WakeGate:
         if now < self._armed_until:
             self._armed_until = 0.0
             return text, None
-        return "", "no wake phrase"
+        return text, "no wake phrase"

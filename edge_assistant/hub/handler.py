@@ -219,7 +219,7 @@ class HubHandler(AsyncEventHandler):
             await self.write_event(NotHandled(text=_NOT_HEARD, context=reply_context).event())
             return
         dialogue = self.hub.dialogue_for(context, self.dialogue)
-        turn = await self.hub.assistant.handle_async(text, dialogue=dialogue)
+        turn = await self.hub.assistant.handle_async(text, dialogue=dialogue, speak=False)
         parse = turn.parse
         log.info(
             "client %s: %r -> intent=%s targets=%s handled=%s reply=%r timings_ms=%s",
@@ -233,7 +233,7 @@ class HubHandler(AsyncEventHandler):
 
     async def _recognize(self, text: str, context: dict[str, Any] | None) -> None:
         dialogue = self.hub.dialogue_for(context, self.dialogue)
-        result = await asyncio.to_thread(self.hub.assistant.parse, text, dialogue=dialogue)
+        result = await asyncio.to_thread(self.hub.assistant.parse, text, dialogue)
         reply_context = {**(_reply_context(context) or {}), "confidence": result.confidence, "source": result.source}
         if result.intent is None:
             await self.write_event(NotRecognized(text=result.reason or "not recognized", context=reply_context).event())

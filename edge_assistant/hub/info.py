@@ -16,7 +16,7 @@ from wyoming.info import (
 )
 
 from edge_assistant import __version__
-from edge_assistant.handlers.settings import TtsSettings
+from edge_assistant.tts import TtsSettings
 
 __all__ = ["LANGUAGES", "PROJECT", "build_info"]
 

@@ -19,14 +19,15 @@ from typing import Any
 from wyoming.info import Info
 from wyoming.server import AsyncEventHandler, AsyncServer, AsyncTcpServer
 
+from edge_assistant.assistant import Assistant
 from edge_assistant.errors import ConfigError
 from edge_assistant.events import Transcript
-from edge_assistant.hub._interim_assistant import Assistant, Dialogue
 from edge_assistant.hub.announce import announce
 from edge_assistant.hub.asr import TranscriberPool
 from edge_assistant.hub.handler import HubHandler, Refusal
 from edge_assistant.hub.protocol import Limits
 from edge_assistant.hub.settings import WyomingSettings, parse_uri
+from edge_assistant.nlu.dialogue import Dialogue
 from edge_assistant.tts import Synth
 
 __all__ = ["Hub"]

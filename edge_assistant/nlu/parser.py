@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
-
+from edge_assistant.events import IntentResult
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
+from edge_assistant.nlu.dialogue import Dialogue, Question, answer_question, next_colour, wants_another_colour
 from edge_assistant.nlu.extract import clock_command, extract_slots, only_timer_words, repeats
 from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.nlu.prompt import (
@@ -26,7 +26,7 @@ from edge_assistant.nlu.prompt import (
 from edge_assistant.nlu.resolve import MissingValue, Unfit, Unresolved, finalize_slots, resolve_targets
 from edge_assistant.nlu.templates import TemplateMatcher
 
-__all__ = ["ChoiceModel", "IntentResult", "Parser", "ParserSettings"]
+__all__ = ["ChoiceModel", "Parser", "ParserSettings"]
 
 
 class ChoiceModel(Protocol):
@@ -40,21 +40,6 @@ class ChoiceModel(Protocol):
 
     def distribution(self, continuation: str, options: list[str]) -> list[float]:
         """The probability of every option (slower than ``choose``: used for a second pick)."""
-
-
-class IntentResult(BaseModel):
-    """The parse contract: one JSON object per utterance."""
-
-    text: str
-    intent: str | None = None
-    slots: dict[str, Any] = Field(default_factory=dict)
-    targets: list[str] = Field(default_factory=list)
-    confidence: float = 0.0
-    source: Literal["template", "model", "none"] = "none"
-    latency_ms: float = 0.0
-    reason: str | None = None
-    # Rejected only for a missing value: the intent that the question in ``reason`` completes.
-    awaiting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,19 +61,6 @@ class ParserSettings:
 _DURATION_SLOTS = ("hours", "minutes", "seconds")
 _TIMER = "HassStartTimer"  # the intent a delayed command rides on, as in Home Assistant
 
-# "a different colour", "surprise me", "rotate the colours", "change the colour of the lights":
-# any colour but the one the lights have. Not "change the lights to my favourite colour" (a colour
-# we do not know: asked) nor "how do i change the colour" (a question about the product).
-_ANOTHER_COLOUR = re.compile(
-    r"\b(?:different|another|other|new|random|next)\s+(?:\w+\s+)?(?:colou?rs?|shade|hue)\b"
-    r"|\bsurprise me\b|\bsomething (?:random|different|else)\b"
-    r"|\b(?:shuffle|rotate|cycle)\b.*\bcolou?rs?\b|\bcolou?rs?\b.*\b(?:randomly|at random)\b"
-    r"|^(?!.*\bhow\b).*(?:\b(?:change|alter|swap|vary)\b(?:(?!\bto\b).)*\bcolou?rs?\b(?! temperature)"
-    r"|\bcolou?rs? change\b)"
-)
-# Colours a "different colour" steps through, in order; white and black are no colour to rotate to.
-_NOT_ROTATED = ("white", "black")
-
 
 @dataclass(frozen=True)
 class _Retry:
@@ -100,20 +72,24 @@ class _Retry:
     confidence: float
 
 
-@dataclass(frozen=True)
-class _Pending:
-    """A command that lacks only a value, waiting for the answer to its question."""
+@dataclass
+class _Call:
+    """What one ``parse`` call reads and writes of its conversation."""
 
-    intent: str
-    slots: dict[str, Any]
-    targets: list[str]
-    confidence: float
-    source: Literal["template", "model"]
-    deadline: float = 0.0
+    colours: dict[str, str]
+    # Set when the result asks for a missing value: the command the answer will complete.
+    question: Question | None = None
+    memory: dict[str, str] = field(default_factory=dict)
 
 
 class Parser:
-    """Turns a transcript into an ``IntentResult`` for one catalog and one home."""
+    """Turns a transcript into an ``IntentResult`` for one catalog and one home.
+
+    Stateless: the name maps, templates and the model's prompt are built once per home, and what
+    a conversation remembers (a question waiting for its value, the colours it set) is passed in
+    as a ``Dialogue``. One parser serves any number of conversations, one call at a time (the
+    model is not thread-safe: ``Assistant`` serialises the calls).
+    """
 
     def __init__(
         self,
@@ -137,9 +113,6 @@ class Parser:
         for name, spec in catalog.intents.items():
             if spec.specialises is not None:
                 self._special.setdefault(spec.specialises, []).append(name)
-        self._candidate: _Pending | None = None
-        self._pending: _Pending | None = None
-        self._colours: dict[str, str] = {}  # entity id -> the colour this parser last set
         self._bare_value = _bare_value_pattern(catalog)
         if model is not None:
             model.set_prefix(self._prefix(catalog, model))
@@ -151,68 +124,48 @@ class Parser:
         fmt = getattr(model, "prompt_format", None) or TUNED_FORMAT
         return build_tuned_prefix(catalog, with_examples=TUNED_FORMATS.get(fmt, True))
 
-    def parse(self, text: str) -> IntentResult:
-        """Parse one utterance; never raises for bad text, rejects it with a reason."""
+    def parse(self, text: str, dialogue: Dialogue | None = None) -> IntentResult:
+        """Parse one utterance; never raises for bad text, rejects it with a reason.
+
+        ``dialogue`` is the conversation the utterance belongs to: its open question may be
+        answered, and a new question or colour is kept in it. None parses the text on its own.
+        """
         start = time.perf_counter()
-        self._candidate = None
-        result = self._follow_up(text) or self._parse(text)
-        if result.awaiting and self._candidate is not None and self.settings.follow_up_s > 0:
-            self._pending = replace(self._candidate, deadline=time.monotonic() + self.settings.follow_up_s)
+        dialogue = dialogue if dialogue is not None else Dialogue()
+        call = _Call(dialogue.colours)
+        question = dialogue.take_question()
+        result = answer_question(question, text, self.catalog, self.home) if question is not None else None
+        if result is None:
+            result = self._parse(text, call)
+        if result.intent is not None:
+            dialogue.colours.update(call.memory)
+        if result.awaiting and call.question is not None and self.settings.follow_up_s > 0:
+            dialogue.question = replace(call.question, deadline=time.monotonic() + self.settings.follow_up_s)
         result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
         return result
 
-    def _follow_up(self, text: str) -> IntentResult | None:
-        """The answer to a pending question ("red", "fifty percent"), or None for anything else.
-
-        Only a short answer that states a missing value and names no device or place completes
-        the pending command; any other utterance drops it and is parsed on its own.
-        """
-        pending, self._pending = self._pending, None
-        if pending is None or time.monotonic() > pending.deadline:
-            return None
-        norm = normalize_text(text)
-        if not norm or len(norm.split()) > 6:
-            return None
-        spec = self.catalog.intents[pending.intent]
-        said = extract_slots(spec, self.home, norm)
-        values = {k: v for k, v in said.items() if k in spec.require_one_of}
-        if not values or said.keys() & {"name", "area", "floor"}:
-            return None
-        try:
-            slots = finalize_slots(spec, self.home, {**pending.slots, **values})
-        except Unresolved as exc:
-            return IntentResult(text=text, source=pending.source, confidence=pending.confidence, reason=str(exc))
-        return IntentResult(
-            text=text,
-            intent=pending.intent,
-            slots=slots,
-            targets=pending.targets,
-            confidence=pending.confidence,
-            source=pending.source,
-        )
-
-    def _parse(self, text: str) -> IntentResult:
+    def _parse(self, text: str, call: _Call) -> IntentResult:
         if not text.strip():
             return IntentResult(text=text, reason="empty text")
         if len(text) > self.settings.max_chars:
             return IntentResult(text=text, reason=f"text longer than {self.settings.max_chars} characters")
-        scheduled = self._at_clock_time(text)
+        scheduled = self._at_clock_time(text, call)
         if scheduled is not None:
             return scheduled
         norm = normalize_text(text)
         if self.settings.use_templates:
             match = self._templates.match(text) or self._templates.match(norm)
             if match is not None:
-                return self._finish(text, match.intent, match.slots, 1.0, "template")
+                return self._finish(text, match.intent, match.slots, 1.0, "template", call)
         if not self.settings.area and self._bare_value is not None and self._bare_value.fullmatch(norm):
             # "red" or "fifty percent" with no question waiting and no room of its own: turning
             # every light of the house red would be a guess.
             return IntentResult(text=text, reason="which device do you mean?")
         if self._model is None:
             return IntentResult(text=text, reason="no template matched and no model is loaded")
-        return self._model_path(text, norm)
+        return self._model_path(text, norm, call)
 
-    def _at_clock_time(self, text: str) -> IntentResult | None:
+    def _at_clock_time(self, text: str, call: _Call) -> IntentResult | None:
         """ "Turn off the lights at 11 pm": a timer until then that carries the command.
 
         Never the command now: said for later, it must not run at once. The timer's length is
@@ -226,7 +179,7 @@ class Parser:
         timer = self.catalog.intents.get(_TIMER)
         if timer is None or "conversation_command" not in timer.slots:
             return IntentResult(text=text, reason=f"I cannot do '{command}' later: no timer intent in the catalog")
-        inner, why = self._delayed(command)
+        inner, why = self._delayed(command, call)
         if why is not None:
             return IntentResult(text=text, source=inner.source, confidence=inner.confidence, reason=why)
         length = {"hours": seconds // 3600, "minutes": seconds % 3600 // 60, "seconds": seconds % 60}
@@ -235,7 +188,7 @@ class Parser:
         slots = finalize_slots(timer, self.home, raw)
         return IntentResult(text=text, intent=_TIMER, slots=slots, confidence=inner.confidence, source=inner.source)
 
-    def _model_path(self, text: str, norm: str) -> IntentResult:
+    def _model_path(self, text: str, norm: str, call: _Call) -> IntentResult:
         """The model picks the intent; when the command cannot be that intent, the next likeliest.
 
         "start the coffee maker" may first come out as a vacuum command: the coffee maker exists
@@ -250,16 +203,18 @@ class Parser:
             choice = self._model.choose(cont, self._labels)
         except ValueError as exc:
             return IntentResult(text=text, source="model", reason=str(exc))
-        first = self._pick(text, norm, choice.index, round(float(choice.probability), 4), second=False)
+        first = self._pick(text, norm, choice.index, round(float(choice.probability), 4), call, second=False)
         if isinstance(first, IntentResult):
             return first
         probs = self._model.distribution(cont, self._labels)
         probs[choice.index] = -1.0
         index = max(range(len(probs)), key=probs.__getitem__)
-        second = self._pick(text, norm, index, round(probs[index], 4), second=True)
-        return second if isinstance(second, IntentResult) and second.intent else self._failed(text, first)
+        second = self._pick(text, norm, index, round(probs[index], 4), call, second=True)
+        return second if isinstance(second, IntentResult) and second.intent else self._failed(text, first, call)
 
-    def _pick(self, text: str, norm: str, index: int, confidence: float, second: bool) -> IntentResult | _Retry:
+    def _pick(
+        self, text: str, norm: str, index: int, confidence: float, call: _Call, second: bool
+    ) -> IntentResult | _Retry:
         """The result of intent ``index``, or why another pick is worth trying."""
         if index >= len(self._names):
             return IntentResult(text=text, source="model", confidence=confidence, reason="out of scope")
@@ -271,7 +226,7 @@ class Parser:
             return IntentResult(text=text, source="model", confidence=confidence, reason="I cannot repeat a command")
         raw = self._with_context_area(spec, extract_slots(spec, self.home, norm))
         try:
-            return self._resolved(text, name, raw, confidence, "model")
+            return self._resolved(text, name, raw, confidence, "model", call)
         except (MissingValue, Unfit) as exc:
             if second:
                 return IntentResult(text=text, source="model", confidence=confidence, reason=str(exc))
@@ -279,19 +234,25 @@ class Parser:
         except Unresolved as exc:
             return IntentResult(text=text, source="model", confidence=confidence, reason=str(exc))
 
-    def _failed(self, text: str, first: _Retry) -> IntentResult:
+    def _failed(self, text: str, first: _Retry, call: _Call) -> IntentResult:
         """The first pick's rejection: its question when only a value was missing."""
         if isinstance(first.error, MissingValue):
-            return self._asking(text, first.intent, first.raw, first.confidence, "model", first.error)
+            return self._asking(text, first.intent, first.raw, first.confidence, "model", first.error, call)
         return IntentResult(text=text, source="model", confidence=first.confidence, reason=str(first.error))
 
     def _finish(
-        self, text: str, name: str, raw: dict[str, Any], confidence: float, source: Literal["template", "model"]
+        self,
+        text: str,
+        name: str,
+        raw: dict[str, Any],
+        confidence: float,
+        source: Literal["template", "model"],
+        call: _Call,
     ) -> IntentResult:
         try:
-            return self._resolved(text, name, raw, confidence, source)
+            return self._resolved(text, name, raw, confidence, source, call)
         except MissingValue as exc:
-            return self._asking(text, name, raw, confidence, source, exc)
+            return self._asking(text, name, raw, confidence, source, exc, call)
         except Unresolved as exc:
             return IntentResult(text=text, source=source, confidence=confidence, reason=str(exc))
 
@@ -303,6 +264,7 @@ class Parser:
         confidence: float,
         source: Literal["template", "model"],
         missing: MissingValue,
+        call: _Call,
     ) -> IntentResult:
         """A command that lacks only its value: the question, and the command kept to complete.
 
@@ -315,64 +277,59 @@ class Parser:
             targets = resolve_targets(spec, self.home, slots) if self.settings.resolve_targets else []
         except Unresolved as exc:
             return IntentResult(text=text, source=source, confidence=confidence, reason=str(exc))
-        self._candidate = _Pending(name, slots, targets, confidence, source)
+        call.question = Question(name, slots, targets, confidence, source)
         return IntentResult(text=text, source=source, confidence=confidence, reason=str(missing), awaiting=name)
 
     def _resolved(
-        self, text: str, name: str, raw: dict[str, Any], confidence: float, source: Literal["template", "model"]
+        self,
+        text: str,
+        name: str,
+        raw: dict[str, Any],
+        confidence: float,
+        source: Literal["template", "model"],
+        call: _Call,
     ) -> IntentResult:
         """The validated, resolved result; ``Unresolved`` when the command cannot be carried out."""
         spec = self.catalog.intents[name]
         try:
             slots = finalize_slots(spec, self.home, raw)
         except MissingValue:
-            other = self._another_colour(spec, text, raw)
+            other = self._another_colour(spec, text, raw, call)
             if other is None:
                 raise
             slots = finalize_slots(spec, self.home, {**raw, "color": other})
         targets = resolve_targets(spec, self.home, slots) if self.settings.resolve_targets else []
         if isinstance(slots.get("color"), str):
-            self._colours.update(dict.fromkeys(targets, slots["color"]))
+            call.memory.update(dict.fromkeys(targets, slots["color"]))
         if slots.get("conversation_command"):
             if only_timer_words(str(slots["conversation_command"])):
                 del slots["conversation_command"]  # "wake me up in 20 minutes": a plain timer
             else:
-                _, why = self._delayed(str(slots["conversation_command"]))
+                _, why = self._delayed(str(slots["conversation_command"]), call)
                 if why is not None:
                     raise Unresolved(why)
         name, slots = self._specialise(name, slots, targets)
         return IntentResult(text=text, intent=name, slots=slots, targets=targets, confidence=confidence, source=source)
 
-    def _another_colour(self, spec: IntentSpec, text: str, raw: dict[str, Any]) -> str | None:
+    def _another_colour(self, spec: IntentSpec, text: str, raw: dict[str, Any], call: _Call) -> str | None:
         """For "make the lights a different colour": the colour after the one the targets have now.
 
-        The current colour is the one this parser last set, else the entity's ``color`` attribute;
-        unknown means the first colour of the cycle. None when the words ask for no new colour.
+        None when the words ask for no new colour.
         """
-        slot = spec.slots.get("color")
-        if slot is None or "color" not in spec.require_one_of or not _ANOTHER_COLOUR.search(text.lower()):
+        if not wants_another_colour(spec, text):
             return None
-        cycle = [v for v in slot.values if v not in _NOT_ROTATED]
         loose = spec.model_copy(update={"require_one_of": ()})
         targets = resolve_targets(spec, self.home, finalize_slots(loose, self.home, raw))
-        current = next(
-            (
-                str(self._colours.get(t) or self._entities[t].attributes.get("color", "")).lower()
-                for t in targets
-                if t in self._entities
-            ),
-            "",
-        )
-        return cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else cycle[0]
+        return next_colour(spec, targets, {**call.colours, **call.memory}, self._entities)
 
-    def _delayed(self, command: str) -> tuple[IntentResult, str | None]:
+    def _delayed(self, command: str, call: _Call) -> tuple[IntentResult, str | None]:
         """A command to run after a delay ("turn off the lights in 10 minutes") must parse now:
         its parse, and why it cannot be delayed (None when it can).
 
         Otherwise "remind me about the meeting in one hour" would start a timer that does nothing
         when it rings; the user hears why instead.
         """
-        inner = self._parse(command)
+        inner = self._parse(command, call)
         if inner.intent is None:
             return inner, f"I cannot do '{command}' later: {inner.reason or 'not understood'}"
         if inner.slots.get("conversation_command"):

@@ -19,8 +19,10 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``edge-assistant satellite``."""
+    from edge_assistant.cli.options import add_config
+
     p.add_argument("--hub", help="tcp://HUB:PORT of a Wyoming asr + handle server (default: [satellite] hub)")
-    p.add_argument("--config", help="config TOML ([satellite], [audio], [tts])")
+    add_config(p, "config TOML ([satellite], [audio], [tts])")
     p.add_argument("--name", help="this satellite's name, sent to the hub (default: [satellite] name, the host)")
     p.add_argument("--stdin", action="store_true", help="read raw 16 kHz mono S16LE PCM from stdin")
     p.add_argument("--realtime", action="store_true", help="play stdin or the files in real time, as if spoken")

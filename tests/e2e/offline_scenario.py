@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from edge_assistant.bench.broker import Collector, Mosquitto
+from tests.support.broker import Collector, Mosquitto
 
 tmp, exe, home, pcm = (Path(a) for a in sys.argv[1:5])
 subprocess.run(["ip", "link", "set", "lo", "up"], check=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_assistant.bench.broker import Collector, Mosquitto
+from tests.support.broker import Collector, Mosquitto
 
 pytestmark = pytest.mark.e2e
 CLI = [sys.executable, "-m", "edge_assistant"]
@@ -73,7 +73,7 @@ def test_dry_run_flag_acts_on_nothing(example_home_path: Path, tmp_path: Path, m
 
 def test_broker_down_is_reported_not_fatal(example_home_path: Path, tmp_path: Path) -> None:
     """No broker: exit 0, one action with ok false and a reason, and a spoken apology."""
-    from edge_assistant.bench.broker import free_port
+    from tests.support.broker import free_port
 
     config = tmp_path / "config.toml"
     config.write_text(f"[handlers.mqtt]\nport = {free_port()}\ntimeout_s = 1.0\n")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from edge_assistant.audio.synth import espeak, silence, sox_noise, write_wav
+from tests.support.synth import espeak, silence, sox_noise, write_wav
 
 pytestmark = pytest.mark.e2e
 

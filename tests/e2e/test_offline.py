@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_assistant.audio.synth import espeak, silence
+from tests.support.synth import espeak, silence
 
 pytestmark = pytest.mark.e2e
 

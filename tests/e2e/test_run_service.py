@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import pytest
 
-from edge_assistant.bench.soak import run_soak
+from benchmarks.soak import run_soak
 from edge_assistant.status import query_status
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_assistant.audio.synth import espeak, silence, write_wav
+from tests.support.synth import espeak, silence, write_wav
 
 pytestmark = pytest.mark.e2e
 

@@ -16,10 +16,10 @@ from wyoming.client import AsyncTcpClient
 from wyoming.handle import Handled, NotHandled
 from wyoming.info import Describe, Info
 from wyoming.intent import Intent, NotRecognized, Recognize
-from wyoming_support import CLI, HubProcess, ask, hub_process, run, spoken, transcribe
 
 from edge_assistant import __version__
-from edge_assistant.audio.synth import write_wav
+from tests.support.synth import write_wav
+from tests.support.wyoming import CLI, HubProcess, ask, hub_process, run, spoken, transcribe
 
 pytestmark = pytest.mark.e2e
 
@@ -145,13 +145,15 @@ async def _realtime(c: AsyncTcpClient, pcm: bytes) -> str:
     return str(answer.data["text"])
 
 
-# The satellite runs with the intent parser and the language model made unimportable.
+# The satellite runs with the intent parser, its template matcher and the language model unimportable.
 WITHOUT_PARSER = """
 import sys
 
+REFUSED = ("edge_assistant.nlu.parser", "edge_assistant.nlu.templates", "edge_assistant.nlu.llm", "llama_cpp", "hassil")
+
 class Refuse:
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "llama_cpp" or name.startswith("edge_assistant.nlu"):
+        if name in REFUSED or name.split(".")[0] in REFUSED:
             raise ImportError(f"the satellite imported {name}")
 
 sys.meta_path.insert(0, Refuse())
@@ -181,7 +183,7 @@ def test_a_satellite_process_fed_pcm_on_stdin_drives_the_hub(hub: HubProcess, tm
 
 def test_a_satellite_without_a_hub_fails_with_the_reason(tmp_path: Path) -> None:
     """No hub listening: exit status 2 and an error naming the address."""
-    from wyoming_support import free_port
+    from tests.support.wyoming import free_port
 
     wav = tmp_path / "one.wav"
     write_wav(wav, spoken("turn on the porch light"))

@@ -16,7 +16,8 @@ from wyoming.error import Error
 from wyoming.event import Event, async_read_event
 from wyoming.handle import Handled
 from wyoming.info import Describe
-from wyoming_support import HubProcess, ask, hub_process, run, spoken
+
+from tests.support.wyoming import HubProcess, ask, hub_process, run, spoken
 
 pytestmark = pytest.mark.e2e
 LIMITS = """[wyoming]

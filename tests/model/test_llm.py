@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_assistant.bench.nlu import slots_match
+from benchmarks.nlu import slots_match
 from edge_assistant.errors import ModelError, ModelNotFoundError
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import load_catalog

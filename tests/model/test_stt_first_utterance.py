@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from edge_assistant.answers import SPOKEN_ANSWERS
-from edge_assistant.audio.synth import espeak
 from edge_assistant.config import Settings
 from edge_assistant.dispatch import is_no, is_yes
 from edge_assistant.pipeline import build_transcriber
 from edge_assistant.runtime import build_parser
+from tests.support.synth import espeak
 
 pytestmark = pytest.mark.model
 

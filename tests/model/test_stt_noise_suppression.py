@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from edge_assistant.assistant import Assistant
 from edge_assistant.audio import SAMPLE_RATE, AudioSettings
 from edge_assistant.audio.sources import PcmSource
-from edge_assistant.audio.synth import espeak, mix_at_snr, pink_noise, silence
 from edge_assistant.events import UtteranceRecord
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
@@ -17,6 +17,7 @@ from edge_assistant.nlu.parser import Parser
 from edge_assistant.pipeline import Pipeline
 from edge_assistant.stt.grammar import build_command_grammar
 from edge_assistant.stt.pocketsphinx import PocketsphinxTranscriber
+from tests.support.synth import espeak, mix_at_snr, pink_noise, silence
 
 pytestmark = pytest.mark.model
 
@@ -34,7 +35,7 @@ def _listen(parts: tuple[Parser, PocketsphinxTranscriber], pcm: bytes, suppress:
     parser, transcriber = parts
     records: list[UtteranceRecord] = []
     settings = AudioSettings(noise_suppression=suppress)
-    asyncio.run(Pipeline(PcmSource(pcm), transcriber, parser, None, None, settings, records.append).run())
+    asyncio.run(Pipeline(PcmSource(pcm), transcriber, Assistant(parser), settings, records.append).run())
     return records
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from edge_assistant.audio.sources import frames_of
-from edge_assistant.audio.synth import espeak, silence, sox_noise
 from edge_assistant.events import Transcript
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
 from edge_assistant.stt.grammar import build_command_grammar
 from edge_assistant.stt.pocketsphinx import PocketsphinxTranscriber
+from tests.support.synth import espeak, silence, sox_noise
 
 pytestmark = pytest.mark.model
 

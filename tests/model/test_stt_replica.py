@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from edge_assistant.audio.synth import espeak, silence
 from edge_assistant.config import Settings
 from edge_assistant.pipeline import build_transcriber
 from edge_assistant.runtime import build_parser
 from edge_assistant.stt.pocketsphinx import PocketsphinxTranscriber
+from tests.support.synth import espeak, silence
 
 pytestmark = pytest.mark.model
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from edge_assistant.assistant import Assistant
 from edge_assistant.audio import AudioSettings
 from edge_assistant.audio.sources import PcmSource, frames_of
-from edge_assistant.audio.synth import espeak, silence, sox_noise
 from edge_assistant.errors import ModelNotFoundError
 from edge_assistant.events import Transcript, UtteranceRecord
 from edge_assistant.home import load_home
@@ -17,6 +17,7 @@ from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
 from edge_assistant.nlu.parser import Parser
 from edge_assistant.pipeline import Pipeline
 from edge_assistant.stt.vosk import VoskTranscriber, resolve_vosk_model
+from tests.support.synth import espeak, silence, sox_noise
 
 pytestmark = pytest.mark.model
 
@@ -87,6 +88,8 @@ def test_endpointing_splits_two_commands_in_one_stream(grammar_mode: VoskTranscr
     pcm = silence(500) + espeak("문 열어", "ko") + silence(1000) + espeak("음악 틀어", "ko") + silence(800)
     parser = Parser(load_catalog([BUILTIN_CATALOG_DIR]), load_home(example_home_path))
     records: list[UtteranceRecord] = []
-    pipeline = Pipeline(PcmSource(pcm), grammar_mode, parser, settings=AudioSettings(), on_utterance=records.append)
+    pipeline = Pipeline(
+        PcmSource(pcm), grammar_mode, Assistant(parser), settings=AudioSettings(), on_utterance=records.append
+    )
     asyncio.run(pipeline.run())
     assert [r.transcript for r in records] == ["문 열어", "음악 틀어"]

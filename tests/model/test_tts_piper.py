@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge_assistant.handlers.settings import TtsSettings
-from edge_assistant.tts import WavFilePlayer, build_speaker
+from edge_assistant.tts import TtsSettings, WavFilePlayer, build_speaker
 
 pytestmark = pytest.mark.model
 

@@ -16,7 +16,7 @@ from edge_assistant.runtime import build_parser, resolve_lora_path, shipped_adap
 
 pytestmark = pytest.mark.model
 
-BENCH_DATA = Path(__file__).resolve().parents[2] / "edge_assistant" / "bench" / "data"
+BENCH_DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
 
 # Written for this test, not taken from the training phrasings or the benchmarks.
 NATURAL = {

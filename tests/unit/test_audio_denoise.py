@@ -9,17 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge_assistant.assistant import Assistant
 from edge_assistant.audio import FRAME_BYTES, SAMPLE_RATE, AudioSettings
 from edge_assistant.audio.denoise import NoiseSuppressor
 from edge_assistant.audio.endpoint import Endpointer
 from edge_assistant.audio.sources import PcmSource, frames_of
-from edge_assistant.audio.synth import pink_noise
 from edge_assistant.events import Transcript, UtteranceRecord
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
 from edge_assistant.nlu.parser import Parser
 from edge_assistant.pipeline import Pipeline
 from edge_assistant.testing import FakeTranscriber
+from tests.support.synth import pink_noise
 
 pytestmark = pytest.mark.unit
 
@@ -138,7 +139,7 @@ def test_pipeline_suppresses_noise_before_the_engine_when_enabled(example_home_p
     records: list[UtteranceRecord] = []
     settings = AudioSettings(noise_suppression=True)
     pipeline = Pipeline(
-        PcmSource(_pcm(speech + noise)), FakeTranscriber([Transcript("")]), parser, None, None, settings, records.append
+        PcmSource(_pcm(speech + noise)), FakeTranscriber([Transcript("")]), Assistant(parser), settings, records.append
     )
     asyncio.run(pipeline.run())
     assert len(records) == 1

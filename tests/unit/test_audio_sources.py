@@ -14,8 +14,8 @@ import pytest
 
 from edge_assistant.audio import FRAME_BYTES, SAMPLE_RATE
 from edge_assistant.audio.sources import Resampler, StdinSource, WavSource, to_mono_float
-from edge_assistant.audio.synth import write_wav
 from edge_assistant.errors import AudioSourceError
+from tests.support.synth import write_wav
 
 pytestmark = pytest.mark.unit
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from edge_assistant.bench.datasets import Case
-from edge_assistant.bench.nlu import score
-from edge_assistant.nlu.parser import IntentResult
+from benchmarks.datasets import Case
+from benchmarks.nlu import score
+from edge_assistant.events import IntentResult
 
 pytestmark = pytest.mark.unit
 
@@ -41,7 +41,7 @@ def test_question_for_another_intent_is_not_counted() -> None:
 def test_completed_fixture_adds_only_the_devices_the_sentences_presume() -> None:
     """A sentence whose expected targets exist adds nothing; one naming a device the fixture lacks
     in that place adds exactly that device, and resolution then finds it."""
-    from edge_assistant.bench.datasets import complete_home
+    from benchmarks.datasets import complete_home
     from edge_assistant.home import Home
     from edge_assistant.nlu.catalog import load_catalog
     from edge_assistant.nlu.resolve import resolve_targets
@@ -96,7 +96,7 @@ def test_completed_slurp_home_adds_annotated_rooms_and_devices_only() -> None:
     """SLURP's place and device annotations: a known device or a generic word ("all the lights")
     adds nothing; an unknown room gets the room and a device of the scenario's domain; a known
     device said to be elsewhere gets a namesake there; an unknown device is added by its name."""
-    from edge_assistant.bench.datasets import complete_slurp_home
+    from benchmarks.datasets import complete_slurp_home
     from edge_assistant.home import Home
     from edge_assistant.nlu.catalog import load_catalog
     from edge_assistant.nlu.resolve import resolve_targets
@@ -152,7 +152,7 @@ def test_misses_list_each_wrong_intent_with_the_answer() -> None:
 def test_development_set_reads_only_rows_outside_slurp(tmp_path: Path) -> None:
     """The development set takes NLU-Eval rows in neither SLURP split, labelled and annotated like
     SLURP; its negatives are SLURP's non-iot *dev* rows outside every HA scope."""
-    from edge_assistant.bench.datasets import dev_cases, dev_negative_cases
+    from benchmarks.datasets import dev_cases, dev_negative_cases
 
     folder = tmp_path / "massive_iot"
     folder.mkdir()

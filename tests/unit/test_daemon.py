@@ -11,7 +11,7 @@ import pytest
 
 from edge_assistant.config import Settings
 from edge_assistant.daemon import Daemon, Services
-from edge_assistant.events import UtteranceRecord
+from edge_assistant.events import IntentResult, UtteranceRecord
 from edge_assistant.sdnotify import Notifier
 
 pytestmark = pytest.mark.unit
@@ -20,8 +20,7 @@ pytestmark = pytest.mark.unit
 class ScriptedPipeline:
     """Emits one record per tick; fails on the runs listed in ``fail_runs``."""
 
-    dispatcher: Any = None
-    speaker: Any = None
+    assistant: Any = None
 
     def __init__(self, on_utterance: Any, fail_runs: frozenset[int]) -> None:
         self.on_utterance = on_utterance
@@ -37,21 +36,25 @@ class ScriptedPipeline:
         n = 0
         while not self._stopped.is_set():
             n += 1
-            self.on_utterance(UtteranceRecord(id=f"r{self.runs}-{n}", started_at=0, parse={"intent": "HassTurnOn"}))
+            self.on_utterance(
+                UtteranceRecord(
+                    id=f"r{self.runs}-{n}", started_at=0, parse=IntentResult(text="on", intent="HassTurnOn")
+                )
+            )
             await asyncio.sleep(0.01)
 
     def stop(self) -> None:
         self._stopped.set()
 
-    def swap_parser(self, parser: Any) -> None:
-        self.parsers.append(parser)
+    def swap_assistant(self, assistant: Any, transcriber: Any = None) -> None:
+        self.parsers.append(assistant)
 
 
 def _prepare(settings: Settings, pipeline: Any) -> Any:
     parser = ("parser", settings.nlu.min_confidence)
 
     async def apply() -> None:
-        pipeline.swap_parser(parser)
+        pipeline.swap_assistant(parser)
 
     return apply
 

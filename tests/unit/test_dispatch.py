@@ -12,13 +12,13 @@ import pytest
 
 from edge_assistant.config import Settings
 from edge_assistant.dispatch import Dispatcher, build_dispatcher, is_no, is_yes
-from edge_assistant.events import ActionResult
+from edge_assistant.events import ActionResult, IntentResult
 from edge_assistant.handlers.base import Call, Command, Outcome, entity_keys, intent_keys
 from edge_assistant.handlers.log import LogHandler
-from edge_assistant.handlers.settings import LogSettings, PolicySettings, Route
+from edge_assistant.handlers.settings import LogSettings, Route
 from edge_assistant.home import Home, load_home
 from edge_assistant.nlu.catalog import Catalog, load_catalog
-from edge_assistant.nlu.parser import IntentResult
+from edge_assistant.policy import PolicySettings
 
 pytestmark = pytest.mark.unit
 

@@ -11,8 +11,8 @@ import pytest
 from edge_assistant.config import Settings
 from edge_assistant.dispatch import build_dispatcher
 from edge_assistant.errors import HandlerError
+from edge_assistant.events import IntentResult
 from edge_assistant.home import Home, load_home
-from edge_assistant.nlu.parser import IntentResult
 
 pytestmark = pytest.mark.unit
 

@@ -81,7 +81,7 @@ def test_parser_prompts_in_the_adapters_format(example_home_path: Path) -> None:
     from edge_assistant.nlu.parser import Parser, ParserSettings
     from edge_assistant.testing import KeywordChoiceModel
 
-    slurp = Path(__file__).resolve().parents[2] / "edge_assistant" / "bench" / "data" / "slurp_catalog.yaml"
+    slurp = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "slurp_catalog.yaml"
     catalog = load_catalog([BUILTIN_CATALOG_DIR, slurp])
     prefixes = {}
     for fmt in ("edge-assistant-tuned-v1", TUNED_FORMAT):

@@ -12,9 +12,8 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from edge_assistant.config import Settings
 from edge_assistant.dispatch import Dispatcher, build_dispatcher
-from edge_assistant.events import ActionResult
+from edge_assistant.events import ActionResult, IntentResult
 from edge_assistant.home import Home, load_home
-from edge_assistant.nlu.parser import IntentResult
 
 pytestmark = pytest.mark.unit
 

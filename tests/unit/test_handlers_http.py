@@ -17,9 +17,8 @@ import pytest
 from edge_assistant.config import Settings
 from edge_assistant.dispatch import build_dispatcher
 from edge_assistant.errors import HandlerError
-from edge_assistant.events import ActionResult
+from edge_assistant.events import ActionResult, IntentResult
 from edge_assistant.home import Home, load_home
-from edge_assistant.nlu.parser import IntentResult
 
 pytestmark = pytest.mark.unit
 TOKEN = "s3cret-long-lived-token"
@@ -307,7 +306,7 @@ def test_webhook_posts_json_and_retries_5xx(home: Home) -> None:
 
 def test_webhook_down_is_reported(home: Home) -> None:
     """Nothing listening: a failed action that says the connection was refused."""
-    from edge_assistant.bench.broker import free_port
+    from tests.support.broker import free_port
 
     url = f"http://127.0.0.1:{free_port()}/hook"
     settings = Settings.model_validate({"handlers": {"http": {"url": url, "retries": 1}}})

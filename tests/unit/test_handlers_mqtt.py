@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest
 
-from edge_assistant.bench.broker import Collector, Mosquitto
 from edge_assistant.config import Settings
 from edge_assistant.dispatch import build_dispatcher
-from edge_assistant.events import ActionResult
+from edge_assistant.events import ActionResult, IntentResult
 from edge_assistant.home import Home, load_home
-from edge_assistant.nlu.parser import IntentResult
+from tests.support.broker import Collector, Mosquitto
 
 pytestmark = pytest.mark.unit
 

@@ -8,6 +8,7 @@ import pytest
 
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import load_catalog
+from edge_assistant.nlu.dialogue import Dialogue
 from edge_assistant.nlu.parser import Parser, ParserSettings
 from edge_assistant.testing import KeywordChoiceModel
 
@@ -162,51 +163,60 @@ def test_missing_value_is_asked_and_the_answer_completes_it(
 ) -> None:
     """ "adjust the study lamp" -> "What brightness or colour?" -> "red" sets the study lamp red."""
     parser = _parser(example_home_path, ASK, follow_up_s=8.0)
-    asked = parser.parse("adjust the study lamp")
+    dialogue = Dialogue()  # one conversation: a question and its answer
+    asked = parser.parse("adjust the study lamp", dialogue)
     assert (asked.intent, asked.reason, asked.awaiting) == (None, "What brightness or colour?", "HassLightSet")
-    done = parser.parse(answer)
+    done = parser.parse(answer, dialogue)
     assert (done.intent, done.targets, done.source) == ("HassLightSet", ["light.study_lamp"], "template")
     assert {k: v for k, v in done.slots.items() if k != "name"} == slots
     # One answer per question: the same word again is a new, unrelated utterance.
-    assert parser.parse(answer).intent is None
+    assert parser.parse(answer, dialogue).intent is None
 
 
 def test_timer_length_is_asked(example_home_path: Path) -> None:
     """ "start a timer" -> "For how long?" -> "ten minutes"."""
     parser = _parser(example_home_path, ASK, follow_up_s=8.0)
-    assert parser.parse("start a timer").reason == "For how long?"
-    assert (parser.parse("ten minutes").intent, parser.parse("x").intent) == ("HassStartTimer", None)
+    dialogue = Dialogue()  # one conversation: a question and its answer
+    assert parser.parse("start a timer", dialogue).reason == "For how long?"
+    assert (parser.parse("ten minutes", dialogue).intent, parser.parse("x", dialogue).intent) == (
+        "HassStartTimer",
+        None,
+    )
 
 
 def test_another_command_drops_the_question(example_home_path: Path) -> None:
     """A full command instead of an answer is parsed on its own; the question is gone."""
     parser = _parser(example_home_path, ASK, follow_up_s=8.0)
-    parser.parse("adjust the study lamp")
-    assert parser.parse("turn off the kitchen light").targets == ["light.kitchen"]
-    assert parser.parse("red").intent is None
+    dialogue = Dialogue()  # one conversation: a question and its answer
+    parser.parse("adjust the study lamp", dialogue)
+    assert parser.parse("turn off the kitchen light", dialogue).targets == ["light.kitchen"]
+    assert parser.parse("red", dialogue).intent is None
 
 
 def test_answer_naming_a_place_is_not_an_answer(example_home_path: Path) -> None:
     """ "red in the kitchen" is a command of its own, not the study lamp's colour."""
     parser = _parser(example_home_path, ASK, follow_up_s=8.0)
-    parser.parse("adjust the study lamp")
-    assert parser.parse("red in the kitchen").targets != ["light.study_lamp"]
+    dialogue = Dialogue()  # one conversation: a question and its answer
+    parser.parse("adjust the study lamp", dialogue)
+    assert parser.parse("red in the kitchen", dialogue).targets != ["light.study_lamp"]
 
 
 def test_out_of_range_answer_is_rejected_with_the_range(example_home_path: Path) -> None:
     """ "150 percent" as the answer fails validation like any other value."""
     parser = _parser(example_home_path, ASK, follow_up_s=8.0)
-    parser.parse("adjust the study lamp")
-    result = parser.parse("150 percent")
+    dialogue = Dialogue()  # one conversation: a question and its answer
+    parser.parse("adjust the study lamp", dialogue)
+    result = parser.parse("150 percent", dialogue)
     assert (result.intent, result.reason) == (None, "brightness 150 is out of range 0 to 100")
 
 
 def test_late_answer_is_not_an_answer(example_home_path: Path) -> None:
     """After ``follow_up_s`` the question has lapsed."""
     parser = _parser(example_home_path, ASK, follow_up_s=0.01)
-    parser.parse("adjust the study lamp")
+    dialogue = Dialogue()  # one conversation: a question and its answer
+    parser.parse("adjust the study lamp", dialogue)
     time.sleep(0.05)
-    assert parser.parse("red").intent is None
+    assert parser.parse("red", dialogue).intent is None
 
 
 def test_no_follow_up_when_off(example_home_path: Path) -> None:
@@ -219,9 +229,10 @@ def test_no_follow_up_when_off(example_home_path: Path) -> None:
 def test_a_command_with_an_unknown_place_is_rejected_not_asked(example_home_path: Path) -> None:
     """Only the value may be missing: an unknown area is the reason, and nothing waits."""
     parser = _parser(example_home_path, ASK, follow_up_s=8.0)
-    result = parser.parse("adjust the lights in the attic")
+    dialogue = Dialogue()  # one conversation: a question and its answer
+    result = parser.parse("adjust the lights in the attic", dialogue)
     assert (result.reason, result.awaiting) == ("there is no area called 'attic'", None)
-    assert parser.parse("red").intent is None
+    assert parser.parse("red", dialogue).intent is None
 
 
 @pytest.mark.parametrize("text", ["red", "make it red please", "fifty percent", "to 20 degrees"])
@@ -243,9 +254,10 @@ def test_bare_value_on_a_device_with_its_own_room(example_home_path: Path) -> No
 def test_template_without_a_value_asks_too(example_home_path: Path) -> None:
     """The catalog's value-less sentences ("adjust the study lamp") ask without a model."""
     parser = Parser(load_catalog(), load_home(example_home_path), None, ParserSettings(follow_up_s=8.0))
-    asked = parser.parse("adjust the study lamp")
+    dialogue = Dialogue()  # one conversation: a question and its answer
+    asked = parser.parse("adjust the study lamp", dialogue)
     assert (asked.source, asked.reason, asked.awaiting) == ("template", "What brightness or colour?", "HassLightSet")
-    done = parser.parse("fifty percent")
+    done = parser.parse("fifty percent", dialogue)
     assert (done.intent, done.targets, done.slots["brightness"], done.source) == (
         "HassLightSet",
         ["light.study_lamp"],
@@ -298,11 +310,12 @@ def test_repeating_request_is_not_a_timer(example_home_path: Path) -> None:
 def test_another_colour_steps_through_the_colours(example_home_path: Path, text: str) -> None:
     """ "A different colour" is a command: the colour after the lamp's current one, each time anew."""
     parser = _parser(example_home_path, {"kindly": "set light"})
-    first = parser.parse(text)
+    dialogue = Dialogue()  # one conversation: the colours it set
+    first = parser.parse(text, dialogue)
     assert (first.intent, first.targets, first.slots["color"]) == ("HassLightSet", ["light.study_lamp"], "red")
-    assert parser.parse(text).slots["color"] == "orange"
-    parser.parse("kindly make the study lamp purple")
-    assert parser.parse(text).slots["color"] == "brown"
+    assert parser.parse(text, dialogue).slots["color"] == "orange"
+    parser.parse("kindly make the study lamp purple", dialogue)
+    assert parser.parse(text, dialogue).slots["color"] == "brown"
 
 
 def test_another_colour_starts_after_the_known_colour(tmp_path: Path) -> None:

@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from edge_assistant.assistant import Assistant
 from edge_assistant.audio import SAMPLE_RATE, AudioSettings
 from edge_assistant.audio.sources import PcmSource, frames_of
-from edge_assistant.events import ActionResult, Transcript, UtteranceRecord
+from edge_assistant.events import ActionResult, IntentResult, Transcript, UtteranceRecord
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
-from edge_assistant.nlu.parser import IntentResult, Parser
+from edge_assistant.nlu.parser import Parser
 from edge_assistant.pipeline import Pipeline
 from edge_assistant.testing import FakeTranscriber
 
@@ -52,7 +53,10 @@ def _run(pipeline: Pipeline) -> None:
 
 def _pipeline(parser: Parser, transcripts: list[Any], n: int, **kw: Any) -> tuple[Pipeline, list[UtteranceRecord]]:
     records: list[UtteranceRecord] = []
-    pipeline = Pipeline(PcmSource(_speech(n)), FakeTranscriber(transcripts), parser, on_utterance=records.append, **kw)
+    assistant = Assistant(parser, kw.pop("dispatcher", None), kw.pop("speaker", None))
+    pipeline = Pipeline(
+        PcmSource(_speech(n)), FakeTranscriber(transcripts), assistant, on_utterance=records.append, **kw
+    )
     return pipeline, records
 
 
@@ -62,7 +66,7 @@ class RecordingDispatcher:
     def __init__(self) -> None:
         self.calls: list[tuple[str | None, str]] = []
 
-    async def dispatch(self, result: IntentResult, utterance_id: str) -> list[ActionResult]:
+    async def dispatch(self, result: IntentResult, utterance_id: str, dialogue: Any = None) -> list[ActionResult]:
         self.calls.append((result.intent, utterance_id))
         return [ActionResult(handler="log", entity=t, ok=True, reply="done") for t in result.targets]
 
@@ -87,8 +91,8 @@ def test_each_utterance_becomes_one_record_with_intent_and_timings(parser: Parse
     """Two bursts -> two records with distinct ids, the parse of each transcript, and stage timings."""
     pipeline, records = _pipeline(parser, [KITCHEN_ON, PORCH_OFF], 2)
     _run(pipeline)
-    assert [r.parse["intent"] for r in records] == ["HassTurnOn", "HassTurnOff"]
-    assert records[0].parse["targets"] == ["light.kitchen"]
+    assert [r.parse.intent for r in records] == ["HassTurnOn", "HassTurnOff"]
+    assert records[0].parse.targets == ["light.kitchen"]
     assert len({r.id for r in records}) == 2
     assert {"stt", "nlu", "speech_end_to_intent", "audio"} <= set(records[0].timings_ms)
 
@@ -96,7 +100,7 @@ def test_each_utterance_becomes_one_record_with_intent_and_timings(parser: Parse
 def test_all_audio_of_an_utterance_reaches_the_engine(parser: Parser) -> None:
     """The engine is fed the burst, the pre-roll and the trailing silence: nothing is lost."""
     transcriber = FakeTranscriber([KITCHEN_ON])
-    pipeline = Pipeline(PcmSource(_speech(1)), transcriber, parser)
+    pipeline = Pipeline(PcmSource(_speech(1)), transcriber, Assistant(parser))
     _run(pipeline)
     assert transcriber.fed[0] >= len(_burst()) + len(_quiet(400))
 
@@ -105,8 +109,8 @@ def test_off_grammar_transcript_gives_no_intent(parser: Parser) -> None:
     """A transcript the engine marked as outside the grammar is not parsed, even if it would match."""
     pipeline, records = _pipeline(parser, [Transcript("turn on the kitchen light", in_grammar=False)], 1)
     _run(pipeline)
-    assert records[0].parse["intent"] is None
-    assert "outside the grammar" in records[0].parse["reason"]
+    assert records[0].parse.intent is None
+    assert "outside the grammar" in (records[0].parse.reason or "")
 
 
 def test_failing_utterance_is_logged_and_the_loop_goes_on(parser: Parser, caplog: pytest.LogCaptureFixture) -> None:
@@ -115,7 +119,7 @@ def test_failing_utterance_is_logged_and_the_loop_goes_on(parser: Parser, caplog
     with caplog.at_level(logging.INFO, logger="edge_assistant.pipeline"):
         _run(pipeline)
     assert "decoder exploded" in (records[0].error or "")
-    assert records[1].parse["intent"] == "HassTurnOff"
+    assert records[1].parse.intent == "HassTurnOff"
     assert any(records[0].id in m for m in caplog.messages)
 
 
@@ -144,7 +148,7 @@ def test_dispatcher_actions_go_in_the_record_and_the_speaker_runs_muted(parser: 
 def test_audio_is_dropped_while_muted(parser: Parser) -> None:
     """Frames that arrive while the assistant speaks never reach the engine."""
     transcriber = FakeTranscriber([KITCHEN_ON])
-    pipeline = Pipeline(PcmSource(_speech(2)), transcriber, parser)
+    pipeline = Pipeline(PcmSource(_speech(2)), transcriber, Assistant(parser))
     pipeline.muted = True
     _run(pipeline)
     assert transcriber.fed == []
@@ -165,7 +169,9 @@ class EndlessSource:
 def test_stop_finishes_the_current_utterance_and_returns(parser: Parser) -> None:
     """``stop()`` after the first record makes ``run()`` return with that record complete."""
     records: list[UtteranceRecord] = []
-    pipeline = Pipeline(EndlessSource(), FakeTranscriber([KITCHEN_ON] * 50), parser, on_utterance=records.append)
+    pipeline = Pipeline(
+        EndlessSource(), FakeTranscriber([KITCHEN_ON] * 50), Assistant(parser), on_utterance=records.append
+    )
 
     def on(record: UtteranceRecord) -> None:
         records.append(record)
@@ -173,29 +179,29 @@ def test_stop_finishes_the_current_utterance_and_returns(parser: Parser) -> None
 
     pipeline.on_utterance = on
     _run(pipeline)
-    assert records[0].parse["intent"] == "HassTurnOn"
+    assert records[0].parse.intent == "HassTurnOn"
     assert len(records) <= 2
 
 
-def test_swap_parser_applies_to_the_next_utterance(parser: Parser, example_home_path: Path) -> None:
-    """A parser swapped in after utterance 1 parses utterance 2."""
+def test_swap_assistant_applies_to_the_next_utterance(parser: Parser, example_home_path: Path) -> None:
+    """An assistant swapped in after utterance 1 handles utterance 2."""
 
     class Fixed:
         catalog, home = parser.catalog, parser.home
 
-        def parse(self, text: str) -> IntentResult:
+        def parse(self, text: str, dialogue: Any = None) -> IntentResult:
             return IntentResult(text=text, intent="HassCancelTimer", confidence=1.0, source="template")
 
     records: list[UtteranceRecord] = []
-    pipeline = Pipeline(PcmSource(_speech(2)), FakeTranscriber([KITCHEN_ON, KITCHEN_ON]), parser)
+    pipeline = Pipeline(PcmSource(_speech(2)), FakeTranscriber([KITCHEN_ON, KITCHEN_ON]), Assistant(parser))
 
     def on(record: UtteranceRecord) -> None:
         records.append(record)
-        pipeline.swap_parser(Fixed())  # type: ignore[arg-type]
+        pipeline.swap_assistant(Assistant(Fixed()))  # type: ignore[arg-type]
 
     pipeline.on_utterance = on
     _run(pipeline)
-    assert [r.parse["intent"] for r in records] == ["HassTurnOn", "HassCancelTimer"]
+    assert [r.parse.intent for r in records] == ["HassTurnOn", "HassCancelTimer"]
 
 
 def test_wake_phrase_mode(parser: Parser) -> None:
@@ -210,8 +216,8 @@ def test_wake_phrase_mode(parser: Parser) -> None:
     settings = AudioSettings(mode="wake", wake_phrase="hey jarvis")
     pipeline, records = _pipeline(parser, script, 4, settings=settings)
     _run(pipeline)
-    assert [r.parse["intent"] for r in records] == ["HassTurnOn", None, None, "HassTurnOff"]
-    assert records[1].parse["reason"] == "no wake phrase"
+    assert [r.parse.intent for r in records] == ["HassTurnOn", None, None, "HassTurnOff"]
+    assert records[1].parse.reason == "no wake phrase"
 
 
 def test_push_to_talk_uses_the_button_not_the_level(parser: Parser) -> None:
@@ -236,7 +242,7 @@ def test_push_to_talk_uses_the_button_not_the_level(parser: Parser) -> None:
     transcriber = FakeTranscriber([KITCHEN_ON])
     records: list[UtteranceRecord] = []
     settings = AudioSettings(mode="push_to_talk")
-    pipeline = Pipeline(source, transcriber, parser, settings=settings, on_utterance=records.append)
+    pipeline = Pipeline(source, transcriber, Assistant(parser), settings=settings, on_utterance=records.append)
     source.pipeline = pipeline
     _run(pipeline)
     assert len(records) == 1
@@ -246,7 +252,7 @@ def test_push_to_talk_uses_the_button_not_the_level(parser: Parser) -> None:
 def test_nothing_heard_gives_no_record(parser: Parser) -> None:
     """Silence produces no utterance at all."""
     records: list[UtteranceRecord] = []
-    _run(Pipeline(PcmSource(_quiet(3000)), FakeTranscriber([]), parser, on_utterance=records.append))
+    _run(Pipeline(PcmSource(_quiet(3000)), FakeTranscriber([]), Assistant(parser), on_utterance=records.append))
     assert records == []
 
 
@@ -261,7 +267,7 @@ def test_stop_while_waiting_for_audio_returns_at_once(parser: Parser) -> None:
             yield b""
 
     async def scenario() -> float:
-        pipeline = Pipeline(SilentForever(), FakeTranscriber([]), parser)
+        pipeline = Pipeline(SilentForever(), FakeTranscriber([]), Assistant(parser))
         task = asyncio.ensure_future(pipeline.run())
         await asyncio.sleep(0.05)
         start = asyncio.get_running_loop().time()

@@ -10,7 +10,7 @@ import pytest
 
 from edge_assistant.config import load_settings
 from edge_assistant.doctor import handler_endpoints, run_checks, systemd_allow
-from edge_assistant.events import ActionResult, UtteranceRecord
+from edge_assistant.events import ActionResult, IntentResult, UtteranceRecord
 from edge_assistant.netguard import NetworkGuard
 from edge_assistant.sdnotify import Notifier
 from edge_assistant.status import MetricsServer, Stats, StatusServer, query_status
@@ -23,7 +23,7 @@ def _record(i: int, intent: str | None = "HassTurnOn", ok: bool = True, nlu_ms: 
         id=f"u{i}",
         started_at=0.0,
         transcript=f"turn on light {i}",
-        parse={"text": f"turn on light {i}", "intent": intent, "reason": None if intent else "out of scope"},
+        parse=IntentResult(text=f"turn on light {i}", intent=intent, reason=None if intent else "out of scope"),
         actions=[ActionResult(handler="log", ok=ok)],
         timings_ms={"nlu": nlu_ms},
     )

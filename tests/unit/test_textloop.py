@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from edge_assistant.assistant import Assistant
 from edge_assistant.events import ActionResult, UtteranceRecord
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
@@ -25,7 +26,7 @@ class Recorder:
     def __init__(self) -> None:
         self.seen: list[tuple[str | None, str]] = []
 
-    async def dispatch(self, result: Any, utterance_id: str) -> list[ActionResult]:
+    async def dispatch(self, result: Any, utterance_id: str, dialogue: Any = None) -> list[ActionResult]:
         self.seen.append((result.intent, result.text))
         return [ActionResult(handler="rec", ok=result.intent is not None, reply="ok")]
 
@@ -43,9 +44,9 @@ def test_every_line_is_parsed_dispatched_and_recorded(parser: Parser) -> None:
     stream = io.BytesIO(b"turn on the kitchen light\nyes\n\xff\xfe\n")
     records: list[UtteranceRecord] = []
     dispatcher = Recorder()
-    asyncio.run(TextLoop(stream, parser, dispatcher, on_utterance=records.append).run())
+    asyncio.run(TextLoop(stream, Assistant(parser, dispatcher), on_utterance=records.append).run())
     assert dispatcher.seen == [("HassTurnOn", "turn on the kitchen light"), (None, "yes")]
-    assert [r.parse.get("intent") for r in records] == ["HassTurnOn", None, None]
+    assert [r.parse.intent for r in records] == ["HassTurnOn", None, None]
     assert records[2].error is not None and "UTF-8" in records[2].error
 
 
@@ -55,7 +56,7 @@ def test_stop_while_waiting_for_a_line_returns_at_once(parser: Parser) -> None:
 
     async def scenario() -> float:
         with os.fdopen(read_fd, "rb") as stream:
-            loop = TextLoop(stream, parser)
+            loop = TextLoop(stream, Assistant(parser))
             task = asyncio.ensure_future(loop.run())
             await asyncio.sleep(0.05)
             start = asyncio.get_running_loop().time()
@@ -82,10 +83,10 @@ def test_a_question_for_a_missing_value_and_its_answer(example_home_path: Path) 
     records: list[UtteranceRecord] = []
     stream = io.BytesIO(b"adjust the study lamp\nred\n")
     dispatcher = build_dispatcher(Settings(), home, catalog)
-    asyncio.run(TextLoop(stream, asking, dispatcher, on_utterance=records.append).run())
+    asyncio.run(TextLoop(stream, Assistant(asking, dispatcher), on_utterance=records.append).run())
     asked, answered = records
     assert [a.reply for a in asked.actions] == ["What brightness or colour?"]
-    assert (answered.parse["intent"], answered.parse["targets"], answered.parse["slots"]["color"]) == (
+    assert (answered.parse.intent, answered.parse.targets, answered.parse.slots["color"]) == (
         "HassLightSet",
         ["light.study_lamp"],
         "red",

@@ -16,7 +16,7 @@ from edge_assistant.tune.vary import vary
 
 pytestmark = pytest.mark.unit
 
-SLURP_CATALOG = Path(__file__).resolve().parents[2] / "edge_assistant" / "bench" / "data" / "slurp_catalog.yaml"
+SLURP_CATALOG = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "slurp_catalog.yaml"
 SMALL = DataSettings(samples=400, homes=4)
 
 

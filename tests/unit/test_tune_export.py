@@ -8,13 +8,13 @@ import gguf
 import numpy as np
 import pytest
 
-from edge_assistant.bench.tuned import parse_adapters
+from benchmarks.tuned import parse_adapters
+from edge_assistant.cli.tune import ProgressBar
 from edge_assistant.config import ModelSettings, Settings
 from edge_assistant.errors import ModelNotFoundError, TuneError
 from edge_assistant.runtime import resolve_lora_path
 from edge_assistant.tune.export import PROMPT_FORMAT, check_disk, write_adapter
 from edge_assistant.tune.lora import gguf_architecture
-from edge_assistant.tune_cli import ProgressBar
 
 pytestmark = pytest.mark.unit
 

@@ -20,7 +20,7 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 
-from edge_assistant.audio.synth import espeak, mix_at_snr, pink_noise, silence
+from tests.support.synth import espeak, mix_at_snr, pink_noise, silence
 
 CLI = [sys.executable, "-m", "edge_assistant"]
 

@@ -155,7 +155,7 @@ def _text_feeds(n: int, warmup: int) -> tuple[bytes, bytes]:
 
 
 def _audio_feeds(n: int, warmup: int) -> tuple[bytes, bytes]:
-    from edge_assistant.audio.synth import espeak, silence
+    from tests.support.synth import espeak, silence
 
     spoken = [silence(300) + espeak(text) + silence(1200) for text in AUDIO_COMMANDS]
     clips = [spoken[i % len(spoken)] for i in range(n)]

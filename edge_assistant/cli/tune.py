@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from edge_assistant.cli.options import Subcommands, add_config, add_home
+
 __all__ = ["ProgressBar", "register"]
 
 
@@ -121,11 +123,11 @@ def _logger() -> Any:
     return log
 
 
-def register(commands: Any, bench_suites: Any) -> None:
-    """Add ``tune`` to the top-level commands and ``nlu-tuned`` to ``bench``."""
+def register(commands: Subcommands) -> None:
+    """Add ``tune``."""
     t = commands.add_parser("tune", help="fit a LoRA adapter of the intent model to the catalog and a home")
-    t.add_argument("--home", required=True, help="home YAML whose names the data uses")
-    t.add_argument("--config", help="config TOML ([nlu] catalog adds custom intents; [model] path is the base)")
+    add_home(t, required=True, help="home YAML whose names the data uses")
+    add_config(t, help="config TOML ([nlu] catalog adds custom intents; [model] path is the base)")
     t.add_argument("--base", help="base GGUF path or manifest name (default: [model] path)")
     t.add_argument("--out", help="adapter to write (default: <models dir>/adapters/<home>.lora.gguf)")
     t.add_argument("--steps", type=int, default=300, help="training steps (default 300)")
@@ -136,7 +138,3 @@ def register(commands: Any, bench_suites: Any) -> None:
     t.add_argument("--home-share", type=float, default=0.5, help="share of sentences named from --home (0-1)")
     t.add_argument("--generated-homes", type=int, default=40, help="generated homes for the other sentences")
     t.set_defaults(func=_cmd_tune)
-
-    from edge_assistant.bench.tuned import add_bench_command
-
-    add_bench_command(bench_suites)

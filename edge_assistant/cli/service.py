@@ -1,16 +1,30 @@
-"""Subcommands of the device service: ``status`` and ``doctor`` (``run`` lives with the pipeline)."""
+"""The service commands: ``run`` (the daemon itself), ``status`` and ``doctor``."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
+from edge_assistant.cli.options import Subcommands, add_config, add_home, add_model, add_stt, add_templates_only
+
 __all__ = ["register"]
 
 _MARK = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from edge_assistant.service import RunOptions, run_daemon
+
+    logging.getLogger("edge_assistant").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    source = "text" if args.text else "pcm" if args.stdin else "mic"
+    options = RunOptions(
+        args.config, args.home, args.stt, args.model, source, not args.templates_only, args.debug_record_dir
+    )
+    return run_daemon(options)
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -64,37 +78,31 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if any(c.status == "fail" for c in checks) else 0
 
 
-def _cmd_bench_soak(args: argparse.Namespace) -> int:
-    from edge_assistant.bench.soak import run_soak
+def register(commands: Subcommands) -> None:
+    """Add ``run``, ``status`` and ``doctor``."""
+    p = commands.add_parser("run", help="the service: microphone (or raw PCM / text lines on stdin) to actions")
+    add_home(p, help="home YAML (default: [nlu] home)")
+    add_templates_only(p, help="do not load the intent model")
+    add_config(p)
+    add_stt(p)
+    add_model(p)
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--stdin", action="store_true", help="read raw 16 kHz mono S16LE PCM from stdin")
+    source.add_argument("--text", action="store_true", help="read one utterance per text line from stdin")
+    p.add_argument("--debug-record-dir", help="keep each utterance (audio WAV; transcript, parse, actions JSON) here")
+    p.set_defaults(func=_cmd_run)
 
-    report = run_soak(Path(args.home), args.text, args.audio)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
-    return 0
-
-
-def register(commands: Any, bench_suites: Any) -> None:
-    """Add ``status``, ``doctor`` and the ``soak`` benchmark."""
     s = commands.add_parser("status", help="ask the running daemon for uptime, latencies and last utterances")
-    s.add_argument("--config", help="config TOML (for [daemon] status_socket)")
+    add_config(s, help="config TOML (for [daemon] status_socket)")
     s.add_argument("--socket", help="status socket path")
     s.add_argument("--json", action="store_true", help="print the raw JSON")
     s.set_defaults(func=_cmd_status)
 
     d = commands.add_parser("doctor", help="check Python, CPU, audio, models, config and handlers; say what to fix")
-    d.add_argument("--config", help="config TOML")
+    add_config(d)
     d.add_argument(
         "--check", action="append", help="only this check: python, cpu, audio, speech, config, models, handlers"
     )
     d.add_argument("--json", action="store_true")
     d.add_argument("--systemd-allow", action="store_true", help="print the unit drop-in allowing the handler hosts")
     d.set_defaults(func=_cmd_doctor)
-
-    b = bench_suites.add_parser("soak", help="the service fed text and spoken commands at full speed: memory, fds")
-    b.add_argument("--home", default=str(Path(__file__).resolve().parent.parent / "deploy" / "home.example.yaml"))
-    b.add_argument("--text", type=int, default=10000, help="text utterances (0: skip)")
-    b.add_argument("--audio", type=int, default=300, help="spoken utterances (0: skip)")
-    b.add_argument("--json", help="also write the report here")
-    b.set_defaults(func=_cmd_bench_soak)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge_assistant.bench.datasets import (
+from benchmarks.datasets import (
     Case,
     complete_home,
     complete_slurp_home,
@@ -34,13 +34,14 @@ from edge_assistant.bench.datasets import (
     negative_cases,
     slurp_cases,
 )
+from benchmarks.paths import DATA_DIR
+from edge_assistant.events import IntentResult
 from edge_assistant.home import Home, load_home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, Catalog, load_catalog
-from edge_assistant.nlu.parser import IntentResult, Parser, ParserSettings
+from edge_assistant.nlu.parser import Parser, ParserSettings
 
 __all__ = ["run_dev_bench", "run_nlu_bench"]
 
-_DATA = Path(__file__).resolve().parent / "data"
 ParseFn = Callable[[str], IntentResult]
 
 
@@ -178,8 +179,8 @@ def _naive_anchor(model_path: Path, catalog: Catalog) -> ParseFn:
 
 
 def _suites(root: Path, catalog: Catalog) -> dict[str, tuple[Home, Catalog, list[Case], bool]]:
-    slurp_catalog = load_catalog([BUILTIN_CATALOG_DIR, _DATA / "slurp_catalog.yaml"])
-    slurp_home = load_home(_DATA / "slurp_home.yaml")
+    slurp_catalog = load_catalog([BUILTIN_CATALOG_DIR, DATA_DIR / "slurp_catalog.yaml"])
+    slurp_home = load_home(DATA_DIR / "slurp_home.yaml")
     return {
         "ha_test_sentences": (ha_home(root, set(catalog.intents)), catalog, ha_cases(root, set(catalog.intents)), True),
         "slurp_iot": (slurp_home, slurp_catalog, slurp_cases(root), False),
@@ -252,9 +253,9 @@ def run_dev_bench(root: Path, model: Any, tuned_prompt: bool, out: Any = sys.std
     The home is the SLURP home completed from the development set's own annotations; the report
     lists every miss, for reading (choices are made here, never on SLURP).
     """
-    catalog = load_catalog([BUILTIN_CATALOG_DIR, _DATA / "slurp_catalog.yaml"])
+    catalog = load_catalog([BUILTIN_CATALOG_DIR, DATA_DIR / "slurp_catalog.yaml"])
     cases = dev_cases(root)
-    home, added = complete_slurp_home(load_home(_DATA / "slurp_home.yaml"), catalog, cases)
+    home, added = complete_slurp_home(load_home(DATA_DIR / "slurp_home.yaml"), catalog, cases)
     parser = Parser(catalog, home, model, ParserSettings(tuned_prompt=tuned_prompt))
     report: dict[str, Any] = {"suites": {}, "added": added}
     for suite, suite_cases in (("development", cases), ("dev_negatives", dev_negative_cases(root))):

@@ -1,4 +1,4 @@
-"""``edge-assistant bench nlu-tuned`` and ``bench nlu-dev``: base model and adapters side by side.
+"""``bench nlu-tuned`` and ``bench nlu-dev``: base model and adapters side by side.
 
 Each configuration runs in turn: the base model with the few-shot prompt, then with the short
 tuned prompt the base model plus the shipped adapter (when the base is the default model) and
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_bench_command", "parse_adapters"]
+__all__ = ["parse_adapters", "run_tuned"]
 
 
 def parse_adapters(values: list[str]) -> list[tuple[str, Path]]:
@@ -31,8 +31,9 @@ def parse_adapters(values: list[str]) -> list[tuple[str, Path]]:
     return pairs
 
 
-def _cmd(args: argparse.Namespace) -> int:
-    from edge_assistant.bench.nlu import run_dev_bench, run_nlu_bench
+def run_tuned(args: argparse.Namespace) -> int:
+    """Run ``bench nlu-tuned`` (or ``nlu-dev`` with ``args.dev``) for each configuration; 0 when done."""
+    from benchmarks.nlu import run_dev_bench, run_nlu_bench
     from edge_assistant.config import load_settings
     from edge_assistant.errors import ConfigError
     from edge_assistant.nlu.llm import LlamaModel
@@ -65,29 +66,3 @@ def _cmd(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
-
-
-def _add_common(b: Any) -> None:
-    from edge_assistant.cli import _DEFAULT_BENCH_ROOT
-
-    b.add_argument("--data", default=str(_DEFAULT_BENCH_ROOT), help="the shared/benchmarks directory")
-    b.add_argument("--config")
-    b.add_argument("--model", help="base GGUF (default: [model] path)")
-    b.add_argument("--adapter", action="append", help="NAME=PATH of an adapter to compare (repeatable)")
-    b.add_argument("--skip-base", action="store_true", help="only the adapters")
-    b.add_argument("--no-shipped", action="store_true", help="leave out the shipped adapter of the default model")
-    b.add_argument("--json", help="also write the report here")
-    b.set_defaults(func=_cmd)
-
-
-def add_bench_command(bench_suites: Any) -> None:
-    """Register ``bench nlu-tuned`` and ``bench nlu-dev``."""
-    b = bench_suites.add_parser("nlu-tuned", help="bench nlu for the base model and LoRA adapters side by side")
-    _add_common(b)
-    b.add_argument("--anchor-every", type=int, default=0, help="naive-llama anchor on every Nth case (base only)")
-    b.set_defaults(dev=False)
-    d = bench_suites.add_parser(
-        "nlu-dev", help="the development set (NLU-Eval iot rows outside SLURP) and its negatives, with every miss"
-    )
-    _add_common(d)
-    d.set_defaults(dev=True, anchor_every=0)

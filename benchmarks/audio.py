@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge_assistant.assistant import Assistant
 from edge_assistant.audio import SAMPLE_RATE
 from edge_assistant.audio.sources import PcmSource
-from edge_assistant.audio.synth import espeak, mix_at_snr, piper, piper_voice, silence, sox_noise
 from edge_assistant.events import Transcript, UtteranceRecord
 from edge_assistant.pipeline import Pipeline, build_transcriber
 from edge_assistant.runtime import build_parser
+from tests.support.synth import espeak, mix_at_snr, piper, piper_voice, silence, sox_noise
 
 __all__ = ["COMMANDS", "OFF_TOPIC", "run_audio_bench"]
 
@@ -112,16 +113,16 @@ def _voices(use_piper: bool) -> dict[str, Callable[[str], bytes]]:
 
 
 def _run(pipeline_parts: tuple[Any, Any, Any], pcm: bytes) -> list[UtteranceRecord]:
-    transcriber, parser, settings = pipeline_parts
+    transcriber, assistant, settings = pipeline_parts
     records: list[UtteranceRecord] = []
-    pipeline = Pipeline(PcmSource(pcm), transcriber, parser, None, None, settings.audio, records.append)
+    pipeline = Pipeline(PcmSource(pcm), transcriber, assistant, settings.audio, records.append)
     asyncio.run(pipeline.run())
     return records
 
 
 def _matches(records: list[UtteranceRecord], want: dict[str, Any]) -> bool:
-    got = [r.parse for r in records if r.parse.get("intent")]
-    return len(got) == 1 and got[0]["intent"] == want["intent"] and got[0]["targets"] == want["targets"]
+    got = [r.parse for r in records if r.parse.intent]
+    return len(got) == 1 and got[0].intent == want["intent"] and got[0].targets == want["targets"]
 
 
 def _pad(pcm: bytes) -> bytes:
@@ -129,8 +130,8 @@ def _pad(pcm: bytes) -> bytes:
 
 
 def _engine_report(parts: tuple[Any, Any, Any], speech: dict[str, dict[str, bytes]], snrs: list[str]) -> dict[str, Any]:
-    timed, parser, _settings = parts
-    refs = {text: parser.parse(text).model_dump() for text in COMMANDS}
+    timed, assistant, _settings = parts
+    refs = {text: assistant.parser.parse(text).model_dump() for text in COMMANDS}
     commands = [text for text in COMMANDS if refs[text]["intent"]]
     noise = sox_noise(30.0, "pinknoise")
     acceptance: dict[str, Any] = {}
@@ -180,14 +181,14 @@ def _false_accepts(parts: tuple[Any, Any, Any], speech: dict[str, dict[str, byte
                 pcm = _pad(clips[text])
                 records = _run(parts, pcm if snr == "clean" else mix_at_snr(pcm, noise, 12.0))
                 off_total += 1
-                hits = [r for r in records if r.parse.get("intent")]
+                hits = [r.parse for r in records if r.parse.intent]
                 if hits:
                     off_hits += 1
-                    examples.append(f"{text!r} -> {hits[0].transcript!r} ({hits[0].parse['intent']})")
+                    examples.append(f"{text!r} -> {hits[0].text!r} ({hits[0].intent})")
     noise_hits = 0
     noise_clips = [silence(5000), *(sox_noise(5.0, kind, 0.3) for kind in ("whitenoise", "pinknoise", "brownnoise"))]
     for pcm in noise_clips:
-        noise_hits += sum(1 for r in _run(parts, pcm) if r.parse.get("intent"))
+        noise_hits += sum(1 for r in _run(parts, pcm) if r.parse.intent)
     return {
         "off_topic": {"intents": off_hits, "total": off_total, "rate": round(off_hits / off_total, 4)},
         "off_topic_examples": examples[:20],
@@ -210,5 +211,5 @@ def run_audio_bench(
         except Exception as exc:  # a missing engine model is reported, not fatal to the benchmark
             report[engine] = {"error": str(exc)}
             continue
-        report[engine] = _engine_report((timed, parser, settings), speech, snrs)
+        report[engine] = _engine_report((timed, Assistant(parser), settings), speech, snrs)
     return report

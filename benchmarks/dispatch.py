@@ -19,16 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from edge_assistant.bench.broker import Collector, Mosquitto
 from edge_assistant.dispatch import Dispatcher
-from edge_assistant.events import ActionResult
+from edge_assistant.events import ActionResult, IntentResult
 from edge_assistant.handlers.base import Call, Command, Handler, Outcome
 from edge_assistant.handlers.log import LogHandler
 from edge_assistant.handlers.mqtt import MqttHandler
 from edge_assistant.handlers.settings import LogSettings, MqttSettings
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import load_catalog
-from edge_assistant.nlu.parser import IntentResult
+from tests.support.broker import Collector, Mosquitto
 
 __all__ = ["run_dispatch_bench"]
 

@@ -1,0 +1,145 @@
+"""The benchmark suites (nlu, nlu-tuned, nlu-dev, dispatch, audio, soak) and their command line.
+
+``edge-assistant bench SUITE`` registers them through ``register_suites``; ``python -m benchmarks
+SUITE`` runs ``main``. Each suite imports its code only when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.paths import EXAMPLE_HOME, SHARED_DATA
+from edge_assistant.cli.options import Subcommands, add_config, add_json_out, add_model
+from edge_assistant.jsonl import emit as _emit
+
+__all__ = ["main", "register_suites"]
+
+
+def _write(path: str | None, report: object) -> None:
+    if path:
+        Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def _cmd_nlu(args: argparse.Namespace) -> int:
+    from benchmarks.nlu import run_nlu_bench
+    from edge_assistant.config import load_settings
+    from edge_assistant.nlu.llm import LlamaModel
+    from edge_assistant.runtime import resolve_model_path
+
+    settings = load_settings(args.config)
+    path = resolve_model_path(settings, args.model)
+    report = run_nlu_bench(
+        Path(args.data), lambda: LlamaModel(path, n_threads=settings.model.n_threads or None), path, args.anchor_every
+    )
+    report["model"] = str(path.name)
+    _write(args.json, report)
+    return 0
+
+
+def _cmd_tuned(args: argparse.Namespace) -> int:
+    from benchmarks.tuned import run_tuned
+
+    return run_tuned(args)
+
+
+def _cmd_dispatch(args: argparse.Namespace) -> int:
+    from benchmarks.dispatch import run_dispatch_bench
+
+    report = run_dispatch_bench(args.home, overhead_n=args.overhead_n, commands=args.commands, outage_s=args.outage_s)
+    print(json.dumps(report, indent=2))
+    _write(args.json, report)
+    return 0 if report["restart"]["lost"] == 0 else 1
+
+
+def _cmd_audio(args: argparse.Namespace) -> int:
+    from benchmarks.audio import run_audio_bench
+    from edge_assistant.config import load_settings
+
+    report = run_audio_bench(load_settings(args.config), Path(args.home), args.engines.split(","), args.snr.split(","))
+    _emit(report)
+    _write(args.json, report)
+    return 0
+
+
+def _cmd_soak(args: argparse.Namespace) -> int:
+    from benchmarks.soak import run_soak
+
+    report = run_soak(Path(args.home), args.text, args.audio)
+    print(json.dumps(report, indent=2))
+    _write(args.json, report)
+    return 0
+
+
+def _add_data(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default=str(SHARED_DATA), help="the shared/benchmarks directory")
+
+
+def _add_home(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--home", default=str(EXAMPLE_HOME), help="home YAML (default: deploy/home.example.yaml)")
+
+
+def _register_nlu(suites: Subcommands) -> None:
+    b = suites.add_parser("nlu", help="text -> intent accuracy and latency on ../shared/benchmarks")
+    _add_data(b)
+    add_config(b)
+    add_model(b)
+    b.add_argument("--anchor-every", type=int, default=10, help="naive-llama anchor on every Nth case (0: skip)")
+    add_json_out(b)
+    b.set_defaults(func=_cmd_nlu)
+    for name, dev, help_text in (
+        ("nlu-tuned", False, "bench nlu for the base model and LoRA adapters side by side"),
+        ("nlu-dev", True, "the development set (NLU-Eval iot rows outside SLURP) and its negatives, with every miss"),
+    ):
+        t = suites.add_parser(name, help=help_text)
+        _add_data(t)
+        add_config(t)
+        add_model(t, help="base GGUF (default: [model] path)")
+        t.add_argument("--adapter", action="append", help="NAME=PATH of an adapter to compare (repeatable)")
+        t.add_argument("--skip-base", action="store_true", help="only the adapters")
+        t.add_argument("--no-shipped", action="store_true", help="leave out the shipped adapter of the default model")
+        add_json_out(t)
+        if not dev:
+            t.add_argument(
+                "--anchor-every", type=int, default=0, help="naive-llama anchor on every Nth case (base only)"
+            )
+        t.set_defaults(func=_cmd_tuned, dev=dev, **({"anchor_every": 0} if dev else {}))
+
+
+def register_suites(suites: Subcommands) -> None:
+    """Add every benchmark suite to ``suites`` (the subcommands of ``bench``)."""
+    _register_nlu(suites)
+    b = suites.add_parser("dispatch", help="dispatch overhead (log, mqtt) and 1,000 commands over a restart")
+    _add_home(b)
+    b.add_argument("--overhead-n", type=int, default=500, help="commands per handler for the overhead")
+    b.add_argument("--commands", type=int, default=1000, help="commands sent across the broker restart")
+    b.add_argument("--outage-s", type=float, default=1.0, help="how long the broker stays down")
+    add_json_out(b)
+    b.set_defaults(func=_cmd_dispatch)
+
+    b = suites.add_parser("audio", help="synthesised commands in noise: acceptance, false accepts, RTF, latency")
+    _add_home(b)
+    add_config(b)
+    b.add_argument("--engines", default="pocketsphinx", help="comma-separated engines")
+    b.add_argument("--snr", default="clean,24,18,12,6", help="comma-separated SNRs in dB, 'clean' for none")
+    add_json_out(b)
+    b.set_defaults(func=_cmd_audio)
+
+    b = suites.add_parser("soak", help="the service fed text and spoken commands at full speed: memory, fds")
+    _add_home(b)
+    b.add_argument("--text", type=int, default=10000, help="text utterances (0: skip)")
+    b.add_argument("--audio", type=int, default=300, help="spoken utterances (0: skip)")
+    add_json_out(b)
+    b.set_defaults(func=_cmd_soak)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m benchmarks``: run one suite; returns the process exit status."""
+    from edge_assistant.cli import run_command
+
+    top = argparse.ArgumentParser(prog="python -m benchmarks", description="The benchmarks of edge-assistant.")
+    top.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
+    register_suites(top.add_subparsers(dest="suite", required=True))
+    return run_command(top.parse_args(argv))

@@ -1,0 +1,204 @@
+"""The assistant core: one place where a turn is handled, for every front end.
+
+A turn is text in → parse → safety policy and handlers → one reply → (spoken). The microphone
+pipeline, ``run --text``, ``handle``, ``listen --dispatch``, the daemon and a Wyoming hub all call
+``Assistant.handle_async`` (or its synchronous twin ``handle``); none keeps a copy of that sequence.
+
+What a conversation remembers between turns (a question waiting for its value, a confirmation
+waiting for yes or no) is a ``Dialogue``: the assistant keeps one for callers that have a single
+conversation, and ``new_dialogue()`` gives one to each client of a server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from edge_assistant.events import ActionResult, Dispatcher, IntentResult, Speaker
+from edge_assistant.nlu.dialogue import Dialogue
+from edge_assistant.replies import summarize
+
+if TYPE_CHECKING:
+    from edge_assistant.config import Settings
+    from edge_assistant.nlu.parser import Parser
+
+__all__ = ["Assistant", "Turn"]
+
+_T = TypeVar("_T")
+# Statuses of a turn that did something the user hears about: acted, asked, or answered a question.
+_HANDLED = frozenset({"done", "dry_run", "confirm", "cancelled"})
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One handled utterance: its parse, what the handlers did, the reply and the timings (ms)."""
+
+    id: str
+    parse: IntentResult
+    actions: list[ActionResult] = field(default_factory=list)
+    reply: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The utterance as it was handled."""
+        return self.parse.text
+
+    @property
+    def handled(self) -> bool:
+        """True when the turn acted, asked a question or answered one; False when nothing was understood."""
+        return bool(self.parse.awaiting) or any(a.status in _HANDLED for a in self.actions)
+
+    def to_json(self) -> dict[str, Any]:
+        """The object ``handle`` prints: the parse contract plus ``actions``."""
+        return {**self.parse.model_dump(), "actions": [a.model_dump() for a in self.actions]}
+
+
+class Assistant:
+    """Owns the parser, the dispatcher, the speaker and the default conversation.
+
+    Build it with ``from_config``; ``handle(text)`` runs one turn. Parses are serialised (the
+    language model serves one call at a time); handlers of different turns run concurrently.
+    """
+
+    def __init__(
+        self,
+        parser: Parser,
+        dispatcher: Dispatcher | None = None,
+        speaker: Speaker | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.parser = parser
+        self.dispatcher = dispatcher
+        self.speaker = speaker
+        self.settings = settings
+        self.dialogue = Dialogue()
+        self._parse_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def from_config(
+        cls,
+        config: str | Path | None = None,
+        *,
+        home: str | Path | None = None,
+        model: str | None = None,
+        use_model: bool = True,
+        speak: bool = False,
+        dry_run: bool = False,
+    ) -> Assistant:
+        """The real assistant from the config TOML and home YAML the command line uses.
+
+        ``home`` defaults to ``[nlu] home``; ``model`` overrides ``[model] path``; ``speak`` turns
+        on the ``[tts]`` speaker; ``dry_run`` logs what would be done instead of acting.
+        """
+        from edge_assistant.config import load_settings
+
+        settings = load_settings(config)
+        if dry_run:
+            settings = settings.model_copy(update={"policy": settings.policy.model_copy(update={"dry_run": True})})
+        return cls.from_settings(settings, config, home=home, model=model, use_model=use_model, speak=speak)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        config: str | Path | None = None,
+        *,
+        home: str | Path | None = None,
+        model: str | None = None,
+        use_model: bool = True,
+        speak: bool = False,
+    ) -> Assistant:
+        """As ``from_config``, from settings already loaded (``config`` places relative paths)."""
+        from edge_assistant.dispatch import build_dispatcher
+        from edge_assistant.runtime import build_parser, resolve_home_path
+
+        parser = build_parser(settings, resolve_home_path(settings, config, home), model, use_model=use_model)
+        dispatcher = build_dispatcher(settings, parser.home, parser.catalog)
+        speaker = None
+        if speak:
+            from edge_assistant.tts import build_speaker
+
+            speaker = build_speaker(settings.tts)
+        return cls(parser, dispatcher, speaker, settings)
+
+    def new_dialogue(self) -> Dialogue:
+        """A fresh conversation, for a front end that serves several (one per Wyoming client)."""
+        return Dialogue()
+
+    def parse(self, text: str, dialogue: Dialogue | None = None) -> IntentResult:
+        """Parse only (no handlers), in ``dialogue`` (default: the assistant's own conversation)."""
+        with self._parse_lock:
+            return self.parser.parse(text, self.dialogue if dialogue is None else dialogue)
+
+    def warm_up(self) -> None:
+        """Parse one template sentence so that the first real command does not pay hassil's first call."""
+        self.parser.parse("cancel the timer")
+
+    async def handle_async(
+        self,
+        text: str,
+        *,
+        dialogue: Dialogue | None = None,
+        utterance_id: str | None = None,
+        speak: bool = True,
+    ) -> Turn:
+        """One turn: parse (in a worker thread), dispatch under the policy, reply, speak.
+
+        A rejected parse goes to the dispatcher too: it answers "Sorry, there is no dishwasher"
+        and takes "yes"/"no" as the answer to a confirmation waiting in ``dialogue``.
+        """
+        dialogue = self.dialogue if dialogue is None else dialogue
+        turn_id = utterance_id or uuid.uuid4().hex[:8]
+        start = time.perf_counter()
+        result = await asyncio.to_thread(self.parse, text, dialogue)
+        timings = {"nlu": (time.perf_counter() - start) * 1000}
+        actions: list[ActionResult] = []
+        if self.dispatcher is not None:
+            begin = time.perf_counter()
+            actions = await self.dispatcher.dispatch(result, turn_id, dialogue)
+            timings["dispatch"] = (time.perf_counter() - begin) * 1000
+        reply = summarize(actions)
+        if speak:
+            await self.say(reply)
+        return Turn(turn_id, result, actions, reply, {k: round(v, 2) for k, v in timings.items()})
+
+    def handle(self, text: str, *, dialogue: Dialogue | None = None, speak: bool = True) -> Turn:
+        """``handle_async`` for synchronous callers (on the assistant's own event loop)."""
+        return self._run(self.handle_async(text, dialogue=dialogue, speak=speak))
+
+    async def say(self, text: str) -> None:
+        """Speak ``text`` with the speaker, if there is one and there is something to say."""
+        if self.speaker is not None and text:
+            await self.speaker.say(text)
+
+    async def aclose(self) -> None:
+        """Deliver queued actions and close the handlers' connections."""
+        if self.dispatcher is not None:
+            await self.dispatcher.aclose()
+
+    def close(self) -> None:
+        """``aclose`` for synchronous callers; the assistant's own loop is closed too."""
+        self._run(self.aclose())
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
+
+    def _run(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        # One loop for the assistant's life: handler connections (MQTT, HTTP) belong to it.
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(coro)
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -1,0 +1,131 @@
+"""The state of one conversation, and the rules that read it.
+
+A ``Parser`` is stateless: what one conversation remembers between its utterances lives in a
+``Dialogue``, so that one parser (and one model) serves any number of conversations (a Wyoming
+hub's satellites, the daemon's microphone, a test):
+
+- ``question``: a command that lacks only its value ("adjust the lights" → "What brightness or
+  colour?"), waiting for a short answer ("red") until its deadline;
+- ``confirmation``: a command the safety policy holds until a yes (owned by the dispatcher);
+- ``colours``: the colour this conversation last set on each light, so "a different colour" steps on.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from edge_assistant.events import IntentResult
+from edge_assistant.home import Entity, Home
+from edge_assistant.nlu.catalog import Catalog, IntentSpec
+from edge_assistant.nlu.extract import extract_slots
+from edge_assistant.nlu.normalize import normalize_text
+from edge_assistant.nlu.resolve import Unresolved, finalize_slots
+
+if TYPE_CHECKING:
+    from edge_assistant.handlers.base import Command
+
+__all__ = ["Confirmation", "Dialogue", "Question", "answer_question", "next_colour", "wants_another_colour"]
+
+# "a different colour", "surprise me", "rotate the colours", "change the colour of the lights":
+# any colour but the one the lights have. Not "change the lights to my favourite colour" (a colour
+# we do not know: asked) nor "how do i change the colour" (a question about the product).
+_ANOTHER_COLOUR = re.compile(
+    r"\b(?:different|another|other|new|random|next)\s+(?:\w+\s+)?(?:colou?rs?|shade|hue)\b"
+    r"|\bsurprise me\b|\bsomething (?:random|different|else)\b"
+    r"|\b(?:shuffle|rotate|cycle)\b.*\bcolou?rs?\b|\bcolou?rs?\b.*\b(?:randomly|at random)\b"
+    r"|^(?!.*\bhow\b).*(?:\b(?:change|alter|swap|vary)\b(?:(?!\bto\b).)*\bcolou?rs?\b(?! temperature)"
+    r"|\bcolou?rs? change\b)"
+)
+# Colours a "different colour" steps through, in order; white and black are no colour to rotate to.
+_NOT_ROTATED = ("white", "black")
+# An answer is short: a longer utterance is a command of its own.
+_MAX_ANSWER_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Question:
+    """A command that lacks only a value, waiting for the answer to its question."""
+
+    intent: str
+    slots: dict[str, Any]
+    targets: list[str]
+    confidence: float
+    source: Literal["template", "model"]
+    deadline: float = 0.0
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A command held by the safety policy until a yes, or until ``deadline``."""
+
+    command: Command
+    deadline: float
+
+
+@dataclass
+class Dialogue:
+    """What one conversation remembers between utterances (see the module docstring)."""
+
+    question: Question | None = None
+    confirmation: Confirmation | None = None
+    colours: dict[str, str] = field(default_factory=dict)
+
+    def take_question(self) -> Question | None:
+        """The question still open, removed: one utterance answers it or drops it."""
+        question, self.question = self.question, None
+        if question is None or time.monotonic() > question.deadline:
+            return None
+        return question
+
+
+def answer_question(question: Question, text: str, catalog: Catalog, home: Home) -> IntentResult | None:
+    """The answer to ``question`` ("red", "fifty percent"), or None for anything else.
+
+    Only a short answer that states a missing value and names no device or place completes the
+    command; any other utterance is parsed on its own.
+    """
+    norm = normalize_text(text)
+    if not norm or len(norm.split()) > _MAX_ANSWER_WORDS:
+        return None
+    spec = catalog.intents[question.intent]
+    said = extract_slots(spec, home, norm)
+    values = {k: v for k, v in said.items() if k in spec.require_one_of}
+    if not values or said.keys() & {"name", "area", "floor"}:
+        return None
+    try:
+        slots = finalize_slots(spec, home, {**question.slots, **values})
+    except Unresolved as exc:
+        return IntentResult(text=text, source=question.source, confidence=question.confidence, reason=str(exc))
+    return IntentResult(
+        text=text,
+        intent=question.intent,
+        slots=slots,
+        targets=question.targets,
+        confidence=question.confidence,
+        source=question.source,
+    )
+
+
+def wants_another_colour(spec: IntentSpec, text: str) -> bool:
+    """True when the words ask for a new colour without naming one ("make it a different colour")."""
+    return "color" in spec.slots and "color" in spec.require_one_of and bool(_ANOTHER_COLOUR.search(text.lower()))
+
+
+def next_colour(
+    spec: IntentSpec, targets: list[str], colours: Mapping[str, str], entities: Mapping[str, Entity]
+) -> str:
+    """The colour after the one the targets have now.
+
+    The current colour is the one this conversation last set, else the entity's ``color``
+    attribute; unknown means the first colour of the cycle.
+    """
+    cycle = [v for v in spec.slots["color"].values if v not in _NOT_ROTATED]
+    current = next(
+        (str(colours.get(t) or entities[t].attributes.get("color", "")).lower() for t in targets if t in entities),
+        "",
+    )
+    return cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else cycle[0]

@@ -1,0 +1,1 @@
+"""The test suite; ``tests.support`` holds helpers shared with the benchmarks."""

@@ -1,0 +1,93 @@
+"""The assistant core: one turn from text to parse, actions and reply, and conversations kept apart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from edge_assistant import Assistant, Turn
+
+pytestmark = pytest.mark.unit
+
+
+def _assistant(tmp_path: Path, example_home_path: Path) -> tuple[Assistant, Path]:
+    """The real assistant on the example home, templates only, its log handler writing to a file."""
+    log = tmp_path / "actions.jsonl"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[nlu]\nhome = "{example_home_path}"\n[handlers.log]\npath = "{log}"\n', encoding="utf-8")
+    return Assistant.from_config(config, use_model=False), log
+
+
+def test_a_turn_has_the_parse_the_actions_and_the_reply(tmp_path: Path, example_home_path: Path) -> None:
+    """ "turn off the kitchen lights" → HassTurnOff on light.kitchen, done by the log handler, one reply."""
+    assistant, log = _assistant(tmp_path, example_home_path)
+    with assistant:
+        turn = assistant.handle("turn off the kitchen lights")
+    assert (turn.parse.intent, turn.parse.targets) == ("HassTurnOff", ["light.kitchen"])
+    assert [(a.handler, a.status) for a in turn.actions] == [("log", "done")]
+    assert turn.reply == "Turned off the kitchen light."
+    assert turn.handled and set(turn.timings_ms) == {"nlu", "dispatch"}
+    written = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [(w["intent"], w["targets"]) for w in written] == [("HassTurnOff", ["light.kitchen"])]
+
+
+def test_a_confirmation_is_answered_across_two_turns(tmp_path: Path, example_home_path: Path) -> None:
+    """Unlocking asks first; the "yes" of the next ``handle`` call runs the held command."""
+    assistant, log = _assistant(tmp_path, example_home_path)
+    with assistant:
+        asked = assistant.handle("unlock the front door")
+        assert not log.exists() or log.read_text(encoding="utf-8") == ""
+        done = assistant.handle("yes")
+    assert (asked.reply, asked.handled) == ("Are you sure you want to unlock the front door?", True)
+    assert [a.status for a in asked.actions] == ["confirm"]
+    assert [(a.status, a.entity) for a in done.actions] == [("done", None)]
+    assert json.loads(log.read_text(encoding="utf-8"))["targets"] == ["lock.front_door"]
+
+
+def test_conversations_keep_their_own_confirmation(tmp_path: Path, example_home_path: Path) -> None:
+    """A "yes" in another conversation (another satellite) does not unlock the door asked about here."""
+    assistant, log = _assistant(tmp_path, example_home_path)
+    kitchen, hall = assistant.new_dialogue(), assistant.new_dialogue()
+    with assistant:
+        assistant.handle("unlock the front door", dialogue=kitchen)
+        stranger = assistant.handle("yes", dialogue=hall)
+        owner = assistant.handle("yes", dialogue=kitchen)
+    assert not stranger.handled and [a.status for a in stranger.actions] != ["done"]
+    assert [a.status for a in owner.actions] == ["done"]
+    assert len(log.read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_a_question_for_a_value_is_answered_in_the_next_turn(tmp_path: Path, example_home_path: Path) -> None:
+    """ "adjust the study lamp" asks; "red" in the same conversation completes the command."""
+    assistant, _ = _assistant(tmp_path, example_home_path)
+    with assistant:
+        asked = assistant.handle("adjust the study lamp")
+        answered = assistant.handle("red")
+    assert (asked.parse.awaiting, asked.reply, asked.handled) == ("HassLightSet", "What brightness or colour?", True)
+    assert (answered.parse.intent, answered.parse.slots["color"]) == ("HassLightSet", "red")
+
+
+def test_nothing_understood_is_not_handled(tmp_path: Path, example_home_path: Path) -> None:
+    """An off-topic sentence has no intent, a reason, and a turn that says it was not handled."""
+    assistant, _ = _assistant(tmp_path, example_home_path)
+    with assistant:
+        turn = assistant.handle("what a lovely day it has been")
+    assert (turn.parse.intent, turn.handled) == (None, False)
+    assert turn.parse.reason
+
+
+def test_the_async_twin_serves_a_running_loop(tmp_path: Path, example_home_path: Path) -> None:
+    """``handle_async`` runs a turn inside the caller's event loop (the pipeline, a server)."""
+    assistant, _ = _assistant(tmp_path, example_home_path)
+
+    async def scenario() -> Turn:
+        try:
+            return await assistant.handle_async("turn on the porch light", speak=False)
+        finally:
+            await assistant.aclose()
+
+    turn = asyncio.run(scenario())
+    assert (turn.parse.intent, turn.to_json()["actions"][0]["status"]) == ("HassTurnOn", "done")
