@@ -11,11 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from wyoming.asr import Transcript
+from wyoming.asr import Transcribe, Transcript
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.handle import Handled, NotHandled
 from wyoming.info import Describe, Info
 from wyoming.intent import Intent, NotRecognized, Recognize
+from wyoming.tts import Synthesize
 
 from edge_assistant import __version__
 from tests.support.synth import write_wav
@@ -26,8 +28,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory, example_home_path: Path) -> Iterator[HubProcess]:
-    """One hub for the module: two speech engines, the log handler writing to a file."""
-    with hub_process(tmp_path_factory.mktemp("hub"), example_home_path, "[wyoming]\nasr_sessions = 2\n") as process:
+    """One hub for the module: two speech engines, espeak-ng for tts, the log handler writing to a file."""
+    config = '[wyoming]\nasr_sessions = 2\n[tts]\nengine = "espeak-ng"\n'
+    with hub_process(tmp_path_factory.mktemp("hub"), example_home_path, config) as process:
         yield process
 
 
@@ -37,19 +40,38 @@ def client(hub: HubProcess) -> AsyncTcpClient:
 
 
 def test_describe_lists_the_programs_with_attribution_version_languages_and_models(hub: HubProcess) -> None:
-    """info: asr, handle and intent (no tts without [tts]), each installed, versioned, English, with a model."""
+    """info: asr, handle, intent and tts, each installed, versioned, English, with a model or voice."""
 
     async def go() -> Info:
         async with client(hub) as c:
             return Info.from_event(await ask(c, Describe().event()))
 
     info = run(go())
-    programs = [*info.asr, *info.handle, *info.intent]
-    assert [p.name for p in programs] == ["edge-assistant-asr", "edge-assistant", "edge-assistant-intent"]
+    programs = [*info.asr, *info.handle, *info.intent, *info.tts]
+    names = ["edge-assistant-asr", "edge-assistant", "edge-assistant-intent", "edge-assistant-tts"]
+    assert [p.name for p in programs] == names
     assert all(p.installed and p.version == __version__ and p.attribution.name == "edge-assistant" for p in programs)
     assert info.asr[0].models[0].name == "pocketsphinx-grammar" and info.asr[0].models[0].languages == ["en"]
     assert info.handle[0].models[0].name == "templates only" and info.handle[0].supports_home_control
-    assert info.tts == []
+    assert info.tts[0].voices[0].attribution.name == "eSpeak NG" and info.tts[0].voices[0].languages == ["en"]
+
+
+def test_synthesize_returns_the_reply_as_audio(hub: HubProcess) -> None:
+    """synthesize -> audio-start, audio-chunks, audio-stop: about a second of speech in the stated format."""
+
+    async def go() -> tuple[AudioStart, bytes]:
+        async with client(hub) as c:
+            await c.write_event(Synthesize(text="Turned on the porch light.").event())
+            start = AudioStart.from_event(await c.read_event())
+            audio = b""
+            while not AudioStop.is_type((event := await c.read_event()).type):
+                audio += AudioChunk.from_event(event).audio
+            return start, audio
+
+    start, audio = run(go())
+    seconds = len(audio) / (start.rate * start.width * start.channels)
+    assert start.width == 2 and start.channels == 1 and 0.8 < seconds < 4.0
+    assert np.abs(np.frombuffer(audio, dtype="<i2")).max() > 1000
 
 
 def test_a_spoken_command_in_chunks_of_another_format_is_transcribed_and_handled(hub: HubProcess) -> None:
@@ -133,9 +155,6 @@ def test_two_clients_speaking_at_once_are_both_served(hub: HubProcess) -> None:
 
 
 async def _realtime(c: AsyncTcpClient, pcm: bytes) -> str:
-    from wyoming.asr import Transcribe
-    from wyoming.audio import AudioChunk, AudioStart, AudioStop
-
     await c.write_event(Transcribe().event())
     await c.write_event(AudioStart(rate=16000, width=2, channels=1).event())
     for offset in range(0, len(pcm), 3200):
@@ -168,7 +187,8 @@ def test_a_satellite_process_fed_pcm_on_stdin_drives_the_hub(hub: HubProcess, tm
     pcm = b"".join(spoken(text) for text in ["turn on the porch light", "unlock the front door", "yes"])
     before = len(hub.logged())
     done = subprocess.run(
-        [sys.executable, "-c", WITHOUT_PARSER, "satellite", "--hub", hub.uri, "--stdin", "--name", "kitchen"],
+        [sys.executable, "-c", WITHOUT_PARSER, "satellite", "--hub", hub.uri, "--stdin", "--name", "kitchen",
+         "--reply-dir", str(tmp_path)],
         input=pcm, capture_output=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
@@ -179,6 +199,8 @@ def test_a_satellite_process_fed_pcm_on_stdin_drives_the_hub(hub: HubProcess, tm
     assert all(r["handled"] and r["error"] is None and "speech_end_to_handled" in r["timings_ms"] for r in results)
     acted = [r["targets"] for r in hub.logged()[before:]]
     assert acted == [["light.porch"], ["lock.front_door"]]
+    spoken_replies = sorted(tmp_path.glob("reply-*.wav"))  # the hub's tts, played into files
+    assert len(spoken_replies) == 3 and all(f.stat().st_size > 16000 for f in spoken_replies)
 
 
 def test_a_satellite_without_a_hub_fails_with_the_reason(tmp_path: Path) -> None:
