@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 
 from edge_assistant.config import load_settings
 from edge_assistant.errors import ConfigError
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "run", "systemd_allow"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,6 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stdin", action="store_true", help="read raw 16 kHz mono S16LE PCM from stdin")
     p.add_argument("--realtime", action="store_true", help="play stdin or the files in real time, as if spoken")
     p.add_argument("--reply-dir", help="write each spoken reply here as reply-N.wav instead of playing it")
+    p.add_argument("--systemd-allow", action="store_true", help="print the unit drop-in allowing the hub's address")
     p.add_argument("files", nargs="*", metavar="FILE.wav", help="WAV files to send instead of the microphone")
 
 
@@ -39,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     uri = args.hub or settings.satellite.hub
     host, _ = parse_uri(uri, field="satellite.hub")
+    if args.systemd_allow:
+        print(systemd_allow([host, *settings.daemon.allow_hosts]), end="")
+        return 0
     if settings.audio.mode == "push_to_talk":
         raise ConfigError('a satellite listens in mode "always" or "wake"', path=args.config, field="audio.mode")
     if settings.daemon.offline_guard:
@@ -46,3 +51,14 @@ def run(args: argparse.Namespace) -> int:
 
         install_guard([host, *settings.daemon.allow_hosts])
     return serve(settings, args, uri)
+
+
+def systemd_allow(hosts: list[str]) -> str:
+    """The satellite unit's drop-in: IP traffic to loopback and the hub (its addresses now) only."""
+    addresses = {"localhost"}
+    for host in hosts:
+        try:
+            addresses.update(str(info[4][0]) for info in socket.getaddrinfo(host, None))
+        except OSError:
+            addresses.add(host)  # systemd rejects a name it cannot parse: the error names it
+    return "[Service]\nIPAddressAllow=" + " ".join(sorted(addresses)) + "\n"
