@@ -51,9 +51,16 @@ class PocketsphinxTranscriber:
         filler_prob: float = 0.2,
         wake_phrase: str = "",
     ) -> None:
-        ps = _import()
+        self._setup(wake_phrase, open_vocabulary=grammar is None)
+        if grammar is not None:
+            self._use_grammar(grammar, filler_prob)
+
+    def _setup(self, wake_phrase: str, open_vocabulary: bool) -> None:
+        # The n-gram language model (64 MB resident) serves open vocabulary only; the grammar's
+        # search never reads it.
+        options = {} if open_vocabulary else {"lm": None}
         try:
-            self._decoder = ps.Decoder(loglevel="FATAL", samprate=16000, bestpath=False)
+            self._decoder = _import().Decoder(loglevel="FATAL", samprate=16000, bestpath=False, **options)
         except RuntimeError as exc:
             raise SpeechError(f"pocketsphinx cannot load its model: {exc}") from exc
         self.wake_words = tuple(wake_phrase.lower().split())
@@ -61,8 +68,6 @@ class PocketsphinxTranscriber:
         self.utterances = 0
         self._added: tuple[tuple[str, str, bool], ...] = ()
         self._fsg_text = ""
-        if grammar is not None:
-            self._use_grammar(grammar, filler_prob)
 
     def _use_grammar(self, grammar: CommandGrammar, filler_prob: float) -> None:
         decoder = self._decoder
@@ -92,7 +97,8 @@ class PocketsphinxTranscriber:
     def replica(self) -> PocketsphinxTranscriber:
         """Another engine with the same grammar and its own decoder, without compiling the grammar
         again (seconds): a server decodes one utterance per replica at the same time."""
-        twin = PocketsphinxTranscriber(None, wake_phrase=" ".join(self.wake_words))
+        twin = object.__new__(PocketsphinxTranscriber)
+        twin._setup(" ".join(self.wake_words), open_vocabulary=self.automaton is None)
         if self.automaton is not None:
             for word, phones, final in self._added:
                 twin._decoder.add_word(word, phones, final)
