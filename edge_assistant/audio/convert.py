@@ -16,6 +16,7 @@ __all__ = ["MAX_CHANNELS", "MAX_RATE", "MIN_RATE", "PcmConverter", "check_format
 MIN_RATE = 4000
 MAX_RATE = 192000
 MAX_CHANNELS = 8
+_NATIVE = (16000, 2, 1)
 
 
 def check_format(rate: object, width: object, channels: object) -> tuple[int, int, int]:
@@ -49,4 +50,6 @@ class PcmConverter:
         self._rest = data[usable:]
         if not usable:
             return b""
+        if fmt == _NATIVE:  # the engines' own format (Home Assistant and satellites send it): as is
+            return data[:usable]
         return self._resampler.process(to_mono_float(data[:usable], width, channels))
