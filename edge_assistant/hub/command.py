@@ -7,6 +7,7 @@ import asyncio
 import ipaddress
 import logging
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from edge_assistant.config import Settings, load_settings
@@ -95,6 +96,9 @@ async def _serve(hub: Hub, uri: str, zeroconf: bool) -> int:
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # Worker threads: one per speech engine decoding at once, plus parsing, synthesis and spare.
+    workers = hub.pool.size + 4
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hub"))
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     notifier = Notifier()
