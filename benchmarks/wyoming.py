@@ -59,6 +59,17 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _run_delay_s(pid: int) -> float:
+    """Seconds the process's threads (those alive now) have spent runnable but waiting for a CPU."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text(encoding="utf-8").split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
 def _rss_mb(pid: int) -> dict[str, float]:
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
@@ -158,10 +169,12 @@ def run_wyoming_bench(
             asyncio.run(_satellites(uri, max(counts), 1))
             runs = []
             for count in counts:
-                start, cpu = time.perf_counter(), _cpu_s(hub.pid)
+                start, cpu, waited = time.perf_counter(), _cpu_s(hub.pid), _run_delay_s(hub.pid)
                 spoken = asyncio.run(_satellites(uri, count, rounds))
                 summary = _summary(count, spoken, time.perf_counter() - start)
                 summary["hub_cpu_s"] = round(_cpu_s(hub.pid) - cpu, 1)
+                # Time the hub's threads were ready to run and waited for a core: the machine's share.
+                summary["hub_waited_for_cpu_s"] = round(_run_delay_s(hub.pid) - waited, 1)
                 summary["load_average"] = round(os.getloadavg()[0], 1)
                 runs.append({**summary, **_rss_mb(hub.pid)})
             report["runs"] = runs
