@@ -30,7 +30,7 @@ from edge_assistant.hub.settings import WyomingSettings, parse_uri
 from edge_assistant.nlu.dialogue import Dialogue
 from edge_assistant.tts import Synth
 
-__all__ = ["Hub"]
+__all__ = ["Hub", "client_allowed"]
 
 log = logging.getLogger(__name__)
 _MAX_CONVERSATIONS = 256
@@ -74,7 +74,7 @@ class Hub:
         """The handler for a new connection: a ``HubHandler``, or a ``Refusal`` that answers with an error."""
         peer = writer.get_extra_info("peername")
         host = peer[0] if isinstance(peer, tuple) and peer else None
-        if self._allowed and not self._allows(host):
+        if self._allowed and not client_allowed(host, self._allowed):
             log.warning("refused a connection from %s: not in [wyoming] allow_clients", host)
             self.count_error("client-not-allowed")
             return Refusal("client-not-allowed", "this hub does not serve your address", reader, writer)
@@ -85,15 +85,6 @@ class Hub:
         handler = HubHandler(self, reader, writer)
         self.clients.add(handler)  # counted from now, before its task runs
         return handler
-
-    def _allows(self, host: str | None) -> bool:
-        if host is None:
-            return False
-        try:
-            ip = ipaddress.ip_address(host.split("%")[0])
-        except ValueError:
-            return False
-        return ip.is_loopback or any(ip in network for network in self._allowed)
 
     def dialogue_for(self, context: dict[str, Any] | None, own: Dialogue) -> Dialogue:
         """The conversation a turn belongs to: the client's ``conversation_id`` (Home Assistant opens a
@@ -162,6 +153,19 @@ class Hub:
                 return
             await asyncio.sleep(0.05)
         log.warning("%d connections did not close in %g s", len(self.clients), _STOP_WAIT_S)
+
+
+def client_allowed(host: str | None, allowed: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    """Whether a peer at ``host`` may connect: loopback always, else an address in ``allowed``."""
+    if host is None:
+        return False
+    try:
+        ip = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d
+    return ip.is_loopback or any(ip in network for network in allowed)
 
 
 def _client_key(context: dict[str, Any] | None) -> str | None:

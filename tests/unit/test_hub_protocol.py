@@ -98,3 +98,15 @@ def test_rate_limit_allows_two_seconds_of_burst_then_refills() -> None:
     assert sum(limit.allow() for _ in range(25)) == 20
     now[0] = 1.0
     assert sum(limit.allow() for _ in range(25)) == 10
+
+
+def test_allowed_clients_are_loopback_and_the_listed_networks() -> None:
+    """[wyoming] allow_clients: an address or a network; IPv4 peers of a dual-stack socket count too."""
+    import ipaddress
+
+    from edge_assistant.hub.server import client_allowed
+
+    allowed = [ipaddress.ip_network("192.168.1.0/24"), ipaddress.ip_network("10.0.0.7")]
+    assert [client_allowed(h, allowed) for h in ("127.0.0.1", "::1", "192.168.1.20", "10.0.0.7")] == [True] * 4
+    assert client_allowed("::ffff:192.168.1.20", allowed)
+    assert not any(client_allowed(h, allowed) for h in ("192.168.2.1", "10.0.0.8", "fe80::1", "nonsense", None))
