@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import socket
 
 from edge_assistant.config import load_settings
 from edge_assistant.errors import ConfigError
 
-__all__ = ["add_arguments", "run", "systemd_allow"]
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -42,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
     uri = args.hub or settings.satellite.hub
     host, _ = parse_uri(uri, field="satellite.hub")
     if args.systemd_allow:
-        print(systemd_allow([host, *settings.daemon.allow_hosts]), end="")
+        from edge_assistant.doctor import allow_drop_in
+
+        print(allow_drop_in([host, *settings.daemon.allow_hosts]), end="")
         return 0
     if settings.audio.mode == "push_to_talk":
         raise ConfigError('a satellite listens in mode "always" or "wake"', path=args.config, field="audio.mode")
@@ -51,14 +52,3 @@ def run(args: argparse.Namespace) -> int:
 
         install_guard([host, *settings.daemon.allow_hosts])
     return serve(settings, args, uri)
-
-
-def systemd_allow(hosts: list[str]) -> str:
-    """The satellite unit's drop-in: IP traffic to loopback and the hub (its addresses now) only."""
-    addresses = {"localhost"}
-    for host in hosts:
-        try:
-            addresses.update(str(info[4][0]) for info in socket.getaddrinfo(host, None))
-        except OSError:
-            addresses.add(host)  # systemd rejects a name it cannot parse: the error names it
-    return "[Service]\nIPAddressAllow=" + " ".join(sorted(addresses)) + "\n"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from wyoming.asr import Transcribe, Transcript
+from wyoming.asr import Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.handle import Handled, NotHandled
@@ -146,22 +146,12 @@ def test_two_clients_speaking_at_once_are_both_served(hub: HubProcess) -> None:
 
     async def one(text: str) -> str:
         async with client(hub) as c:
-            return await _realtime(c, spoken(text))
+            return await transcribe(c, spoken(text), realtime=True)
 
     async def both() -> list[str]:
         return list(await asyncio.gather(*(one(t) for t in said)))
 
     assert run(both()) == said
-
-
-async def _realtime(c: AsyncTcpClient, pcm: bytes) -> str:
-    await c.write_event(Transcribe().event())
-    await c.write_event(AudioStart(rate=16000, width=2, channels=1).event())
-    for offset in range(0, len(pcm), 3200):
-        await c.write_event(AudioChunk(16000, 2, 1, pcm[offset : offset + 3200]).event())
-        await asyncio.sleep(0.1)
-    answer = await ask(c, AudioStop().event())
-    return str(answer.data["text"])
 
 
 # The satellite runs with the intent parser, its template matcher and the language model unimportable.

@@ -17,7 +17,7 @@ from wyoming.event import Event, async_read_event
 from wyoming.handle import Handled
 from wyoming.info import Describe
 
-from tests.support.wyoming import HubProcess, ask, hub_process, run, spoken
+from tests.support.wyoming import HubProcess, ask, hub_process, run, spoken, transcribe
 
 pytestmark = pytest.mark.e2e
 LIMITS = """[wyoming]
@@ -66,22 +66,10 @@ async def _speaker(hub: HubProcess, name: str) -> list[str]:
     replies = []
     async with AsyncTcpClient("127.0.0.1", hub.port, read_timeout=60) as c:
         for text in COMMANDS:
-            heard = await _stream(c, spoken(text))
+            heard = await transcribe(c, spoken(text), realtime=True)
             answer = await ask(c, Transcript(text=heard).event())
             replies.append(Handled.from_event(answer).text if Handled.is_type(answer.type) else f"{name}: {answer}")
     return [str(r) for r in replies]
-
-
-async def _stream(c: AsyncTcpClient, pcm: bytes) -> str:
-    from wyoming.asr import Transcribe
-    from wyoming.audio import AudioChunk, AudioStart, AudioStop
-
-    await c.write_event(Transcribe().event())
-    await c.write_event(AudioStart(rate=16000, width=2, channels=1).event())
-    for offset in range(0, len(pcm), 3200):
-        await c.write_event(AudioChunk(16000, 2, 1, pcm[offset : offset + 3200]).event())
-        await asyncio.sleep(0.1)
-    return str((await ask(c, AudioStop().event())).data["text"])
 
 
 async def _attacks(hub: HubProcess) -> dict[str, str | None]:

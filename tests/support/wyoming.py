@@ -107,14 +107,23 @@ async def ask(client: AsyncTcpClient, event: Event) -> Event:
 
 
 async def transcribe(
-    client: AsyncTcpClient, pcm: bytes, rate: int = 16000, width: int = 2, channels: int = 1, chunk_s: float = 0.1
+    client: AsyncTcpClient,
+    pcm: bytes,
+    rate: int = 16000,
+    width: int = 2,
+    channels: int = 1,
+    chunk_s: float = 0.1,
+    realtime: bool = False,
 ) -> str:
-    """Stream ``pcm`` (in the given format) in chunks of ``chunk_s``; the transcript's text."""
+    """Stream ``pcm`` (in the given format) in chunks of ``chunk_s`` (one per ``chunk_s`` of wall time
+    with ``realtime``, as a person speaks); the transcript's text."""
     await client.write_event(Transcribe(language="en").event())
     await client.write_event(AudioStart(rate=rate, width=width, channels=channels).event())
     step = int(rate * chunk_s) * width * channels
     for offset in range(0, len(pcm), step):
         await client.write_event(AudioChunk(rate, width, channels, pcm[offset : offset + step]).event())
+        if realtime:
+            await asyncio.sleep(chunk_s)
     answer = await ask(client, AudioStop().event())
     assert Transcript.is_type(answer.type), answer
     return str(answer.data["text"])
