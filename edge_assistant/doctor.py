@@ -7,7 +7,7 @@ import os
 import platform
 import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from edge_assistant.config import Settings, load_settings, relative_to_config
 from edge_assistant.errors import EdgeAssistantError
 
-__all__ = ["Check", "handler_endpoints", "run_checks", "systemd_allow"]
+__all__ = ["Check", "allow_drop_in", "handler_endpoints", "run_checks", "systemd_allow"]
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -206,11 +206,17 @@ def run_checks(config_path: str | None, only: list[str] | None = None) -> list[C
     return results
 
 
-def systemd_allow(config_path: str | None) -> str:
-    """A unit drop-in allowing IP traffic to loopback and the handler hosts only."""
+def systemd_allow(config_path: str | None, extra: Iterable[str] = ()) -> str:
+    """A unit drop-in allowing IP traffic to loopback and the handler hosts only (plus ``extra``
+    addresses or networks: the Wyoming hub's clients and the mDNS group)."""
     settings = load_settings(config_path)
-    addresses = {"localhost"}
     hosts = [host for _, host, _ in handler_endpoints(settings)] + list(settings.daemon.allow_hosts)
+    return allow_drop_in(hosts, extra)
+
+
+def allow_drop_in(hosts: Iterable[str], extra: Iterable[str] = ()) -> str:
+    """``[Service] IPAddressAllow=``: loopback, the addresses ``hosts`` resolve to now, and ``extra``."""
+    addresses = {"localhost", *extra}
     for host in hosts:
         try:
             addresses.update(str(info[4][0]) for info in socket.getaddrinfo(host, None))
