@@ -1,4 +1,4 @@
-"""The benchmark suites (nlu, nlu-tuned, nlu-dev, dispatch, audio, soak, wyoming) and their command line.
+"""The benchmark suites (nlu, nlu-tuned, nlu-dev, nlu-multi, dispatch, audio, soak, wyoming) and their command line.
 
 ``edge-assistant bench SUITE`` registers them through ``register_suites``; ``python -m benchmarks
 SUITE`` runs ``main``. Each suite imports its code only when it runs.
@@ -35,6 +35,22 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
         Path(args.data), lambda: LlamaModel(path, n_threads=settings.model.n_threads or None), path, args.anchor_every
     )
     report["model"] = str(path.name)
+    _write(args.json, report)
+    return 0
+
+
+def _cmd_multi(args: argparse.Namespace) -> int:
+    from benchmarks.multi import run_multi_bench
+    from edge_assistant.config import load_settings
+    from edge_assistant.nlu.llm import LlamaModel
+    from edge_assistant.runtime import resolve_lora_path, resolve_model_path
+
+    settings = load_settings(args.config)
+    path = resolve_model_path(settings, args.model)
+    lora = resolve_lora_path(settings, path)
+    model = LlamaModel(path, n_threads=settings.model.n_threads or None, lora_path=lora)
+    report = run_multi_bench(model, tuned_prompt=lora is not None, size=args.size)
+    report["model"], report["adapter"] = path.name, lora.name if lora else None
     _write(args.json, report)
     return 0
 
@@ -122,6 +138,12 @@ def _register_nlu(suites: Subcommands) -> None:
 def register_suites(suites: Subcommands) -> None:
     """Add every benchmark suite to ``suites`` (the subcommands of ``bench``)."""
     _register_nlu(suites)
+    b = suites.add_parser("nlu-multi", help="several commands in one utterance (the multi_commands suite of bench nlu)")
+    add_config(b)
+    add_model(b)
+    b.add_argument("--size", type=int, default=240, help="about how many utterances to generate")
+    add_json_out(b)
+    b.set_defaults(func=_cmd_multi)
     b = suites.add_parser("dispatch", help="dispatch overhead (log, mqtt) and 1,000 commands over a restart")
     _add_home(b)
     b.add_argument("--overhead-n", type=int, default=500, help="commands per handler for the overhead")

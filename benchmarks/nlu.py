@@ -8,7 +8,8 @@ home-assistant-intents alone, and a naive llama-cpp-python chat completion with 
 Beside the plain rows, HA runs on its fixture completed with the devices its sentences presume
 (``complete_home``), and SLURP and the negatives on the SLURP home completed with the rooms and
 devices SLURP's annotations name (``complete_slurp_home``), a delayed command counting as the
-command it carries.
+command it carries. (d) ``multi_commands``: several commands in one utterance, on a development
+set of our own (``benchmarks/multi.py``).
 """
 
 from __future__ import annotations
@@ -237,6 +238,9 @@ def run_nlu_bench(
         rows["anchor:hassil"] = score(hassil.parse, cases, slots).row()
         report["suites"][suite] = {"rows": rows, "context_area_cases": len(context_cases)}
         print(f"{suite}: {json.dumps(rows)}", file=out, flush=True)
+    from benchmarks.multi import run_multi_bench
+
+    report["suites"]["multi_commands"] = run_multi_bench(model, tuned_prompt, out)
     if model_path is not None and anchor_every > 0:
         for suite, (_home, cat, cases, slots) in _suites(root, catalog).items():
             naive = _naive_anchor(model_path, cat)

@@ -16,13 +16,13 @@ import threading
 import time
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from edge_assistant.events import ActionResult, Dispatcher, IntentResult, Speaker
-from edge_assistant.nlu.dialogue import Dialogue
-from edge_assistant.replies import summarize
+from edge_assistant.nlu.dialogue import Confirmation, Dialogue
+from edge_assistant.replies import join_replies, not_understood_reply, summarize
 
 if TYPE_CHECKING:
     from edge_assistant.config import Settings
@@ -53,7 +53,8 @@ class Turn:
     @property
     def handled(self) -> bool:
         """True when the turn acted, asked a question or answered one; False when nothing was understood."""
-        return bool(self.parse.awaiting) or any(a.status in _HANDLED for a in self.actions)
+        asked = any(c.awaiting for c in (self.parse, *self.parse.commands))
+        return asked or any(a.status in _HANDLED for a in self.actions)
 
     def to_json(self) -> dict[str, Any]:
         """The object ``handle`` prints: the parse contract plus ``actions``."""
@@ -153,7 +154,9 @@ class Assistant:
         """One turn: parse (in a worker thread), dispatch under the policy, reply, speak.
 
         A rejected parse goes to the dispatcher too: it answers "Sorry, there is no dishwasher"
-        and takes "yes"/"no" as the answer to a confirmation waiting in ``dialogue``.
+        and takes "yes"/"no" as the answer to a confirmation waiting in ``dialogue``. Several
+        commands in one utterance are acted on in the order spoken, each under the policy, with
+        one reply ("Turned off the hallway light and locked the back gate").
         """
         dialogue = self.dialogue if dialogue is None else dialogue
         turn_id = utterance_id or uuid.uuid4().hex[:8]
@@ -161,14 +164,44 @@ class Assistant:
         result = await asyncio.to_thread(self.parse, text, dialogue)
         timings = {"nlu": (time.perf_counter() - start) * 1000}
         actions: list[ActionResult] = []
+        reply = ""
         if self.dispatcher is not None:
             begin = time.perf_counter()
-            actions = await self.dispatcher.dispatch(result, turn_id, dialogue)
+            if result.commands:
+                actions, reply = await self._dispatch_each(self.dispatcher, result.commands, turn_id, dialogue)
+            else:
+                actions = await self.dispatcher.dispatch(result, turn_id, dialogue)
+                reply = summarize(actions)
             timings["dispatch"] = (time.perf_counter() - begin) * 1000
-        reply = summarize(actions)
         if speak:
             await self.say(reply)
         return Turn(turn_id, result, actions, reply, {k: round(v, 2) for k, v in timings.items()})
+
+    @staticmethod
+    async def _dispatch_each(
+        dispatcher: Dispatcher, commands: list[IntentResult], turn_id: str, dialogue: Dialogue
+    ) -> tuple[list[ActionResult], str]:
+        """Several commands of one utterance, in order, each under the policy; one reply for all.
+
+        A command that needs confirmation is held alone while the others go ahead; when several
+        do, one yes runs them all.
+        """
+        actions: list[ActionResult] = []
+        replies: list[str] = []
+        held: list[Confirmation] = []
+        for command in commands:
+            done = await dispatcher.dispatch(command, turn_id, dialogue)
+            if dialogue.confirmation is not None:  # asked by this command: the next must not answer it
+                held.append(dialogue.confirmation)
+                dialogue.confirmation = None
+            if command.intent is None:
+                done = [a.model_copy(update={"reply": not_understood_reply(a.reply, command.text)}) for a in done]
+            actions += done
+            replies.append(summarize(done))
+        if held:
+            also = tuple(c for h in held for c in h.commands)[1:]
+            dialogue.confirmation = replace(held[0], also=also)
+        return actions, join_replies(replies)
 
     def handle(self, text: str, *, dialogue: Dialogue | None = None, speak: bool = True) -> Turn:
         """``handle_async`` for synchronous callers (on the assistant's own event loop)."""

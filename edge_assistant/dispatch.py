@@ -26,8 +26,9 @@ from edge_assistant.events import ActionResult
 from edge_assistant.handlers.base import Call, Command, Handler, Outcome
 from edge_assistant.handlers.log import LogHandler
 from edge_assistant.home import Home
-from edge_assistant.nlu.catalog import Catalog
+from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.dialogue import Confirmation, Dialogue
+from edge_assistant.nlu.multi import TARGET_SLOTS
 from edge_assistant.nlu.resolve import Unresolved, finalize_slots
 from edge_assistant.policy import Policy, PolicySettings
 from edge_assistant.replies import RepliesSettings
@@ -62,6 +63,19 @@ def is_no(text: str) -> bool:
 
 def _result(handler: str, ok: bool, reply: str, status: Any, error: str | None = None) -> ActionResult:
     return ActionResult(handler=handler, ok=ok, reply=reply, error=error, status=status)
+
+
+def _checked(spec: IntentSpec, home: Home, slots: dict[str, Any]) -> dict[str, Any]:
+    """The slots passed through the schema; a list of names or places ("the porch light and the
+    patio light") is checked name by name."""
+    single = {k: v for k, v in slots.items() if not isinstance(v, list)}
+    checked = finalize_slots(spec, home, single)
+    for name, values in slots.items():
+        if isinstance(values, list):
+            if name not in TARGET_SLOTS or not values:
+                raise Unresolved(f"{name} takes one value, not {values}")
+            checked[name] = [finalize_slots(spec, home, {**single, name: v})[name] for v in values]
+    return checked
 
 
 class Dispatcher:
@@ -105,9 +119,9 @@ class Dispatcher:
         handler fault (it is in the results)."""
         dialogue = dialogue if dialogue is not None else self.dialogue
         answered = self._answer_pending(result.text, dialogue)
+        if isinstance(answered, tuple):
+            return [action for command in answered for action in await self._execute(command)]
         if answered is not None:
-            if isinstance(answered, Command):
-                return await self._execute(answered)
             return answered
         if result.intent is None:
             reply = replies.rejected_reply(result.reason)
@@ -125,8 +139,8 @@ class Dispatcher:
             return [_result("policy", True, replies.confirm_prompt(command, self.home), "confirm")]
         return await self._execute(command)
 
-    def _answer_pending(self, text: str, dialogue: Dialogue) -> Command | list[ActionResult] | None:
-        """A pending command: run it on yes, drop it on no; other text drops it and goes on."""
+    def _answer_pending(self, text: str, dialogue: Dialogue) -> tuple[Command, ...] | list[ActionResult] | None:
+        """Pending commands: run them on yes, drop them on no; other text drops them and goes on."""
         pending, dialogue.confirmation = dialogue.confirmation, None
         if pending is None:
             return None
@@ -137,7 +151,7 @@ class Dispatcher:
                 return [_result("policy", False, reply, "expired", "the confirmation came after the timeout")]
             return None
         if yes:
-            return pending.command
+            return pending.commands
         if no:
             return [_result("policy", True, "OK, I did nothing.", "cancelled")]
         log.info("confirmation of %s dropped: the next utterance was another command", pending.command.intent)
@@ -152,7 +166,7 @@ class Dispatcher:
             if spec is None:
                 return None, f"the intent {result.intent} is not in the catalog"
             try:
-                checked = finalize_slots(spec, self.home, slots)
+                checked = _checked(spec, self.home, slots)
             except Unresolved as exc:
                 return None, str(exc)
             if checked != slots:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 if TYPE_CHECKING:
     from edge_assistant.nlu.dialogue import Dialogue
@@ -56,7 +56,16 @@ class Transcript:
 
 
 class IntentResult(BaseModel):
-    """The parse contract: one JSON object per utterance (what ``parse`` prints)."""
+    """The parse contract: one JSON object per utterance (what ``parse`` prints).
+
+    An utterance with several commands ("turn off the hallway light and lock the back gate") lists
+    them in ``commands``, one full result per command in the order spoken; the top-level fields are
+    then those of the first command, except ``text`` and ``latency_ms``, which are the whole
+    utterance's. ``commands`` is empty, and left out of the JSON, for a single command: its JSON
+    is the same as before commands existed. ``slots`` of one command that names several devices
+    or places ("the porch light and the patio light") hold a list under ``name`` (or ``area``,
+    ``floor``).
+    """
 
     text: str
     intent: str | None = None
@@ -68,6 +77,21 @@ class IntentResult(BaseModel):
     reason: str | None = None
     # Rejected only for a missing value: the intent that the question in ``reason`` completes.
     awaiting: str | None = None
+    # Several commands in one utterance, each a full result; empty for one command.
+    commands: list[IntentResult] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _single_keeps_its_shape(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Leave ``commands`` out of a single command's JSON, so that it keeps today's shape."""
+        data: dict[str, Any] = handler(self)
+        if not self.commands:
+            data.pop("commands", None)
+        return data
+
+    @property
+    def understood(self) -> bool:
+        """True when the utterance (or one of its commands) has an intent or asks for a value."""
+        return any(c.intent is not None or c.awaiting for c in (self, *self.commands))
 
 
 class ActionResult(BaseModel):

@@ -8,7 +8,7 @@ and the past for reports. Targets are named from the home, so a reply says what 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,11 +20,14 @@ from edge_assistant.home import Home
 
 __all__ = [
     "RepliesSettings",
+    "and_list",
     "confirm_prompt",
     "describe_targets",
     "done_reply",
     "dry_run_reply",
     "failed_reply",
+    "join_replies",
+    "not_understood_reply",
     "phrase",
     "rejected_reply",
     "summarize",
@@ -96,6 +99,7 @@ _PLURALS = {
     "door": "doors",
 }
 _SORRY_NOT_UNDERSTOOD = "Sorry, I didn't understand that."
+_CONFIRM = "Are you sure you want to "
 
 
 def _spoken(name: str) -> str:
@@ -117,14 +121,28 @@ def describe_targets(command: Command, home: Home | None, entity: str | None = N
     if entity is not None or len(command.targets) == 1:
         return "the " + _entity_name(home, entity or command.targets[0])
     if "name" in slots:
-        return "the " + _spoken(str(slots["name"]))
+        return and_list(["the " + _spoken(str(n)) for n in _listed(slots["name"])])
     if not command.targets:
         return ""
     domains = {domain_of(t) for t in command.targets}
     kind = slots.get("device_class") or slots.get("domain") or (domains.pop() if len(domains) == 1 else "device")
     what = _PLURALS.get(str(kind), str(kind).replace("_", " ") + "s")
     where = slots.get("area") or slots.get("floor")
-    return f"the {what} in the {_spoken(str(where))}" if where else f"all the {what}"
+    if not where:
+        return f"all the {what}"
+    return f"the {what} in " + and_list(["the " + _spoken(str(w)) for w in _listed(where)])
+
+
+def _listed(value: Any) -> list[Any]:
+    """A slot's values: a list when one command names several devices or places."""
+    return list(value) if isinstance(value, list) else [value]
+
+
+def and_list(items: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _duration(slots: Mapping[str, Any]) -> str:
@@ -216,7 +234,7 @@ def done_reply(command: Command, home: Home | None, entity: str | None = None, n
 
 def confirm_prompt(command: Command, home: Home | None) -> str:
     """The confirmation question: "Are you sure you want to unlock the front door?"."""
-    return f"Are you sure you want to {phrase(command, home)[0]}?"
+    return f"{_CONFIRM}{phrase(command, home)[0]}?"
 
 
 def dry_run_reply(command: Command, home: Home | None, entity: str | None = None) -> str:
@@ -262,3 +280,46 @@ def summarize(actions: Iterable[ActionResult]) -> str:
         if reply and reply not in seen:
             seen.append(reply)
     return ". ".join(seen) + ("." if seen and not seen[-1].endswith("?") else "") if seen else ""
+
+
+def not_understood_reply(reply: str, said: str) -> str:
+    """For one command of several, "Sorry, I didn't understand that" names what was said."""
+    return f'Sorry, I didn\'t understand "{said}".' if reply.rstrip(".") == _SORRY_NOT_UNDERSTOOD.rstrip(".") else reply
+
+
+def _lower_first(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() and len(first) > 1 else text[:1].lower() + text[1:]
+
+
+def join_replies(replies: Iterable[str]) -> str:
+    """One reply for the commands of one utterance, each command's reply given in the order spoken.
+
+    What was done is one sentence ("Turned off the hallway light and locked the back gate"), what
+    could not be done follows, and questions come last: the confirmations as one question ("Are
+    you sure you want to unlock the front door and open the garage door?").
+    """
+    done: list[str] = []
+    sorry: list[str] = []
+    confirms: list[str] = []
+    asks: list[str] = []
+    for reply in replies:
+        for sentence in re.split(r"(?<=[.?!])\s+", reply.strip()):
+            sentence = sentence.rstrip(".")
+            if not sentence:
+                continue
+            if sentence.startswith(_CONFIRM) and sentence.endswith("?"):
+                confirms.append(sentence.removeprefix(_CONFIRM).rstrip("?"))
+            elif sentence.endswith("?"):
+                asks.append(sentence)
+            elif sentence.startswith("Sorry"):
+                sorry.append(sentence + ".")
+            else:
+                done.append(sentence)
+    unique = list(dict.fromkeys(done))
+    out = [and_list([unique[0], *(_lower_first(d) for d in unique[1:])]) + "."] if unique else []
+    out += list(dict.fromkeys(sorry))
+    if confirms:
+        out.append(f"{_CONFIRM}{and_list(list(dict.fromkeys(confirms)))}?")
+    out += list(dict.fromkeys(asks))
+    return " ".join(out)

@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 from pathlib import Path
+from typing import Any
 
 from edge_assistant.errors import HandlerError
 from edge_assistant.handlers.base import Call, Command, Outcome, TemplateError, entity_keys, intent_keys, render
@@ -28,6 +29,11 @@ _TAIL = 300
 def _tail(data: bytes) -> str:
     text = data.decode("utf-8", "replace").strip()
     return text if len(text) <= _TAIL else "..." + text[-_TAIL:]
+
+
+def _text(value: Any) -> str:
+    """A slot as one argument: several names ("the porch light and the patio light") joined by ", "."""
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 class CommandHandler:
@@ -52,9 +58,9 @@ class CommandHandler:
 
     def _argv(self, call: Call) -> list[str]:
         values = call.values()
-        argv = [str(render(part, values)) for part in self.settings.argv]
+        argv = [_text(render(part, values)) for part in self.settings.argv]
         if "args" in self.settings.slots_as:
-            argv += [f"{k}={v}" for k, v in sorted(call.command.slots.items())]
+            argv += [f"{k}={_text(v)}" for k, v in sorted(call.command.slots.items())]
         return argv
 
     def _env(self, call: Call) -> dict[str, str]:
@@ -68,7 +74,7 @@ class CommandHandler:
                 EA_TEXT=cmd.text,
                 EA_UTTERANCE_ID=cmd.utterance_id,
             )
-            env.update({f"EA_SLOT_{k.upper()}": str(v) for k, v in cmd.slots.items()})
+            env.update({f"EA_SLOT_{k.upper()}": _text(v) for k, v in cmd.slots.items()})
         return env
 
     async def handle(self, call: Call) -> Outcome:

@@ -54,7 +54,10 @@ def hermes_payload(command: Command, site_id: str = "default") -> dict[str, Any]
         "input": command.text,
         "rawInput": command.text,
         "intent": {"intentName": command.intent, "confidenceScore": command.confidence},
-        "slots": [_slot(k, v, command.text) for k, v in command.slots.items()],
+        # A slot with several values (two names in one command) is one Hermes slot per value.
+        "slots": [
+            _slot(k, one, command.text) for k, v in command.slots.items() for one in (v if isinstance(v, list) else [v])
+        ],
         "siteId": site_id,
         "sessionId": command.utterance_id,
         "id": command.utterance_id,

@@ -60,10 +60,20 @@ class Question:
 
 @dataclass(frozen=True)
 class Confirmation:
-    """A command held by the safety policy until a yes, or until ``deadline``."""
+    """A command held by the safety policy until a yes, or until ``deadline``.
+
+    ``also``: more commands of the same utterance that the same yes runs ("unlock the front door
+    and open the garage door" asks once for both).
+    """
 
     command: Command
     deadline: float
+    also: tuple[Command, ...] = ()
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        """Every command the yes runs, in the order spoken."""
+        return (self.command, *self.also)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.dialogue import Dialogue, Question, answer_question, next_colour, wants_another_colour
 from edge_assistant.nlu.extract import extract_slots
+from edge_assistant.nlu.multi import Part, Splitter, combine, several, spoken
 from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.nlu.prompt import (
     NONE_LABEL,
@@ -105,6 +106,7 @@ class Parser:
         self.home = home
         self.settings = settings or ParserSettings()
         self._templates = TemplateMatcher(catalog, home, context_area=self.settings.area)
+        self._splitter = Splitter(catalog, home, self._templates.first_words(), self._templates.texts())
         self._model = model
         self._names = list(catalog.intents)
         self._labels = [catalog.intents[n].label for n in self._names] + [NONE_LABEL]
@@ -137,13 +139,58 @@ class Parser:
         question = dialogue.take_question()
         result = answer_question(question, text, self.catalog, self.home) if question is not None else None
         if result is None:
-            result = self._parse(text, call)
-        if result.intent is not None:
+            result = self._utterance(text, call)
+        if result.intent is not None or any(c.intent is not None for c in result.commands):
             dialogue.colours.update(call.memory)
-        if result.awaiting and call.question is not None and self.settings.follow_up_s > 0:
+        asking = result.commands[-1].awaiting if result.commands else result.awaiting
+        if asking and call.question is not None and self.settings.follow_up_s > 0:
             dialogue.question = replace(call.question, deadline=time.monotonic() + self.settings.follow_up_s)
         result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
         return result
+
+    def _utterance(self, text: str, call: _Call) -> IntentResult:
+        """One command, or several ("turn off the porch light and lock the front door").
+
+        Each part is parsed on its own (templates, then the model). When a part is not understood,
+        the whole sentence on the templates wins if they hold it; when no part is understood, the
+        sentence is parsed whole, as one command.
+        """
+        parts = self._splitter.split(text) if len(text) <= self.settings.max_chars else []
+        if len(parts) < 2:
+            return self._parse(text, call)
+        mine = _Call(call.colours)
+        commands = combine(spoken(text), parts, [self._part(part, mine) for part in parts], self.home)
+        understood = [c.understood for c in commands]
+        if not all(understood):
+            whole = self._template(text, call)
+            if whole is not None:
+                return whole
+            if not any(understood):
+                return self._parse(text, call)
+        call.memory.update(mine.memory)
+        call.question = mine.question if commands[-1].awaiting else None
+        return several(text, commands)
+
+    def _part(self, part: Part, call: _Call) -> IntentResult:
+        """One part of several, with its own text and time; "the porch light to blue" is tried as
+        said on the templates first. Only the last part's question is kept."""
+        start = time.perf_counter()
+        call.question = None
+        result = self._template(part.text, call) if part.kind == "ellipsis" else None
+        if result is None:
+            result = self._parse(part.sentence, call)
+        ms = round((time.perf_counter() - start) * 1000, 3)
+        return result.model_copy(update={"text": part.text, "latency_ms": ms})
+
+    def _template(self, text: str, call: _Call) -> IntentResult | None:
+        """The template path alone: the result when a template holds ``text``, else None."""
+        if not self.settings.use_templates:
+            return None
+        match = self._templates.match(text)
+        if match is None:
+            norm = normalize_text(text)
+            match = self._templates.match(norm) if norm != text else None
+        return None if match is None else self._finish(text, match.intent, match.slots, 1.0, "template", call)
 
     def _parse(self, text: str, call: _Call) -> IntentResult:
         if not text.strip():
@@ -153,11 +200,10 @@ class Parser:
         scheduled = self._at_clock_time(text, call)
         if scheduled is not None:
             return scheduled
+        templated = self._template(text, call)
+        if templated is not None:
+            return templated
         norm = normalize_text(text)
-        if self.settings.use_templates:
-            match = self._templates.match(text) or self._templates.match(norm)
-            if match is not None:
-                return self._finish(text, match.intent, match.slots, 1.0, "template", call)
         if not self.settings.area and self._bare_value is not None and self._bare_value.fullmatch(norm):
             # "red" or "fifty percent" with no question waiting and no room of its own: turning
             # every light of the house red would be a guess.

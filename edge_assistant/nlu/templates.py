@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hassil import Intents, recognize_best
-from hassil.expression import TextChunk
+from hassil.expression import Alternative, Expression, Group, Permutation, RuleReference, Sentence, TextChunk
 from hassil.intents import SlotList, TextSlotList, TextSlotValue
 
 from edge_assistant.errors import IntentSchemaError
@@ -137,6 +137,26 @@ class TemplateMatcher:
         self._skip_words = data["skip_words"]
         self._context: dict[str, Any] = {"area": context_area} if context_area else {}
 
+    def first_words(self) -> frozenset[str]:
+        """Every word a sentence of the catalog can start with ("turn", "what", "dim" ...).
+
+        A sentence that starts with a slot (``{name} on``) adds nothing: names are the home's.
+        """
+        words: set[str] = set()
+        shared: dict[str, tuple[set[str], bool]] = {}  # the global rules' first words, worked out once
+        for intent in self._intents.intents.values():
+            for data in intent.data:
+                rules = {**self._intents.expansion_rules, **data.expansion_rules}
+                memo = shared if not data.expansion_rules else {}
+                for sentence in data.sentences:
+                    words |= _first_words(sentence.expression, rules, memo)[0]
+        return frozenset(words)
+
+    def texts(self) -> list[str]:
+        """The catalog's sentence templates and expansion rules as written (hassil syntax)."""
+        rules = [rule.text or "" for rule in self._intents.expansion_rules.values()]
+        return rules + [t for i in self._intents.intents.values() for d in i.data for t in d.sentence_texts]
+
     def match(self, text: str) -> TemplateMatch | None:
         """Return the best template match for ``text``, or None."""
         result = recognize_best(
@@ -152,3 +172,36 @@ class TemplateMatcher:
             return None
         slots = {name: entity.value for name, entity in result.entities.items()}
         return TemplateMatch(result.intent.name, slots)
+
+
+def _first_words(
+    exp: Expression, rules: dict[str, Sentence], memo: dict[str, tuple[set[str], bool]]
+) -> tuple[set[str], bool]:
+    """The words ``exp`` can start with, and whether it can be empty (so what follows may start)."""
+    if isinstance(exp, TextChunk):
+        chunk = exp.text.lower().split()
+        return ({chunk[0].strip(".,!?")} if chunk else set()), not chunk
+    if isinstance(exp, RuleReference):
+        if exp.rule_name not in memo:
+            memo[exp.rule_name] = (set(), False)  # a rule that refers to itself adds nothing more
+            rule = rules.get(exp.rule_name)
+            if rule is not None:
+                memo[exp.rule_name] = _first_words(rule.expression, rules, memo)
+        return memo[exp.rule_name]
+    if not isinstance(exp, Group):
+        return set(), False  # a slot: the home's names, areas and values
+    if isinstance(exp, (Alternative, Permutation)):
+        found: set[str] = set()
+        empty = isinstance(exp, Alternative) and exp.is_optional
+        for item in exp.items:
+            starts, can_be_empty = _first_words(item, rules, memo)
+            found |= starts
+            empty = empty or (isinstance(exp, Alternative) and can_be_empty)
+        return found, empty
+    found = set()
+    for item in exp.items:
+        starts, can_be_empty = _first_words(item, rules, memo)
+        found |= starts
+        if not can_be_empty:
+            return found, False
+    return found, True
