@@ -37,6 +37,7 @@ def test_the_tables_live_in_the_catalog_language_folder() -> None:
     """The English tables are data files in intents/en/, which the wheel carries with the catalog."""
     assert sorted(p.name for p in words_dir("en").glob("*.yaml")) == [
         "domain_words.yaml",
+        "joiners.yaml",
         "numbers.yaml",
         "timer_words.yaml",
     ]
