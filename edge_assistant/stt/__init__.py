@@ -48,8 +48,12 @@ class SttSettings(BaseModel):
     max_no_speech_prob: float | None = Field(default=0.6, ge=0.0, le=1.0)
     min_avg_logprob: float | None = Field(default=-1.0, le=0.0)
     max_compression_ratio: float | None = Field(default=2.4, gt=0.0)
-    # Hybrid (grammar mode with an open engine): the grammar pass answers alone when it holds the
-    # utterance with at least this confidence; otherwise the open engine decodes it.
+    # Hybrid (grammar mode with an open engine, stt.hybrid): "agree" acts on the grammar pass's
+    # sentence only when the open pass heard the same words (at least ``min_agreement``);
+    # "grammar_first" acts on it at once. ``grammar_min_confidence``: below it the grammar pass
+    # holds nothing.
+    hybrid: Literal["agree", "grammar_first"] = "agree"
+    min_agreement: float = Field(default=0.6, ge=0.0, le=1.0)
     grammar_min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
@@ -158,4 +162,10 @@ def _load_open(
     from edge_assistant.stt.pocketsphinx import PocketsphinxTranscriber
 
     grammar_pass = PocketsphinxTranscriber(grammar, filler_prob=settings.filler_prob, wake_phrase=wake_phrase)
-    return HybridTranscriber(grammar_pass, engine, min_confidence=settings.grammar_min_confidence)
+    return HybridTranscriber(
+        grammar_pass,
+        engine,
+        policy=settings.hybrid,
+        min_confidence=settings.grammar_min_confidence,
+        min_agreement=settings.min_agreement,
+    )

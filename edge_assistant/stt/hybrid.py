@@ -1,27 +1,56 @@
 """Hybrid decoding: the catalog grammar first, the open-vocabulary engine for what it does not hold.
 
-The grammar pass (pocketsphinx on the catalog's automaton) decodes while the person speaks, so
-its answer is ready at the end of speech; the open pass (Whisper or Moonshine) only keeps the
-audio. On ``finish``, a transcript the grammar holds (``in_grammar``, confidence at least
-``min_confidence``) answers at once; anything else (speech outside the templates, a command the
-grammar missed, noise) is decoded by the open engine, whose guards refuse noise and guesses.
-Which pass answers when both would was decided on real and synthetic speech (BENCHMARKS.md,
-"Open-vocabulary speech").
+The grammar pass (pocketsphinx on the catalog's automaton) decodes while the person speaks; the
+open pass (Whisper or Moonshine) keeps the audio and decodes it on ``finish``. Two policies:
 
-``Transcript.extra["pass"]`` says which pass answered, ``extra["stt_cpu_s"]`` the CPU seconds
-both passes spent on the utterance, and ``extra["grammar_text"]`` what the grammar heard when
-the open pass answered.
+- ``agree`` (the default): the open pass always decodes. When the grammar holds the utterance
+  (``in_grammar``, confidence at least ``min_confidence``) and the two transcripts agree word by
+  word (``agreement`` at least ``min_agreement``), the grammar's sentence answers (pass
+  ``both``: it corrects "cancel all tires" to "cancel all timers"); otherwise the open pass's,
+  with its guards (pass ``open``). A grammar sentence the open engine did not hear is never
+  acted on: pocketsphinx forces natural phrasing onto a template with high confidence ("porch
+  light off, would you" -> "porch light on bedroom").
+- ``grammar_first``: a sentence the grammar holds answers at once, without the open pass (the
+  fastest; wrong on such forced matches).
+
+Which policy acts correctly was measured on real and synthetic speech (BENCHMARKS.md,
+"Open-vocabulary speech"). ``Transcript.extra["pass"]`` says which pass answered,
+``extra["stt_cpu_s"]`` the CPU seconds both passes spent on the utterance.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
+from typing import Literal
 
 from edge_assistant.events import Transcript
+from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.stt import Session, Transcriber
 
-__all__ = ["HybridSession", "HybridTranscriber"]
+__all__ = ["HybridSession", "HybridTranscriber", "agreement"]
+
+Policy = Literal["grammar_first", "agree"]
+
+
+def agreement(a: str, b: str) -> float:
+    """How far two transcripts agree, word by word: 1 - word edit distance / the longer length.
+
+    Both are normalised as the parser reads them ("seventy percent" = "70%"), so the grammar's
+    spelled-out numbers and Whisper's digits agree.
+    """
+    x = [re.sub(r"[^0-9a-z']", "", w) for w in normalize_text(a).split()]
+    y = [re.sub(r"[^0-9a-z']", "", w) for w in normalize_text(b).split()]
+    x, y = [w for w in x if w], [w for w in y if w]
+    if not x or not y:
+        return 0.0
+    row = list(range(len(y) + 1))
+    for i, word in enumerate(x, 1):
+        prev, row[0] = row[0], i
+        for j, other in enumerate(y, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (word != other))
+    return 1.0 - row[-1] / max(len(x), len(y))
 
 
 class HybridTranscriber:
@@ -29,10 +58,20 @@ class HybridTranscriber:
 
     name = "hybrid"
 
-    def __init__(self, grammar_pass: Transcriber, open_pass: Transcriber, *, min_confidence: float = 0.0) -> None:
+    def __init__(
+        self,
+        grammar_pass: Transcriber,
+        open_pass: Transcriber,
+        *,
+        policy: Policy = "agree",
+        min_confidence: float = 0.0,
+        min_agreement: float = 0.6,
+    ) -> None:
         self.grammar_pass = grammar_pass
         self.open_pass = open_pass
+        self.policy = policy
         self.min_confidence = min_confidence
+        self.min_agreement = min_agreement
         self.name = f"{grammar_pass.name}+{open_pass.name}"
 
     def start(self) -> HybridSession:
@@ -40,8 +79,14 @@ class HybridTranscriber:
         return HybridSession(self, self.grammar_pass.start(), self.open_pass.start())
 
     def holds(self, transcript: Transcript) -> bool:
-        """Whether the grammar pass's transcript answers alone."""
+        """Whether the grammar pass's transcript is a confident sentence of the grammar."""
         return transcript.in_grammar and bool(transcript.text) and transcript.confidence >= self.min_confidence
+
+    def pick(self, heard: Transcript, result: Transcript) -> tuple[str, float]:
+        """With both passes decoded: "both" (the grammar's sentence answers) or "open", and their agreement."""
+        agree = round(agreement(heard.text, result.text), 3) if self.holds(heard) else 0.0
+        # Two engines heard the same command: the grammar's words are the catalog's spelling.
+        return ("both" if agree >= self.min_agreement else "open"), agree
 
 
 class HybridSession:
@@ -63,13 +108,18 @@ class HybridSession:
             self._cpu += time.process_time() - start
 
     def finish(self) -> Transcript:
-        """The grammar pass's transcript when it holds the utterance, else the open pass's."""
+        """The transcript the owner's policy picks (module docstring); ``extra["pass"]`` says which."""
         start = time.process_time()
+        owner = self._owner
         heard = self._grammar.finish()
-        if self._owner.holds(heard):
-            cpu = self._cpu + time.process_time() - start
-            return replace(heard, extra={**heard.extra, "pass": "grammar", "stt_cpu_s": round(cpu, 3)})
+        if owner.holds(heard) and owner.policy == "grammar_first":
+            return self._answer(heard, "grammar", start)
         result = self._open.finish()
-        cpu = self._cpu + time.process_time() - start
-        extra = {**result.extra, "pass": "open", "grammar_text": heard.text, "stt_cpu_s": round(cpu, 3)}
-        return replace(result, extra=extra)
+        which, agree = owner.pick(heard, result)
+        if which == "both":
+            return self._answer(heard, which, start, open_text=result.text, agreement=agree)
+        return self._answer(result, which, start, grammar_text=heard.text, agreement=agree)
+
+    def _answer(self, transcript: Transcript, which: str, start: float, **extra: object) -> Transcript:
+        cpu = round(self._cpu + time.process_time() - start, 3)
+        return replace(transcript, extra={**transcript.extra, **extra, "pass": which, "stt_cpu_s": cpu})

@@ -6,7 +6,7 @@ import pytest
 
 from edge_assistant.events import Transcript
 from edge_assistant.stt.bias import home_names, initial_prompt, respell_names
-from edge_assistant.stt.hybrid import HybridTranscriber
+from edge_assistant.stt.hybrid import HybridTranscriber, Policy, agreement
 from edge_assistant.testing import FakeTranscriber
 
 pytestmark = pytest.mark.unit
@@ -17,9 +17,11 @@ OPEN_TEXT = Transcript("it's gloomy in the study", 0.8, engine="whisper", in_gra
 NEVER = RuntimeError("the open pass must not decode this utterance")
 
 
-def _decode(grammar: Transcript, open_: Transcript | BaseException, min_confidence: float = 0.0) -> Transcript:
+def _decode(
+    grammar: Transcript, open_: Transcript | BaseException, min_confidence: float = 0.0, policy: Policy = "agree"
+) -> Transcript:
     grammar_pass, open_pass = FakeTranscriber([grammar]), FakeTranscriber([open_])
-    hybrid = HybridTranscriber(grammar_pass, open_pass, min_confidence=min_confidence)
+    hybrid = HybridTranscriber(grammar_pass, open_pass, policy=policy, min_confidence=min_confidence)
     session = hybrid.start()
     session.accept(b"\0\0" * 1600)
     session.accept(b"\0\0" * 1600)
@@ -28,10 +30,30 @@ def _decode(grammar: Transcript, open_: Transcript | BaseException, min_confiden
     return result
 
 
-def test_the_grammar_pass_answers_alone_when_it_holds_the_utterance() -> None:
-    """A template sentence is answered at the end of speech; the open engine never decodes it."""
-    result = _decode(GRAMMAR_HIT, NEVER)
+def test_grammar_first_answers_alone_when_the_grammar_holds_the_utterance() -> None:
+    """``grammar_first``: a template sentence is answered at once; the open engine never decodes it."""
+    result = _decode(GRAMMAR_HIT, NEVER, policy="grammar_first")
     assert result.text == "turn on the porch light" and result.extra["pass"] == "grammar"
+
+
+def test_when_both_passes_hear_the_command_the_grammar_spelling_answers() -> None:
+    """``agree``: Whisper's "Turn on the porch lights." agrees with the grammar's sentence."""
+    result = _decode(GRAMMAR_HIT, Transcript("Turn on the porch lights.", 0.8, engine="whisper"))
+    assert result.text == "turn on the porch light" and result.extra["pass"] == "both"
+
+
+def test_a_grammar_sentence_the_open_pass_did_not_hear_is_not_acted_on() -> None:
+    """pocketsphinx forced "porch light off, would you" onto another command: the open text answers."""
+    forced = Transcript("porch light on bedroom", 0.78, engine="pocketsphinx", in_grammar=True)
+    heard = Transcript("porch light off would you", 0.9, engine="whisper")
+    result = _decode(forced, heard)
+    assert result.text == "porch light off would you" and result.extra["pass"] == "open"
+
+
+def test_agreement_reads_numbers_as_the_parser_does() -> None:
+    """ "seventy percent" (grammar) and "70%" (Whisper) are the same words; forced text is not."""
+    assert agreement("set the kitchen light to seventy percent", "Set the kitchen light to 70%.") == 1.0
+    assert agreement("porch light on bedroom", "porch light off would you") < 0.6
 
 
 def test_speech_outside_the_grammar_goes_to_the_open_pass() -> None:
@@ -43,7 +65,7 @@ def test_speech_outside_the_grammar_goes_to_the_open_pass() -> None:
 
 def test_an_unsure_grammar_match_is_decoded_again_by_the_open_pass() -> None:
     """Below ``grammar_min_confidence`` the grammar's sentence is not trusted on its own."""
-    result = _decode(GRAMMAR_HIT, OPEN_TEXT, min_confidence=0.95)
+    result = _decode(GRAMMAR_HIT, OPEN_TEXT, min_confidence=0.95, policy="grammar_first")
     assert result.extra["pass"] == "open" and result.text == OPEN_TEXT.text
 
 
@@ -56,7 +78,7 @@ def test_noise_refused_by_both_passes_stays_refused() -> None:
 
 def test_the_answer_reports_the_cpu_seconds_of_the_utterance() -> None:
     """``stt_cpu_s`` lets Pi timings be estimated from the log."""
-    assert _decode(GRAMMAR_HIT, NEVER).extra["stt_cpu_s"] >= 0.0
+    assert _decode(GRAMMAR_HIT, NEVER, policy="grammar_first").extra["stt_cpu_s"] >= 0.0
 
 
 def test_names_spelled_apart_are_written_as_the_home_names_them() -> None:
