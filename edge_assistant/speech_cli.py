@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_assistant.jsonl import emit as _emit
+from edge_assistant.stt import ENGINES
 
 __all__ = ["register"]
 
@@ -92,7 +93,10 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
 
     for path in args.files:
         result = asyncio.run(one(path))
-        _emit({"file": path, "text": result.text, "confidence": result.confidence, "engine": result.engine})
+        row = {"file": path, "text": result.text, "confidence": result.confidence, "engine": result.engine}
+        if "rejected" in result.extra:  # an open-vocabulary guard refused it: nothing would act on it
+            row["rejected"] = result.extra["rejected"]
+        _emit(row)
     return 0
 
 
@@ -123,7 +127,7 @@ def _common(p: argparse.ArgumentParser, home: bool = True, home_required: bool =
         p.add_argument("--home", required=home_required, help="home YAML (default for run: [nlu] home)")
         p.add_argument("--templates-only", action="store_true", help="do not load the intent model")
     p.add_argument("--config", help="config TOML")
-    p.add_argument("--stt", choices=["vosk", "pocketsphinx"], help="speech engine; overrides [stt] engine")
+    p.add_argument("--stt", choices=ENGINES, help="speech engine; overrides [stt] engine")
 
 
 def register(commands: Any, bench_suites: Any) -> None:
