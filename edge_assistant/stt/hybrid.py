@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import Literal
 
 from edge_assistant.events import Transcript
-from edge_assistant.nlu.normalize import normalize_text
+from edge_assistant.nlu.normalize import normalize_text, numbers_in
 from edge_assistant.stt import Session, Transcriber
 
 __all__ = ["HybridSession", "HybridTranscriber", "agreement"]
@@ -38,12 +38,13 @@ def agreement(a: str, b: str) -> float:
     """How far two transcripts agree, word by word: 1 - word edit distance / the longer length.
 
     Both are normalised as the parser reads them ("seventy percent" = "70%"), so the grammar's
-    spelled-out numbers and Whisper's digits agree.
+    spelled-out numbers and Whisper's digits agree. Different numbers are no agreement at all,
+    however alike the rest: "the blinds to eight" is not "the blinds a bit".
     """
-    x = [re.sub(r"[^0-9a-z']", "", w) for w in normalize_text(a).split()]
-    y = [re.sub(r"[^0-9a-z']", "", w) for w in normalize_text(b).split()]
+    x = [re.sub(r"[^0-9a-z.']", "", w).strip(".") for w in normalize_text(a).split()]
+    y = [re.sub(r"[^0-9a-z.']", "", w).strip(".") for w in normalize_text(b).split()]
     x, y = [w for w in x if w], [w for w in y if w]
-    if not x or not y:
+    if not x or not y or numbers_in(" ".join(x)) != numbers_in(" ".join(y)):
         return 0.0
     row = list(range(len(y) + 1))
     for i, word in enumerate(x, 1):

@@ -56,6 +56,12 @@ def test_agreement_reads_numbers_as_the_parser_does() -> None:
     assert agreement("porch light on bedroom", "porch light off would you") < 0.6
 
 
+def test_transcripts_that_differ_in_a_number_do_not_agree() -> None:
+    """A value is what acts: a forced "to eight" never rides on an otherwise alike sentence."""
+    assert agreement("open up the blinds in the study to eight", "Open up the blinds in the Study a bit") == 0.0
+    assert agreement("set a timer for 22.5 minutes", "Set a timer for 22.5 minutes.") == 1.0
+
+
 def test_speech_outside_the_grammar_goes_to_the_open_pass() -> None:
     """Natural phrasing the templates lack reaches the parser through the open engine."""
     result = _decode(GRAMMAR_MISS, OPEN_TEXT)
