@@ -16,7 +16,7 @@ set -euo pipefail
 
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 ROOT=""
-STT="pocketsphinx"
+STT="whisper"
 START=1
 UNINSTALL=0
 PURGE=0
@@ -99,7 +99,7 @@ EA="$OPT/venv/bin/edge-assistant"
 
 # --- configuration (never overwritten) ----------------------------------------------------------
 if [ ! -f "$ETC/config.toml" ]; then
-  sed -e 's#^home = "home.example.yaml"#home = "home.yaml"#' -e "s#^engine = \"pocketsphinx\"#engine = \"$STT\"#" \
+  sed -e 's#^home = "home.example.yaml"#home = "home.yaml"#' -e "s#^engine = \"whisper\"#engine = \"$STT\"#" \
     "$SRC/deploy/config.example.toml" > "$ETC/config.toml"
 fi
 [ -f "$ETC/home.yaml" ] || cp "$SRC/deploy/home.example.yaml" "$ETC/home.yaml"

@@ -34,7 +34,8 @@ class SttSettings(BaseModel):
     """``[stt]``: which engine, grammar or open vocabulary, and the guards against forced matches."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    engine: Literal["pocketsphinx", "vosk", "whisper", "moonshine"] = "pocketsphinx"
+    # Whisper tiny.en: the measured best English engine (BENCHMARKS.md, "Open-vocabulary speech").
+    engine: Literal["pocketsphinx", "vosk", "whisper", "moonshine"] = "whisper"
     mode: Literal["grammar", "open"] = "grammar"
     vosk_model: str = Field(default="vosk-small-en-us", description="a models-manifest name or a directory")
     whisper_model: str = Field(default="whisper-tiny-en", description="a models-manifest name or a directory")
@@ -48,13 +49,14 @@ class SttSettings(BaseModel):
     max_no_speech_prob: float | None = Field(default=0.6, ge=0.0, le=1.0)
     min_avg_logprob: float | None = Field(default=-1.0, le=0.0)
     max_compression_ratio: float | None = Field(default=2.4, gt=0.0)
-    # Hybrid (grammar mode with an open engine, stt.hybrid): "agree" acts on the grammar pass's
-    # sentence only when the open pass heard the same words (at least ``min_agreement``);
-    # "grammar_first" acts on it at once. ``grammar_min_confidence``: below it the grammar pass
-    # holds nothing.
-    hybrid: Literal["agree", "grammar_first"] = "agree"
-    min_agreement: float = Field(default=0.6, ge=0.0, le=1.0)
-    grammar_min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    # An open engine in grammar mode (stt.hybrid): "off" runs it alone, biased to the grammar's
+    # names (the measured best, BENCHMARKS.md); "agree" also runs pocketsphinx's grammar pass and
+    # acts on its sentence only when the open pass heard the same words (at least
+    # ``min_agreement``); "grammar_first" acts on a grammar sentence of at least
+    # ``grammar_min_confidence`` at once, without the open pass.
+    hybrid: Literal["off", "agree", "grammar_first"] = "off"
+    min_agreement: float = Field(default=1.0, ge=0.0, le=1.0)
+    grammar_min_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
 
 
 class Session(Protocol):
@@ -156,7 +158,7 @@ def _load_open(
 
         model_dir = resolve_model_dir(settings.moonshine_model, MOONSHINE_FILES, models_dir)
         engine = MoonshineTranscriber(model_dir, names=names, threads=settings.threads, limits=limits)
-    if settings.mode == "open" or grammar is None:
+    if settings.mode == "open" or grammar is None or settings.hybrid == "off":
         return engine
     from edge_assistant.stt.hybrid import HybridTranscriber
     from edge_assistant.stt.pocketsphinx import PocketsphinxTranscriber

@@ -3,18 +3,20 @@
 The grammar pass (pocketsphinx on the catalog's automaton) decodes while the person speaks; the
 open pass (Whisper or Moonshine) keeps the audio and decodes it on ``finish``. Two policies:
 
-- ``agree`` (the default): the open pass always decodes. When the grammar holds the utterance
+- ``agree``: the open pass always decodes. When the grammar holds the utterance
   (``in_grammar``, confidence at least ``min_confidence``) and the two transcripts agree word by
   word (``agreement`` at least ``min_agreement``), the grammar's sentence answers (pass
-  ``both``: it corrects "cancel all tires" to "cancel all timers"); otherwise the open pass's,
-  with its guards (pass ``open``). A grammar sentence the open engine did not hear is never
-  acted on: pocketsphinx forces natural phrasing onto a template with high confidence ("porch
-  light off, would you" -> "porch light on bedroom").
-- ``grammar_first``: a sentence the grammar holds answers at once, without the open pass (the
-  fastest; wrong on such forced matches).
+  ``both``); otherwise the open pass's, with its guards (pass ``open``). A grammar sentence the
+  open engine did not hear is never acted on: pocketsphinx forces natural phrasing onto a
+  template with high confidence ("porch light off, would you" -> "porch light on bedroom",
+  0.78). Below full agreement one word decides: "unlock the front door" agreed at 0.8 with the
+  grammar's "lock the front door".
+- ``grammar_first``: a sentence the grammar holds with confidence at least ``min_confidence``
+  answers at once, without the open pass (the fastest; wrong on forced matches below 0.9).
 
-Which policy acts correctly was measured on real and synthetic speech (BENCHMARKS.md,
-"Open-vocabulary speech"). ``Transcript.extra["pass"]`` says which pass answered,
+Measured on real and synthetic speech (BENCHMARKS.md, "Open-vocabulary speech"), neither policy
+acted more often correctly than Whisper alone, so ``[stt] hybrid = "off"`` is the default and
+these are for devices where the fast path matters. ``Transcript.extra["pass"]`` says which pass answered,
 ``extra["stt_cpu_s"]`` the CPU seconds both passes spent on the utterance.
 """
 
@@ -31,7 +33,7 @@ from edge_assistant.stt import Session, Transcriber
 
 __all__ = ["HybridSession", "HybridTranscriber", "agreement"]
 
-Policy = Literal["grammar_first", "agree"]
+Policy = Literal["grammar_first", "agree"]  # [stt] hybrid = "off" does not build a hybrid
 
 
 def agreement(a: str, b: str) -> float:
@@ -66,7 +68,7 @@ class HybridTranscriber:
         *,
         policy: Policy = "agree",
         min_confidence: float = 0.0,
-        min_agreement: float = 0.6,
+        min_agreement: float = 1.0,
     ) -> None:
         self.grammar_pass = grammar_pass
         self.open_pass = open_pass

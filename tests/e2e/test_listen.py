@@ -58,7 +58,8 @@ OFF_TOPIC = [
 
 
 def _listen(home: Path, files: list[Path], *extra: str) -> tuple[int, list[dict[str, Any]], str]:
-    argv = [sys.executable, "-m", "edge_assistant", "listen", "--home", str(home), "--templates-only", *extra]
+    argv = [sys.executable, "-m", "edge_assistant", "listen", "--home", str(home), "--templates-only"]
+    argv += ["--stt", "pocketsphinx", *extra]
     done = subprocess.run([*argv, *map(str, files)], capture_output=True, text=True, timeout=600)
     return done.returncode, [json.loads(line) for line in done.stdout.splitlines()], done.stderr
 

@@ -37,8 +37,8 @@ def test_grammar_first_answers_alone_when_the_grammar_holds_the_utterance() -> N
 
 
 def test_when_both_passes_hear_the_command_the_grammar_spelling_answers() -> None:
-    """``agree``: Whisper's "Turn on the porch lights." agrees with the grammar's sentence."""
-    result = _decode(GRAMMAR_HIT, Transcript("Turn on the porch lights.", 0.8, engine="whisper"))
+    """``agree``: Whisper's "Turn on the porch light." is the grammar's sentence, word for word."""
+    result = _decode(GRAMMAR_HIT, Transcript("Turn on the porch light.", 0.8, engine="whisper"))
     assert result.text == "turn on the porch light" and result.extra["pass"] == "both"
 
 
