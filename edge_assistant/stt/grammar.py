@@ -25,6 +25,7 @@ from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog
 from edge_assistant.nlu.templates import build_intents_dict, home_slot_lists
 from edge_assistant.nlu.words import number_table
+from edge_assistant.stt.bias import home_names
 
 __all__ = ["CommandGrammar", "build_command_grammar", "number_words", "spoken_words"]
 
@@ -69,10 +70,17 @@ def spoken_words(text: str) -> list[str]:
 
 @dataclass
 class CommandGrammar:
-    """The word graph of all catalog sentences: ``rules`` by name, ``public`` the top-level rules."""
+    """The word graph of all catalog sentences: ``rules`` by name, ``public`` the top-level rules.
+
+    ``names`` are the home's names as written (entities, areas, floors and their aliases) and
+    ``examples`` the catalog's first example sentence of each intent: what an open-vocabulary
+    engine is biased to (``stt.bias``).
+    """
 
     rules: dict[str, Node] = field(default_factory=dict)
     public: list[str] = field(default_factory=list)
+    names: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
 
     def vocabulary(self) -> set[str]:
         """Every word that some sentence of the grammar contains."""
@@ -216,6 +224,8 @@ def build_command_grammar(catalog: Catalog, home: Home) -> CommandGrammar:
     data = build_intents_dict(catalog)
     intents = Intents.from_dict(data)
     builder = _Builder(intents, dict(home_slot_lists(home)))
+    builder.grammar.names = home_names(home)
+    builder.grammar.examples = tuple(spec.examples[0].text for spec in catalog.intents.values() if spec.examples)
     for intent_name, intent in intents.intents.items():
         if intent_name not in catalog.intents:
             continue
