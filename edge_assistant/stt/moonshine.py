@@ -74,6 +74,7 @@ class MoonshineTranscriber:
         self._cache_shape = self._cache_layout()
         self.names = names
         self.limits = limits or GuardSettings()
+        self.decode(np.zeros(SAMPLE_RATE, dtype=np.float32))  # the first pass sets ONNX Runtime up
 
     def _cache_layout(self) -> tuple[list[str], int, int]:
         """The decoder's cache inputs, heads and head size, read from the model itself."""

@@ -88,6 +88,8 @@ class WhisperTranscriber:
         self.prompt = prompt
         previous = self._tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
         self._prompt_tokens = self._model.get_prompt(self._tokenizer, previous, without_timestamps=True)
+        # CTranslate2 sets up its kernels on the first pass; pay that here, not on the first command.
+        self.decode(np.zeros(SAMPLE_RATE, dtype=np.float32))
 
     def start(self) -> OfflineSession:
         """Begin an utterance: its audio is kept and decoded on ``finish``."""
