@@ -368,11 +368,13 @@ def build_pipeline(
 
 def build_transcriber(settings: Settings, parser: Parser, engine: str | None = None) -> Transcriber:
     """The speech engine of ``settings`` with the grammar of the parser's catalog and home."""
-    from edge_assistant.stt import load_transcriber
+    from edge_assistant.stt import OPEN_ENGINES, load_transcriber
     from edge_assistant.stt.grammar import build_command_grammar
 
     stt = settings.stt if engine is None else settings.stt.model_copy(update={"engine": engine})
-    grammar = build_command_grammar(parser.catalog, parser.home) if stt.mode == "grammar" else None
+    # An open-vocabulary engine is biased to the home's names in either mode, so it needs them too.
+    biased = stt.mode == "grammar" or stt.engine in OPEN_ENGINES
+    grammar = build_command_grammar(parser.catalog, parser.home) if biased else None
     models_dir = Path(settings.model.dir) if settings.model.dir else None
     wake = settings.audio.wake_phrase if settings.audio.mode == "wake" else ""
     return load_transcriber(stt, grammar, models_dir=models_dir, wake_phrase=wake)

@@ -127,3 +127,20 @@ def test_noise_and_silence_are_refused(example_parts: tuple[Transcriber, Parser]
     for pcm in (silence(2000), sox_noise(3.0, "pinknoise", 0.3), sox_noise(3.0, "whitenoise", 0.3)):
         result = _hear(transcriber, pcm)
         assert not result.in_grammar, result
+
+
+@pytest.mark.parametrize("mode", ["grammar", "open"])
+def test_the_pipeline_biases_whisper_to_the_home_in_either_mode(
+    mode: str, models_dir: Path, example_home_path: Path
+) -> None:
+    """``[stt] mode = "open"`` still gives Whisper the home's names: only ``hybrid`` adds a grammar pass."""
+    from edge_assistant.config import Settings
+    from edge_assistant.pipeline import build_transcriber
+    from edge_assistant.stt.whisper import WhisperTranscriber
+
+    stt = SttSettings(engine="whisper", whisper_model=MODEL, mode=mode)  # type: ignore[arg-type]
+    settings = Settings(stt=stt, model={"dir": str(models_dir)})  # type: ignore[arg-type]
+    parser = Parser(load_catalog([BUILTIN_CATALOG_DIR]), load_home(example_home_path))
+    transcriber = build_transcriber(settings, parser)
+    assert isinstance(transcriber, WhisperTranscriber)
+    assert "Study Lamp" in transcriber.prompt and "Study Lamp" in transcriber.names
