@@ -233,47 +233,72 @@ def _p50(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
 
+def _path(commands: Sequence[IntentResult]) -> str:
+    """The path the commands took: "template", "model", or "mixed"."""
+    sources = {c.source for c in commands}
+    return sources.pop() if len(sources) == 1 else "mixed"
+
+
+@dataclass
+class _Timings:
+    """Parse latencies: several commands by (path, number of commands); single commands by path."""
+
+    several: dict[tuple[str, int], list[float]] = field(default_factory=dict)
+    single: dict[str, list[float]] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        """p50 of each and the ratio of several commands to one, on the same path."""
+        out: dict[str, Any] = {}
+        for path, values in sorted(self.single.items()):
+            out[f"single_{path}_p50_ms"], out[f"single_{path}_n"] = _p50(values), len(values)
+        for (path, n), values in sorted(self.several.items()):
+            name = {2: "pair", 3: "triple"}.get(n, f"{n}_commands")
+            multi, single = _p50(values), _p50(self.single.get(path, []))
+            out[f"{name}_{path}_p50_ms"], out[f"{name}_{path}_n"] = multi, len(values)
+            if multi and single:
+                out[f"{name}_{path}_over_single"] = round(multi / single, 2)
+        return out
+
+
+def _score(utterance: Utterance, got: IntentResult) -> bool:
+    commands = got.commands or [got]
+    return len(commands) == len(utterance.commands) and all(
+        _right(e, c) for e, c in zip(utterance.commands, commands, strict=False)
+    )
+
+
 def run_multi_suite(
     parse: Callable[[str], IntentResult], utterances: Sequence[Utterance], out: Any = sys.stdout
 ) -> dict[str, Any]:
-    """Score ``parse`` on the set; the multi-command and single-command p50 latency per path."""
+    """Score ``parse`` on the set; p50 latency of several commands and of one, per path.
+
+    The parts of each pair and triple are parsed alone right after it, so that a load on the
+    machine weighs on both alike.
+    """
     by_kind: dict[str, list[int]] = {}
-    multi_ms: dict[str, list[float]] = {"template": [], "model": []}
-    single_ms: dict[str, list[float]] = {"template": [], "model": []}
+    timings = _Timings()
     misses: list[dict[str, Any]] = []
     for utterance in utterances:
         got = parse(utterance.text)
-        commands = got.commands or [got]
-        right = len(commands) == len(utterance.commands) and all(
-            _right(e, c) for e, c in zip(utterance.commands, commands, strict=False)
-        )
+        right = _score(utterance, got)
         counts = by_kind.setdefault(utterance.kind, [0, 0])
-        counts[0] += 1
-        counts[1] += right
+        counts[0], counts[1] = counts[0] + 1, counts[1] + right
         if not right:
-            misses.append({"text": utterance.text, "got": [(c.intent, c.targets, c.reason) for c in commands]})
+            misses.append(
+                {"text": utterance.text, "got": [(c.intent, c.targets, c.reason) for c in got.commands or [got]]}
+            )
         if utterance.kind in ("pair", "triple") and len(got.commands) == len(utterance.parts):
-            multi_ms[utterance.path].append(got.latency_ms)
+            timings.several.setdefault((_path(got.commands), len(got.commands)), []).append(got.latency_ms)
             for part in utterance.parts:
                 alone = parse(part)
-                if alone.source in single_ms:
-                    single_ms[alone.source].append(alone.latency_ms)
-    n = sum(c[0] for c in by_kind.values())
-    ok = sum(c[1] for c in by_kind.values())
+                timings.single.setdefault(alone.source, []).append(alone.latency_ms)
+    n, ok = sum(c[0] for c in by_kind.values()), sum(c[1] for c in by_kind.values())
     row: dict[str, Any] = {
         "n": n,
         "every_command_right": round(ok / max(1, n), 4),
         **{f"right_{kind}": f"{c[1]}/{c[0]}" for kind, c in sorted(by_kind.items())},
+        **timings.row(),
     }
-    for path in ("template", "model"):
-        multi, single = _p50(multi_ms[path]), _p50(single_ms[path])
-        row[f"{path}_multi_p50_ms"], row[f"{path}_single_p50_ms"] = multi, single
-        row[f"{path}_multi_n"], row[f"{path}_single_n"] = len(multi_ms[path]), len(single_ms[path])
-        row[f"{path}_multi_over_single"] = round(multi / single, 2) if multi and single else None
-    every_multi = _p50([ms for values in multi_ms.values() for ms in values])
-    every_single = _p50([ms for values in single_ms.values() for ms in values])
-    row["multi_p50_ms"], row["single_p50_ms"] = every_multi, every_single
-    row["multi_over_single"] = round(every_multi / every_single, 2) if every_multi and every_single else None
     print(f"multi_commands: {json.dumps(row)}", file=out, flush=True)
     return {"row": row, "misses": misses}
 

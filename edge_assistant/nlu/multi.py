@@ -5,9 +5,11 @@ on its own (templates, then the model) and lists them in ``IntentResult.commands
 is built once per catalog and home and only decides on words:
 
 - **Where.** At a joiner ("and", "then", "and also", "after that", a comma ...; the table is
-  ``intents/<language>/joiners.yaml``), never inside a name of the home or a value of the catalog
-  ("the salt and pepper lamp", "black and white") nor inside an amount ("two and a half minutes",
-  "one hour and ten minutes").
+  ``intents/<language>/joiners.yaml``), never inside a name of the home, a value of the catalog
+  or words a catalog sentence joins ("the salt and pepper lamp", "black and white", "each and
+  every") nor inside an amount ("two and a half minutes", "one hour and ten minutes"). So a
+  template that holds the whole sentence can only be missed when a part is not understood: the
+  parser then tries the whole sentence on the templates before it accepts the parts.
 - **Not a command.** A part that neither starts like a request (a word that starts a catalog
   sentence, or one of ``request_starts``) nor names a device is the tail of the part before:
   "set the lights to black and white" with no such value stays one command.
