@@ -26,6 +26,7 @@ __all__ = [
     "DETERMINERS",
     "POSITIONS",
     "NearName",
+    "SpokenNames",
     "as_class",
     "class_domain",
     "entity_words",
@@ -67,8 +68,11 @@ def as_class(home: Home) -> set[str]:
     return out
 
 
+_ALIKE_PAIRS = frozenset((a, b) for group in _ALIKE for a in group for b in group)
+
+
 def _alike(a: str, b: str) -> bool:
-    return a == b or any(a in group and b in group for group in _ALIKE)
+    return a == b or (a, b) in _ALIKE_PAIRS
 
 
 def _slip(said: str, name: str) -> float:
@@ -112,28 +116,78 @@ class NearName:
     said: str
 
 
-def near_name(text: str, names: dict[str, str], known: Iterable[str] = ()) -> NearName | None:
-    """The one canonical name that words of ``text`` nearly say, with a margin over the runner-up.
+class SpokenNames:
+    """Spoken forms of names (lower case -> canonical), indexed once to find slips of them fast."""
 
-    ``names`` maps lower-case spoken forms to canonical names; ``known`` holds words that name
-    something else of the home (never taken for a slip).
-    """
-    words = text.split()
-    known_words = frozenset(known)
-    best: dict[str, tuple[float, str]] = {}
-    for spoken, canonical in names.items():
-        target = spoken.split()
-        for size in {len(target) - 1, len(target), len(target) + 1} - {0}:
-            for i in range(len(words) - size + 1):
-                score = _similarity(words[i : i + size], target, known_words)
-                if score > best.get(canonical, (0.0, ""))[0]:
-                    best[canonical] = (score, " ".join(words[i : i + size]))
-    ranked = sorted(best.items(), key=lambda item: item[1][0], reverse=True)
-    if not ranked or ranked[0][1][0] < _MIN_SIMILARITY:
-        return None
-    if len(ranked) > 1 and ranked[0][1][0] - ranked[1][1][0] < _MARGIN:
-        return None
-    return NearName(ranked[0][0], ranked[0][1][1])
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self._by_word: dict[str, set[str]] = {}
+        for spoken in names:
+            words = spoken.split()
+            keys = ["".join(words), *(words if len(words) > 1 else [words[0][:1]])]
+            for key in keys:
+                self._by_word.setdefault(key, set()).add(spoken)
+
+    def _candidates(self, words: list[str]) -> set[str]:
+        keys = {w[:1] for w in words} | set(words) | {w[:-1] for w in words if w.endswith("s")}
+        keys.update("".join(words[i : i + n]) for n in (2, 3) for i in range(len(words) - n + 1))
+        return {spoken for key in keys for spoken in self._by_word.get(key, ())}
+
+    def near(self, text: str, known: frozenset[str]) -> NearName | None:
+        """The one canonical name that words of ``text`` nearly say, by a margin over the runner-up.
+
+        ``known`` holds words that name something else of the home: never taken for a slip.
+        """
+        words = text.split()
+        index = _Index(words)
+        best: dict[str, tuple[float, str]] = {}
+        for spoken in self._candidates(words):
+            target = spoken.split()
+            for i, size in index.windows(target):
+                score = _similarity(words[i : i + size], target, known)
+                if score > best.get(self.names[spoken], (0.0, ""))[0]:
+                    best[self.names[spoken]] = (score, " ".join(words[i : i + size]))
+        ranked = sorted(best.items(), key=lambda item: item[1][0], reverse=True)
+        if not ranked or ranked[0][1][0] < _MIN_SIMILARITY:
+            return None
+        if len(ranked) > 1 and ranked[0][1][0] - ranked[1][1][0] < _MARGIN:
+            return None
+        return NearName(ranked[0][0], ranked[0][1][1])
+
+
+class _Index:
+    """Where each word of a text stands, and its runs of words glued together: a cheap filter of
+    the runs that may be a slip of a name."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        self.at: dict[str, list[int]] = {}
+        self.glued: dict[str, list[tuple[int, int]]] = {}
+        for i, word in enumerate(words):
+            self.at.setdefault(word, []).append(i)
+            for size in range(2, min(4, len(words) - i) + 1):
+                self.glued.setdefault("".join(words[i : i + size]), []).append((i, size))
+
+    def windows(self, target: list[str]) -> set[tuple[int, int]]:
+        """(start, length) of the runs that may say ``target``."""
+        joined, size = "".join(target), len(target)
+        found = {(i, 1) for i in self.at.get(joined, ()) if size > 1}  # run together
+        found.update(run for run in self.glued.get(joined, ()) if run[1] != size)  # split
+        if size > 1:
+            for k, word in enumerate(target):
+                for i in (*self.at.get(word, ()), *self.at.get(word + "s", ())):
+                    if 0 <= i - k <= len(self.words) - size:
+                        found.add((i - k, size))
+        else:
+            found.update(
+                (i, 1) for i, w in enumerate(self.words) if w[:1] == joined[:1] and abs(len(w) - len(joined)) <= 1
+            )
+        return found
+
+
+def near_name(text: str, names: dict[str, str], known: Iterable[str] = ()) -> NearName | None:
+    """``SpokenNames(names).near(text, known)``, for one look-up."""
+    return SpokenNames(names).near(text, frozenset(known))
 
 
 def entity_words(home: Home, entity: Entity) -> set[str]:
