@@ -7,7 +7,8 @@
 - **A slip names the one thing it nearly names** (``near_name``): "dinning room", "study lab".
   Every word of a name must be said, all but one exactly (or the words run together: "bed
   room"), and the odd word within one sound of the name's word; the best name must beat the
-  runner-up by a margin. Never a word for a whole area or the home.
+  runner-up by a margin. A one-word name must be said (run together or split at most):
+  "commuter" is one sound from "computer". Never a word for a whole area or the home.
 - **Qualifiers pick among devices of one kind** (``qualified``): "the right lamp" is the one lamp
   whose name holds "right", "the upstairs one" the one device upstairs, "the other fan" the fan
   that was not just named. One device, or a question: never every lamp of the home.
@@ -38,7 +39,8 @@ __all__ = [
 
 DETERMINERS = frozenset(("the", "a", "an", "my", "our", "your", "that", "this", "those", "these"))
 # Words that tell devices of one kind apart by where they stand; "other" by what was just named.
-POSITIONS = frozenset(("left", "right", "upper", "lower", "top", "bottom", "middle", "centre", "center", "other"))
+# ("lower" is left out: "a lower light" asks for less light.)
+POSITIONS = frozenset(("left", "right", "upper", "top", "bottom", "middle", "centre", "center", "other"))
 # Letters that sound alike: swapping one for another costs half an edit ("lab" for "lamp").
 _ALIKE = ("aeiouy", "bpm", "mn", "dt", "gkcq", "scz", "fv")
 _SLIP = 1.0  # the most a word may be off, in edits (a sound-alike letter counts half)
@@ -101,11 +103,10 @@ def _similarity(said: Sequence[str], name: Sequence[str], known: frozenset[str])
     if len(odd) != 1:
         return 0.0
     s, n = odd[0]
-    if s in known or s in DETERMINERS or s[0] != n[0] or (len(name) == 1 and len(n) < 5):
-        return 0.0  # a word the home knows, or a short single-word name, is no slip
+    if len(name) == 1 or s in known or s in DETERMINERS or s[0] != n[0]:
+        return 0.0  # a one-word name must be said (too many words are one sound from another)
     cost = _slip(s, n)
-    limit = _SLIP if len(name) > 1 else _SLIP / 2
-    return 0.0 if cost > limit else 1.0 - cost / letters
+    return 0.0 if cost > _SLIP else 1.0 - cost / letters
 
 
 @dataclass(frozen=True)
@@ -124,12 +125,12 @@ class SpokenNames:
         self._by_word: dict[str, set[str]] = {}
         for spoken in names:
             words = spoken.split()
-            keys = ["".join(words), *(words if len(words) > 1 else [words[0][:1]])]
+            keys = ["".join(words), *(words if len(words) > 1 else [])]
             for key in keys:
                 self._by_word.setdefault(key, set()).add(spoken)
 
     def _candidates(self, words: list[str]) -> set[str]:
-        keys = {w[:1] for w in words} | set(words) | {w[:-1] for w in words if w.endswith("s")}
+        keys = set(words) | {w[:-1] for w in words if w.endswith("s")}
         keys.update("".join(words[i : i + n]) for n in (2, 3) for i in range(len(words) - n + 1))
         return {spoken for key in keys for spoken in self._by_word.get(key, ())}
 
@@ -178,10 +179,6 @@ class _Index:
                 for i in (*self.at.get(word, ()), *self.at.get(word + "s", ())):
                     if 0 <= i - k <= len(self.words) - size:
                         found.add((i - k, size))
-        else:
-            found.update(
-                (i, 1) for i, w in enumerate(self.words) if w[:1] == joined[:1] and abs(len(w) - len(joined)) <= 1
-            )
         return found
 
 

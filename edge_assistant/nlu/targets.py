@@ -118,13 +118,35 @@ def _names_of(home: Home) -> _Names:
     return held[1]
 
 
+# Only a definite word points at one device: "the left lamp", not "a lower light".
+_DEFINITE = ("the", "my", "our", "that", "this")
+
+
 @cache
 def _qualifier_pattern() -> tuple[re.Pattern[str], frozenset[str]]:
     """ "the <one or two words> <class noun or one>", and the class nouns of the domain table."""
     classes = frozenset(w for d in domain_table().domains for w in d.words)
     nouns = "|".join(re.escape(w) for w in sorted(classes, key=len, reverse=True))
-    dets = "|".join(DETERMINERS)
-    return re.compile(rf"\b(?:{dets}) ((?:[a-z']+ ){{1,2}}?)({nouns}|{_ONE})\b"), classes
+    return re.compile(rf"\b(?:{'|'.join(_DEFINITE)}) ((?:[a-z']+ ){{1,2}}?)({nouns}|{_ONE})\b"), classes
+
+
+def _qualifiers(match: re.Match[str], names: _Names, classes: frozenset[str]) -> tuple[list[str], str] | None:
+    """The qualifier words and the noun ("one" or a class noun) of a phrase that picks one device.
+
+    None for a plural, a word the home does not know (an unknown device), a class word before
+    the noun ("the plug socket"), or words that only place a class ("the kitchen light"). "One"
+    takes a place or a position ("the upstairs one"), not any word ("the next one week").
+    """
+    words = [w for w in match.group(1).split() if w not in classes]
+    noun = "one" if re.fullmatch(_ONE, match.group(2)) else match.group(2)
+    plural = noun.endswith("s") and (noun[:-1] in classes or noun[:-2] in classes)
+    if plural or not words or any(w in DETERMINERS or w not in names.known for w in words):
+        return None
+    positional = any(w in POSITIONS for w in words)
+    if noun == "one":
+        return (words, noun) if all(w in names.places or w in POSITIONS for w in words) else None
+    named = any(w not in names.places and w not in GENERIC_MODIFIERS for w in words)
+    return (words, noun) if positional or named else None
 
 
 def _qualified_name(spec: IntentSpec, home: Home, names: _Names, text: str, recent: Sequence[str]) -> str | None:
@@ -136,25 +158,20 @@ def _qualified_name(spec: IntentSpec, home: Home, names: _Names, text: str, rece
     """
     pattern, classes = _qualifier_pattern()
     for match in pattern.finditer(text):
-        words, noun = match.group(1).split(), match.group(2)
-        one = re.fullmatch(_ONE, noun) is not None
-        plural = noun.endswith("s") and (noun[:-1] in classes or noun[:-2] in classes)
-        if plural or any(w in DETERMINERS or w not in names.known for w in words):
+        found = _qualifiers(match, names, classes)
+        if found is None:
             continue
-        positional = any(w in POSITIONS for w in words)
-        named = any(w not in names.places and w not in GENERIC_MODIFIERS for w in words)
-        if not (one or positional or named):
-            continue
-        domain = None if one else domain_table().domain_of(noun)
+        words, noun = found
+        domain = domain_table().domain_of(noun)
         domains = {domain} if domain else set(spec.domains or SWITCHABLE)
-        if one and recent:
+        if noun == "one" and recent:
             domains &= {e.domain for e in home.entities if e.id in recent} or domains
         place = [w for area in find_names(text, names.areas.names) for w in area.lower().split()]
         pool = qualified(home, [*words, *place], domains, recent)
         if len(pool) == 1:
             return pool[0].name
-        if one or positional or pool:
-            return f"{' '.join(words)} {'one' if one else noun}"
+        if noun == "one" or pool or any(w in POSITIONS for w in words):
+            return f"{' '.join(words)} {noun}"
     return None
 
 
@@ -162,18 +179,20 @@ def _generic_name(home: Home, names: _Names, text: str, spec: IntentSpec) -> str
     """A name that is a class word of its own kind ("the tv"), when said on its own.
 
     Not when said in the plural, nor after a word that makes it another device ("the hall
-    light"), nor with a place its device is not in: then it is the class.
+    light"; a class word says what it serves: "the tv socket"), nor with a place its device is
+    not in (unless it roams): then it is the class.
     """
     for spoken, canonical in names.generic.items():
         if not re.search(rf"(?<![\w']){re.escape(spoken)}(?![\w'])", text):
             continue
-        if _unknown_device(text, spec, names) is not None:
-            return None
+        unknown = _unknown_device(text, spec, names)
+        if unknown is not None and domain_table().domain_of(unknown.split()[0]) is None:
+            return None  # "the hall light"; but "the tv socket" is the socket the tv is on
         places = [home.area(a) for a in find_names(text, names.areas.names)]
         entity = home.entities_named(canonical)[0]
-        if any(area is not None and entity.area is not None and home.area_of(entity) != area for area in places):
-            return None
-        return canonical
+        # A robot that roams goes to the place said: the place is no reason to read a class.
+        elsewhere = entity.area is not None and any(home.area_of(entity) != area for area in places)
+        return None if elsewhere and not spec.roaming else canonical
     return None
 
 
