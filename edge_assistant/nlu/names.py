@@ -7,7 +7,8 @@
 - **A slip names the one thing it nearly names** (``near_name``): "dinning room", "study lab".
   Every word of a name must be said, all but one exactly (or the words run together: "bed
   room"), and the odd word within one sound of the name's word; the best name must beat the
-  runner-up by a margin. Never a word for a whole area or the home.
+  runner-up by a margin. A one-word name must be said (run together or split at most):
+  "commuter" is one sound from "computer". Never a word for a whole area or the home.
 - **Qualifiers pick among devices of one kind** (``qualified``): "the right lamp" is the one lamp
   whose name holds "right", "the upstairs one" the one device upstairs, "the other fan" the fan
   that was not just named. One device, or a question: never every lamp of the home.
@@ -26,6 +27,7 @@ __all__ = [
     "DETERMINERS",
     "POSITIONS",
     "NearName",
+    "SpokenNames",
     "as_class",
     "class_domain",
     "entity_words",
@@ -37,7 +39,8 @@ __all__ = [
 
 DETERMINERS = frozenset(("the", "a", "an", "my", "our", "your", "that", "this", "those", "these"))
 # Words that tell devices of one kind apart by where they stand; "other" by what was just named.
-POSITIONS = frozenset(("left", "right", "upper", "lower", "top", "bottom", "middle", "centre", "center", "other"))
+# ("lower" is left out: "a lower light" asks for less light.)
+POSITIONS = frozenset(("left", "right", "upper", "top", "bottom", "middle", "centre", "center", "other"))
 # Letters that sound alike: swapping one for another costs half an edit ("lab" for "lamp").
 _ALIKE = ("aeiouy", "bpm", "mn", "dt", "gkcq", "scz", "fv")
 _SLIP = 1.0  # the most a word may be off, in edits (a sound-alike letter counts half)
@@ -67,8 +70,11 @@ def as_class(home: Home) -> set[str]:
     return out
 
 
+_ALIKE_PAIRS = frozenset((a, b) for group in _ALIKE for a in group for b in group)
+
+
 def _alike(a: str, b: str) -> bool:
-    return a == b or any(a in group and b in group for group in _ALIKE)
+    return a == b or (a, b) in _ALIKE_PAIRS
 
 
 def _slip(said: str, name: str) -> float:
@@ -97,11 +103,10 @@ def _similarity(said: Sequence[str], name: Sequence[str], known: frozenset[str])
     if len(odd) != 1:
         return 0.0
     s, n = odd[0]
-    if s in known or s in DETERMINERS or s[0] != n[0] or (len(name) == 1 and len(n) < 5):
-        return 0.0  # a word the home knows, or a short single-word name, is no slip
+    if len(name) == 1 or s in known or s in DETERMINERS or s[0] != n[0]:
+        return 0.0  # a one-word name must be said (too many words are one sound from another)
     cost = _slip(s, n)
-    limit = _SLIP if len(name) > 1 else _SLIP / 2
-    return 0.0 if cost > limit else 1.0 - cost / letters
+    return 0.0 if cost > _SLIP else 1.0 - cost / letters
 
 
 @dataclass(frozen=True)
@@ -112,28 +117,74 @@ class NearName:
     said: str
 
 
-def near_name(text: str, names: dict[str, str], known: Iterable[str] = ()) -> NearName | None:
-    """The one canonical name that words of ``text`` nearly say, with a margin over the runner-up.
+class SpokenNames:
+    """Spoken forms of names (lower case -> canonical), indexed once to find slips of them fast."""
 
-    ``names`` maps lower-case spoken forms to canonical names; ``known`` holds words that name
-    something else of the home (never taken for a slip).
-    """
-    words = text.split()
-    known_words = frozenset(known)
-    best: dict[str, tuple[float, str]] = {}
-    for spoken, canonical in names.items():
-        target = spoken.split()
-        for size in {len(target) - 1, len(target), len(target) + 1} - {0}:
-            for i in range(len(words) - size + 1):
-                score = _similarity(words[i : i + size], target, known_words)
-                if score > best.get(canonical, (0.0, ""))[0]:
-                    best[canonical] = (score, " ".join(words[i : i + size]))
-    ranked = sorted(best.items(), key=lambda item: item[1][0], reverse=True)
-    if not ranked or ranked[0][1][0] < _MIN_SIMILARITY:
-        return None
-    if len(ranked) > 1 and ranked[0][1][0] - ranked[1][1][0] < _MARGIN:
-        return None
-    return NearName(ranked[0][0], ranked[0][1][1])
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self._by_word: dict[str, set[str]] = {}
+        for spoken in names:
+            words = spoken.split()
+            keys = ["".join(words), *(words if len(words) > 1 else [])]
+            for key in keys:
+                self._by_word.setdefault(key, set()).add(spoken)
+
+    def _candidates(self, words: list[str]) -> set[str]:
+        keys = set(words) | {w[:-1] for w in words if w.endswith("s")}
+        keys.update("".join(words[i : i + n]) for n in (2, 3) for i in range(len(words) - n + 1))
+        return {spoken for key in keys for spoken in self._by_word.get(key, ())}
+
+    def near(self, text: str, known: frozenset[str]) -> NearName | None:
+        """The one canonical name that words of ``text`` nearly say, by a margin over the runner-up.
+
+        ``known`` holds words that name something else of the home: never taken for a slip.
+        """
+        words = text.split()
+        index = _Index(words)
+        best: dict[str, tuple[float, str]] = {}
+        for spoken in self._candidates(words):
+            target = spoken.split()
+            for i, size in index.windows(target):
+                score = _similarity(words[i : i + size], target, known)
+                if score > best.get(self.names[spoken], (0.0, ""))[0]:
+                    best[self.names[spoken]] = (score, " ".join(words[i : i + size]))
+        ranked = sorted(best.items(), key=lambda item: item[1][0], reverse=True)
+        if not ranked or ranked[0][1][0] < _MIN_SIMILARITY:
+            return None
+        if len(ranked) > 1 and ranked[0][1][0] - ranked[1][1][0] < _MARGIN:
+            return None
+        return NearName(ranked[0][0], ranked[0][1][1])
+
+
+class _Index:
+    """Where each word of a text stands, and its runs of words glued together: a cheap filter of
+    the runs that may be a slip of a name."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        self.at: dict[str, list[int]] = {}
+        self.glued: dict[str, list[tuple[int, int]]] = {}
+        for i, word in enumerate(words):
+            self.at.setdefault(word, []).append(i)
+            for size in range(2, min(4, len(words) - i) + 1):
+                self.glued.setdefault("".join(words[i : i + size]), []).append((i, size))
+
+    def windows(self, target: list[str]) -> set[tuple[int, int]]:
+        """(start, length) of the runs that may say ``target``."""
+        joined, size = "".join(target), len(target)
+        found = {(i, 1) for i in self.at.get(joined, ()) if size > 1}  # run together
+        found.update(run for run in self.glued.get(joined, ()) if run[1] != size)  # split
+        if size > 1:
+            for k, word in enumerate(target):
+                for i in (*self.at.get(word, ()), *self.at.get(word + "s", ())):
+                    if 0 <= i - k <= len(self.words) - size:
+                        found.add((i - k, size))
+        return found
+
+
+def near_name(text: str, names: dict[str, str], known: Iterable[str] = ()) -> NearName | None:
+    """``SpokenNames(names).near(text, known)``, for one look-up."""
+    return SpokenNames(names).near(text, frozenset(known))
 
 
 def entity_words(home: Home, entity: Entity) -> set[str]:

@@ -116,13 +116,21 @@ def amount_in(text: str) -> Amount | None:
     """The first amount with a fraction in normalised text.
 
     "2 and a half" is 2.5; "3 quarters", "a quarter" and "half" are parts of a whole (0.75,
-    0.25, 0.5). Digits come from ``normalize_text``; the fraction words from the number table.
+    0.25, 0.5). A singular takes "a" or 1, a plural a count of 2 or more, and only the table's
+    ``fractions_alone`` stand without a count: "the twenty third" and "june third" are dates.
+    Digits come from ``normalize_text``; the fraction words from the number table.
     """
-    match = _fraction_pattern().search(text)
-    if match is None:
-        return None
-    count = match.group("count")
-    share = number_table().fractions[match.group("fraction")] * (float(count) if count and count.isdigit() else 1.0)
-    whole = match.group("whole")
-    value = float(whole) + share if whole else share
-    return Amount(round(value, 4), whole is None and share <= 1.0, match.start(), match.end())
+    table = number_table()
+    for match in _fraction_pattern().finditer(text):
+        count, fraction = match.group("count"), match.group("fraction")
+        plural = fraction in table.plural_fractions
+        if count is None:
+            if fraction not in table.fractions_alone:
+                continue
+        elif plural != (count.isdigit() and int(count) > 1):
+            continue
+        share = table.fractions[fraction] * (float(count) if plural and count else 1.0)
+        whole = match.group("whole")
+        value = float(whole) + share if whole else share
+        return Amount(round(value, 4), whole is None and share <= 1.0, match.start(), match.end())
+    return None

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import IntentSpec
-from edge_assistant.nlu.names import DETERMINERS, POSITIONS, as_class, class_domain, near_name, qualified
+from edge_assistant.nlu.names import DETERMINERS, POSITIONS, SpokenNames, as_class, class_domain, qualified
 from edge_assistant.nlu.resolve import SWITCHABLE
 from edge_assistant.nlu.words import domain_table
 
@@ -74,12 +75,13 @@ def find_names(text: str, names: dict[str, str]) -> list[str]:
 class _Names:
     """The home's spoken names, split by how they may be heard."""
 
-    entities: dict[str, str]  # names that are names
+    entities: SpokenNames  # names that are names
     generic: dict[str, str]  # names that are a class word of their own kind ("tv"): names when said alone
-    areas: dict[str, str]
-    floors: dict[str, str]
+    areas: SpokenNames
+    floors: SpokenNames
     places: frozenset[str]  # words of area and floor names
-    known: frozenset[str]  # every word that names something, or that qualifies a device
+    named: frozenset[str]  # words of every name of the home
+    known: frozenset[str]  # those, class words, and words that qualify a device
 
     @classmethod
     def of(cls, home: Home) -> _Names:
@@ -95,9 +97,56 @@ class _Names:
         areas = {n.lower(): a.name for a in home.areas for n in (a.name, *a.aliases)}
         floors = {n.lower(): f.name for f in home.floors for n in (f.name, *f.aliases)}
         places = frozenset(_words([*areas, *floors]))
+        named = frozenset(_words([*entities, *generic])) | places
         domain_words = [w for d in domain_table().domains for w in d.words]
-        known = _words([*entities, *generic, *classes, *domain_words]) | places | GENERIC_MODIFIERS | POSITIONS
-        return cls(entities, generic, areas, floors, places, frozenset(known))
+        known = named | _words([*classes, *domain_words]) | GENERIC_MODIFIERS | POSITIONS
+        return cls(
+            SpokenNames(entities), generic, SpokenNames(areas), SpokenNames(floors), places, named, frozenset(known)
+        )
+
+
+_NAMES: dict[int, tuple[Home, _Names]] = {}
+
+
+def _names_of(home: Home) -> _Names:
+    """The name maps of ``home``, built once per home (a parser keeps one home for its life)."""
+    held = _NAMES.get(id(home))
+    if held is None or held[0] is not home:
+        if len(_NAMES) >= 8:
+            _NAMES.clear()
+        held = _NAMES[id(home)] = (home, _Names.of(home))
+    return held[1]
+
+
+# Only a definite word points at one device: "the left lamp", not "a lower light".
+_DEFINITE = ("the", "my", "our", "that", "this")
+
+
+@cache
+def _qualifier_pattern() -> tuple[re.Pattern[str], frozenset[str]]:
+    """ "the <one or two words> <class noun or one>", and the class nouns of the domain table."""
+    classes = frozenset(w for d in domain_table().domains for w in d.words)
+    nouns = "|".join(re.escape(w) for w in sorted(classes, key=len, reverse=True))
+    return re.compile(rf"\b(?:{'|'.join(_DEFINITE)}) ((?:[a-z']+ ){{1,2}}?)({nouns}|{_ONE})\b"), classes
+
+
+def _qualifiers(match: re.Match[str], names: _Names, classes: frozenset[str]) -> tuple[list[str], str] | None:
+    """The qualifier words and the noun ("one" or a class noun) of a phrase that picks one device.
+
+    None for a plural, a word the home does not know (an unknown device), a class word before
+    the noun ("the plug socket"), or words that only place a class ("the kitchen light"). "One"
+    takes a place or a position ("the upstairs one"), not any word ("the next one week").
+    """
+    words = [w for w in match.group(1).split() if w not in classes]
+    noun = "one" if re.fullmatch(_ONE, match.group(2)) else match.group(2)
+    plural = noun.endswith("s") and (noun[:-1] in classes or noun[:-2] in classes)
+    if plural or not words or any(w in DETERMINERS or w not in names.known for w in words):
+        return None
+    positional = any(w in POSITIONS for w in words)
+    if noun == "one":
+        return (words, noun) if all(w in names.places or w in POSITIONS for w in words) else None
+    named = any(w not in names.places and w not in GENERIC_MODIFIERS for w in words)
+    return (words, noun) if positional or named else None
 
 
 def _qualified_name(spec: IntentSpec, home: Home, names: _Names, text: str, recent: Sequence[str]) -> str | None:
@@ -107,29 +156,22 @@ def _qualified_name(spec: IntentSpec, home: Home, names: _Names, text: str, rece
     validation asks which; None when the words qualify nothing (a place and a class: "the
     kitchen lights" stays the kitchen's lights).
     """
-    classes = [w for d in domain_table().domains for w in d.words]
-    nouns = "|".join(re.escape(w) for w in sorted(classes, key=len, reverse=True))
-    dets = "|".join(DETERMINERS)
-    for match in re.finditer(rf"\b(?:{dets}) ((?:[a-z']+ ){{1,2}}?)({nouns}|{_ONE})\b", text):
-        words, noun = match.group(1).split(), match.group(2)
-        one = re.fullmatch(_ONE, noun) is not None
-        plural = noun.endswith("s") and (noun[:-1] in classes or noun[:-2] in classes)
-        if plural or any(w in DETERMINERS or w not in names.known for w in words):
+    pattern, classes = _qualifier_pattern()
+    for match in pattern.finditer(text):
+        found = _qualifiers(match, names, classes)
+        if found is None:
             continue
-        positional = any(w in POSITIONS for w in words)
-        named = any(w not in names.places and w not in GENERIC_MODIFIERS for w in words)
-        if not (one or positional or named):
-            continue
-        domain = None if one else domain_table().domain_of(noun)
+        words, noun = found
+        domain = domain_table().domain_of(noun)
         domains = {domain} if domain else set(spec.domains or SWITCHABLE)
-        if one and recent:
+        if noun == "one" and recent:
             domains &= {e.domain for e in home.entities if e.id in recent} or domains
-        place = [w for area in find_names(text, names.areas) for w in area.lower().split()]
+        place = [w for area in find_names(text, names.areas.names) for w in area.lower().split()]
         pool = qualified(home, [*words, *place], domains, recent)
         if len(pool) == 1:
             return pool[0].name
-        if one or positional or pool:
-            return f"{' '.join(words)} {'one' if one else noun}"
+        if noun == "one" or pool or any(w in POSITIONS for w in words):
+            return f"{' '.join(words)} {noun}"
     return None
 
 
@@ -137,18 +179,20 @@ def _generic_name(home: Home, names: _Names, text: str, spec: IntentSpec) -> str
     """A name that is a class word of its own kind ("the tv"), when said on its own.
 
     Not when said in the plural, nor after a word that makes it another device ("the hall
-    light"), nor with a place its device is not in: then it is the class.
+    light"; a class word says what it serves: "the tv socket"), nor with a place its device is
+    not in (unless it roams): then it is the class.
     """
     for spoken, canonical in names.generic.items():
         if not re.search(rf"(?<![\w']){re.escape(spoken)}(?![\w'])", text):
             continue
-        if _unknown_device(text, spec, names) is not None:
-            return None
-        places = [home.area(a) for a in find_names(text, names.areas)]
+        unknown = _unknown_device(text, spec, names)
+        if unknown is not None and domain_table().domain_of(unknown.split()[0]) is None:
+            return None  # "the hall light"; but "the tv socket" is the socket the tv is on
+        places = [home.area(a) for a in find_names(text, names.areas.names)]
         entity = home.entities_named(canonical)[0]
-        if any(area is not None and entity.area is not None and home.area_of(entity) != area for area in places):
-            return None
-        return canonical
+        # A robot that roams goes to the place said: the place is no reason to read a class.
+        elsewhere = entity.area is not None and any(home.area_of(entity) != area for area in places)
+        return None if elsewhere and not spec.roaming else canonical
     return None
 
 
@@ -156,30 +200,30 @@ def _device_name(
     spec: IntentSpec, home: Home, names: _Names, text: str, recent: Sequence[str]
 ) -> tuple[str | None, str]:
     """The device named, and the text left for places and domains."""
-    found = find_names(text, names.entities)
+    found = find_names(text, names.entities.names)
     if found:
         return found[0], re.sub(re.escape(found[0].lower()), " ", text)
     said = _qualified_name(spec, home, names, text, recent) or _generic_name(home, names, text, spec)
     if said is not None:
         return said, text
-    near = near_name(text, names.entities, names.known)
+    near = names.entities.near(text, names.known)
     if near is not None:
         return near.name, text.replace(near.said, " ")
     return None, text
 
 
-def _place(text: str, places: dict[str, str], known: frozenset[str]) -> str | None:
+def _place(text: str, places: SpokenNames, known: frozenset[str]) -> str | None:
     """The area (or floor) said exactly, else the one a slip nearly names ("the dinning room")."""
-    found = find_names(text, places)
+    found = find_names(text, places.names)
     if found:
         return found[0]
-    near = near_name(text, places, known)
+    near = places.near(text, known)
     return near.name if near is not None else None
 
 
 def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] = ()) -> dict[str, Any]:
     """The name, area, floor and domain slots of ``spec`` that normalised ``text`` states."""
-    names = _Names.of(home)
+    names = _names_of(home)
     slots: dict[str, Any] = {}
     if "name" in spec.slots and spec.slots["name"].type == "entity":
         name, text = _device_name(spec, home, names, text, recent)
@@ -191,7 +235,7 @@ def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] 
         area = _place(text, names.areas, names.known)
         if area is None and "floor" not in slots:
             # Kept as said: validation rejects it rather than acting everywhere.
-            area = _unknown_place(text, {**names.entities, **names.generic, **names.floors})
+            area = _unknown_place(text, {**names.entities.names, **names.generic, **names.floors.names})
         if area is not None:
             slots["area"] = area
     if "name" in spec.slots and not slots.keys() & {"name", "area", "floor"}:
@@ -218,9 +262,8 @@ def _unknown_device(text: str, spec: IntentSpec, names: _Names) -> str | None:
     word = match.group(1).removesuffix("'s")
     if re.fullmatch(_DEVICE_NOUN, word):
         return None  # "the light bulb", "the lamp plug"
-    known_words = _words([*names.entities, *names.generic, *names.areas, *names.floors])
     colours = {str(v) for slot in spec.slots.values() if slot.type == "enum" for v in (*slot.values, *slot.aliases)}
-    if word in known_words or word in colours or word in GENERIC_MODIFIERS or word.isdigit():
+    if word in names.named or word in colours or word in GENERIC_MODIFIERS or word.isdigit():
         return None
     return f"{word} {match.group(2)}"
 

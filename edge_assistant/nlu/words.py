@@ -45,6 +45,8 @@ class NumberWords(BaseModel):
     conjunction: str = ""
     minus: str = ""
     fractions: dict[str, float] = Field(default_factory=dict)
+    plural_fractions: frozenset[str] = frozenset()
+    fractions_alone: frozenset[str] = frozenset()
     clock_zero: str = ""
     levels: dict[str, int] = Field(default_factory=dict)
 
@@ -53,6 +55,9 @@ class NumberWords(BaseModel):
         missing = [n for n in range(20) if n not in self.units.values()]
         if missing:
             raise ValueError(f"'units' needs a word for each of 0..19; missing {missing}")
+        unknown = sorted((self.plural_fractions | self.fractions_alone) - set(self.fractions))
+        if unknown:
+            raise ValueError(f"{unknown} are not in 'fractions'")
         tens = sorted(self.tens.values())
         if tens != list(range(20, 100, 10)):
             raise ValueError("'tens' needs one word for each of 20, 30 ... 90")

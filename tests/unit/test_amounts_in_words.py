@@ -55,6 +55,13 @@ def test_amounts_read_from_the_number_table(text: str, value: float, part: bool)
     assert amount is not None and (amount.value, amount.part) == (value, part)
 
 
+@pytest.mark.parametrize("text", ["on june third", "the twenty third", "at quarter past seven", "one thirds"])
+def test_an_ordinal_or_a_bare_fraction_is_no_amount(text: str) -> None:
+    """ "june third" is a date and "the twenty third" an ordinal: a fraction other than "half"
+    needs a count that agrees with it ("a quarter", "two thirds")."""
+    assert amount_in(normalize_text(text)) is None
+
+
 @pytest.mark.parametrize(
     ("text", "position"),
     [

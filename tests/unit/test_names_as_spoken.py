@@ -116,6 +116,23 @@ def test_a_class_word_of_its_own_kind_in_the_plural_is_the_class(tmp_path: Path)
     assert (singular.targets, sorted(plural.targets)) == (["light.den"], ["light.den", "light.hall"])
 
 
+@pytest.mark.parametrize(
+    ("text", "targets", "reason"),
+    [
+        ("turn on the tv socket", ["switch.plug"], None),
+        ("turn on the attic socket", [], "there is no device called 'attic socket'"),
+    ],
+)
+def test_a_class_word_before_a_class_word_name_says_what_it_serves(
+    tmp_path: Path, text: str, targets: list[str], reason: str | None
+) -> None:
+    """A plug called "socket": "the tv socket" is that socket (the tv is on it); "the attic
+    socket" names a place the home lacks and is refused."""
+    home = load_home(_write(tmp_path, "entities:\n  - {name: Smart Plug, id: switch.plug, aliases: [socket]}\n"))
+    result = _parse(home, text)
+    assert (result.targets, result.reason) == (targets, reason)
+
+
 # Slips name the one thing they nearly name.
 
 
