@@ -29,7 +29,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory, example_home_path: Path) -> Iterator[HubProcess]:
     """One hub for the module: two speech engines, espeak-ng for tts, the log handler writing to a file."""
-    config = '[wyoming]\nasr_sessions = 2\n[tts]\nengine = "espeak-ng"\n'
+    # The grammar engine: these tests are about the protocol, and it decodes in real time here.
+    config = '[wyoming]\nasr_sessions = 2\n[tts]\nengine = "espeak-ng"\n[stt]\nengine = "pocketsphinx"\n'
     with hub_process(tmp_path_factory.mktemp("hub"), example_home_path, config) as process:
         yield process
 

@@ -20,7 +20,9 @@ from wyoming.info import Describe
 from tests.support.wyoming import HubProcess, ask, hub_process, run, spoken, transcribe
 
 pytestmark = pytest.mark.e2e
-LIMITS = """[wyoming]
+LIMITS = """[stt]
+engine = "pocketsphinx"
+[wyoming]
 asr_sessions = 2
 idle_timeout_s = 2.0
 max_events_per_s = 50.0
