@@ -9,16 +9,19 @@ import pytest
 from edge_assistant.config import Settings
 from edge_assistant.pipeline import build_transcriber
 from edge_assistant.runtime import build_parser
+from edge_assistant.stt import SttSettings
 from edge_assistant.stt.pocketsphinx import PocketsphinxTranscriber
 from tests.support.synth import espeak, silence
 
 pytestmark = pytest.mark.model
 
+GRAMMAR = Settings(stt=SttSettings(engine="pocketsphinx"))  # the engine whose replicas these tests are about
+
 
 def test_replica_decodes_interleaved_with_its_original(example_home_path: Path) -> None:
     """Two utterances fed chunk by chunk in turn to an engine and its replica come out as said."""
-    parser = build_parser(Settings(), example_home_path, use_model=False)
-    first = build_transcriber(Settings(), parser)
+    parser = build_parser(GRAMMAR, example_home_path, use_model=False)
+    first = build_transcriber(GRAMMAR, parser)
     assert isinstance(first, PocketsphinxTranscriber)
     twin = first.replica()
     assert twin.automaton is first.automaton  # the grammar is shared, not compiled again
@@ -39,8 +42,8 @@ def test_replica_decodes_interleaved_with_its_original(example_home_path: Path) 
 def test_a_fresh_engine_continues_from_a_saved_adaptation(example_home_path: Path) -> None:
     """The cepstral mean one engine adapted is saved as text and restored on a fresh replica, which
     then decodes its first utterance right (a fresh mean heard "do you know our kitchen light")."""
-    parser = build_parser(Settings(), example_home_path, use_model=False)
-    first = build_transcriber(Settings(), parser)
+    parser = build_parser(GRAMMAR, example_home_path, use_model=False)
+    first = build_transcriber(GRAMMAR, parser)
     assert isinstance(first, PocketsphinxTranscriber)
     fresh = first.replica()
     assert first.adaptation() is None
