@@ -1,4 +1,4 @@
-"""The benchmark suites (nlu, nlu-tuned, nlu-dev, nlu-multi, dispatch, audio, soak) and their command line.
+"""The benchmark suites (nlu, nlu-tuned, nlu-dev, nlu-multi, dispatch, audio, soak, wyoming) and their command line.
 
 ``edge-assistant bench SUITE`` registers them through ``register_suites``; ``python -m benchmarks
 SUITE`` runs ``main``. Each suite imports its code only when it runs.
@@ -89,6 +89,17 @@ def _cmd_soak(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_wyoming(args: argparse.Namespace) -> int:
+    from benchmarks.wyoming import run_wyoming_bench
+
+    counts = [int(n) for n in args.satellites.split(",")]
+    report = run_wyoming_bench(Path(args.home), Path(args.config) if args.config else None, counts, args.rounds,
+                               args.templates_only)  # fmt: skip
+    print(json.dumps(report, indent=2))
+    _write(args.json, report)
+    return 0 if all(run["lost"] == 0 for run in report["runs"]) else 1
+
+
 def _add_data(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default=str(SHARED_DATA), help="the shared/benchmarks directory")
 
@@ -155,6 +166,15 @@ def register_suites(suites: Subcommands) -> None:
     b.add_argument("--audio", type=int, default=300, help="spoken utterances (0: skip)")
     add_json_out(b)
     b.set_defaults(func=_cmd_soak)
+
+    b = suites.add_parser("wyoming", help="1, 4 and 8 satellites speaking at once into one hub: latency, RSS, losses")
+    _add_home(b)
+    add_config(b, "hub config TOML ([wyoming] asr_sessions, [stt] ...); the log handler is added")
+    b.add_argument("--satellites", default="1,4,8", help="comma-separated counts of satellites")
+    b.add_argument("--rounds", type=int, default=6, help="commands each satellite says")
+    b.add_argument("--templates-only", action="store_true", help="the hub loads no intent model")
+    add_json_out(b)
+    b.set_defaults(func=_cmd_wyoming)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

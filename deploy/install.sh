@@ -2,7 +2,7 @@
 # Install edge-assistant as a systemd service on Raspberry Pi OS Bookworm (aarch64) or
 # JetPack 6 (Ubuntu 22.04, Python 3.10, CUDA). Run from a clone of the repository:
 #
-#   sudo deploy/install.sh [--stt pocketsphinx|vosk] [--no-start] [--models-from DIR] [--root DIR]
+#   sudo deploy/install.sh [--stt whisper|moonshine|pocketsphinx|vosk] [--no-start] [--models-from DIR] [--root DIR]
 #   sudo deploy/install.sh --uninstall [--purge]
 #
 # Creates the user `edge-assistant` (groups audio, gpio), a venv in /opt/edge-assistant/venv,
@@ -16,7 +16,7 @@ set -euo pipefail
 
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 ROOT=""
-STT="pocketsphinx"
+STT="whisper"
 START=1
 UNINSTALL=0
 PURGE=0
@@ -33,7 +33,8 @@ while [ $# -gt 0 ]; do
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-case "$STT" in pocketsphinx|vosk) ;; *) echo "install.sh: --stt must be pocketsphinx or vosk" >&2; exit 2 ;; esac
+case "$STT" in pocketsphinx|vosk|whisper|moonshine) ;;
+  *) echo "install.sh: --stt must be whisper, moonshine, pocketsphinx or vosk" >&2; exit 2 ;; esac
 
 OPT="$ROOT/opt/edge-assistant"
 ETC="$ROOT/etc/edge-assistant"
@@ -90,13 +91,15 @@ mkdir -p "$OPT" "$ETC" "$VAR/models" "$UNIT_DIR/$SVC.service.d"
 [ -x "$OPT/venv/bin/python" ] || "$PY" -m venv "$OPT/venv"
 "$OPT/venv/bin/pip" install -q --upgrade pip
 EXTRAS="llm,$STT,mqtt,gpio"
+# An open-vocabulary engine runs behind pocketsphinx's grammar pass in grammar mode (hybrid).
+case "$STT" in whisper|moonshine) EXTRAS="$EXTRAS,pocketsphinx" ;; esac
 log "installing edge-assistant[$EXTRAS] (llama-cpp-python compiles: ~12 min on a Pi 5)"
 "$OPT/venv/bin/pip" install -q "$SRC[$EXTRAS]"
 EA="$OPT/venv/bin/edge-assistant"
 
 # --- configuration (never overwritten) ----------------------------------------------------------
 if [ ! -f "$ETC/config.toml" ]; then
-  sed -e 's#^home = "home.example.yaml"#home = "home.yaml"#' -e "s#^engine = \"pocketsphinx\"#engine = \"$STT\"#" \
+  sed -e 's#^home = "home.example.yaml"#home = "home.yaml"#' -e "s#^engine = \"whisper\"#engine = \"$STT\"#" \
     "$SRC/deploy/config.example.toml" > "$ETC/config.toml"
 fi
 [ -f "$ETC/home.yaml" ] || cp "$SRC/deploy/home.example.yaml" "$ETC/home.yaml"
@@ -106,7 +109,11 @@ fi
 # --- models -----------------------------------------------------------------------------------
 export EDGE_ASSISTANT_MODELS_DIR="$VAR/models"
 MODELS="default"
-[ "$STT" = vosk ] && MODELS="default vosk-small-en-us"
+case "$STT" in
+  vosk) MODELS="default vosk-small-en-us" ;;
+  whisper) MODELS="default whisper-tiny-en" ;;
+  moonshine) MODELS="default moonshine-base-en" ;;
+esac
 if [ -n "$MODELS_FROM" ]; then
   cp -a "$MODELS_FROM"/. "$VAR/models/"
   "$EA" models verify $MODELS

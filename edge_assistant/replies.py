@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -77,7 +78,14 @@ _VERBS: dict[tuple[str, str], tuple[str, str]] = {
     ("HassGetState", ""): ("check {t}", "checked {t}"),
     ("HassClimateGetTemperature", ""): ("check the temperature of {t}", "checked the temperature of {t}"),
     ("HassTimerStatus", ""): ("check the timers", "checked the timers"),
+    ("HassGetCurrentTime", ""): ("tell the time", "told the time"),
+    ("HassGetCurrentDate", ""): ("tell the date", "told the date"),
+    ("HassGetWeather", ""): ("check the weather{at}", "checked the weather{at}"),
+    ("HassShoppingListAddItem", ""): ("add {item} to the shopping list", "added {item} to the shopping list"),
+    ("HassNevermind", ""): ("do nothing", "did nothing"),
 }
+# The user took the request back: acting on it (a log line, HA's intent API) is no news to say.
+_SILENT = frozenset({"HassNevermind"})
 _PLURALS = {
     "light": "lights",
     "switch": "switches",
@@ -170,6 +178,7 @@ def phrase(command: Command, home: Home | None, entity: str | None = None) -> tu
     values = {
         **{k: v for k, v in command.slots.items()},
         "t": target,
+        "at": _weather_place(command, home, entity),
         "v": _duration(command.slots),
         "then": f" to {then}" if then else "",  # a delayed command: "... for 10 minutes to turn off the lights"
     }
@@ -179,12 +188,42 @@ def phrase(command: Command, home: Home | None, entity: str | None = None) -> tu
         return pair[0].split(" {")[0].format(t=target), pair[1].split(" {")[0].format(t=target)
 
 
+def _weather_place(command: Command, home: Home | None, entity: str | None) -> str:
+    """ " for New York": the weather entity asked about, as the home names it; "" when none was named."""
+    if command.intent != "HassGetWeather":
+        return ""
+    entity = entity or (command.targets[0] if len(command.targets) == 1 else None)
+    if entity is None and "name" not in command.slots:
+        return ""
+    named = [e.name for e in (home.entities if home is not None else ()) if e.id == entity]
+    return f" for {named[0] if named else command.slots.get('name') or _entity_name(None, str(entity))}"
+
+
+def _clock_answer(command: Command, now: datetime | None) -> str | None:
+    """The answer the device gives itself from its clock ("It is 9:05 AM"); None for other intents."""
+    if command.intent not in ("HassGetCurrentTime", "HassGetCurrentDate"):
+        return None
+    now = now or datetime.now()
+    if command.intent == "HassGetCurrentTime":
+        return f"It is {now.hour % 12 or 12}:{now.minute:02d} {'AM' if now.hour < 12 else 'PM'}"
+    return f"Today is {now:%A}, {now:%B} {now.day}, {now.year}"
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def done_reply(command: Command, home: Home | None, entity: str | None = None) -> str:
-    """The report of a done call ("Turned off the kitchen light"), or the state for a question."""
+def done_reply(command: Command, home: Home | None, entity: str | None = None, now: datetime | None = None) -> str:
+    """The report of a done call ("Turned off the kitchen light"), or the answer to a question.
+
+    The time and the date are answered from the local clock (``now``, default: the time now); a
+    state question from the home's known state; "never mind" gets no reply at all.
+    """
+    if command.intent in _SILENT:
+        return ""
+    clock = _clock_answer(command, now)
+    if clock is not None:
+        return clock
     if command.intent in ("HassGetState", "HassClimateGetTemperature") and home is not None:
         ids = [entity] if entity else list(command.targets)
         states = [(e, e.state) for e in home.entities if e.id in ids and e.state is not None]
@@ -204,7 +243,12 @@ def dry_run_reply(command: Command, home: Home | None, entity: str | None = None
 
 
 def failed_reply(command: Command, home: Home | None, entity: str | None = None, error: str | None = None) -> str:
-    """The reply of a failed call: "Sorry, I could not turn off the kitchen light" (plus ``error``)."""
+    """The reply of a failed call: "Sorry, I could not turn off the kitchen light" (plus ``error``).
+
+    Nothing for "never mind": there was nothing to do, so nothing failed that the user must hear.
+    """
+    if command.intent in _SILENT:
+        return ""
     text = f"Sorry, I could not {phrase(command, home, entity)[0]}"
     return f"{text}: {error}" if error else text
 

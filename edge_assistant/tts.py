@@ -32,7 +32,9 @@ __all__ = [
     "TtsSettings",
     "TtsSpeaker",
     "WavFilePlayer",
+    "build_player",
     "build_speaker",
+    "build_synth",
 ]
 
 
@@ -227,19 +229,27 @@ class TtsSpeaker:
             log.warning("tts: cannot speak %r: %s", text, exc)
 
 
-def build_speaker(settings: TtsSettings, player: Player | None = None) -> TtsSpeaker | None:
-    """The speaker of ``[tts]``; None when ``engine = "none"``."""
+def build_synth(settings: TtsSettings) -> Synth | None:
+    """The synthesiser of ``[tts]`` (no player); None when ``engine = "none"``."""
     if settings.engine == "none":
         return None
-    synth: Synth
     if settings.engine == "espeak-ng":
-        synth = EspeakSynth(settings.voice, settings.rate, settings.timeout_s)
-    else:
-        synth = PiperSynth(settings.voice)
+        return EspeakSynth(settings.voice, settings.rate, settings.timeout_s)
+    return PiperSynth(settings.voice)
+
+
+def build_speaker(settings: TtsSettings, player: Player | None = None) -> TtsSpeaker | None:
+    """The speaker of ``[tts]``; None when ``engine = "none"``."""
+    synth = build_synth(settings)
+    if synth is None:
+        return None
     if player is None:
-        player = (
-            AplayPlayer(settings.device, settings.timeout_s)
-            if settings.player == "aplay"
-            else SounddevicePlayer(settings.device)
-        )
+        player = build_player(settings)
     return TtsSpeaker(synth, player)
+
+
+def build_player(settings: TtsSettings) -> Player:
+    """The player of ``[tts]``: ``aplay`` or ``sounddevice`` on ``device``."""
+    if settings.player == "aplay":
+        return AplayPlayer(settings.device, settings.timeout_s)
+    return SounddevicePlayer(settings.device)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from edge_assistant.errors import ConfigError
 
-__all__ = ["load_model", "load_yaml", "locate"]
+__all__ = ["load_model", "load_yaml", "locate", "locate_key", "validate_model"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -48,13 +48,42 @@ def locate(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
     return line
 
 
+def locate_key(node: yaml.Node | None, loc: Sequence[str]) -> int | None:
+    """Return the 1-based line of the mapping key at ``loc`` (for "unknown key" errors)."""
+    for depth, key in enumerate(loc):
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        pair = next(((k, v) for k, v in node.value if k.value == key), None)
+        if pair is None:
+            return None
+        if depth == len(loc) - 1:
+            return int(pair[0].start_mark.line) + 1
+        node = pair[1]
+    return None
+
+
 def load_model(path: Path, model: type[M], error: type[ConfigError] = ConfigError, data: Any = None) -> M:
     """Load ``path`` into the pydantic ``model``; errors name file, line and field."""
     raw, node = load_yaml(path, error)
+    return validate_model(path, node, model, raw if data is None else data, error)
+
+
+def validate_model(
+    path: Path,
+    node: yaml.Node | None,
+    model: type[M],
+    data: Any,
+    error: type[ConfigError] = ConfigError,
+    prefix: Sequence[int | str] = (),
+) -> M:
+    """Validate ``data`` read from ``path`` (nested at ``prefix`` in the file) into ``model``.
+
+    Errors name file, line and field, the field as it is written in the file.
+    """
     try:
-        return model.model_validate(raw if data is None else data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = first["loc"]
+        loc = (*prefix, *first["loc"])
         field = ".".join(str(p) for p in loc) or None
         raise error(first["msg"], path=str(path), line=locate(node, loc), field=field) from exc

@@ -24,6 +24,8 @@ fi
 .venv/bin/pip install -q torch==2.13.0
 .venv/bin/pip install -q -e '.[all,tune,dev]'
 .venv/bin/edge-assistant models pull default
+# The default open-vocabulary English engine (tests/model/test_stt_whisper.py).
+.venv/bin/edge-assistant models pull whisper-tiny-en
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -34,8 +34,10 @@ def add_templates_only(p: argparse.ArgumentParser, help: str = "do not load the 
 
 
 def add_stt(p: argparse.ArgumentParser) -> None:
-    """``--stt vosk|pocketsphinx``."""
-    p.add_argument("--stt", choices=["vosk", "pocketsphinx"], help="speech engine; overrides [stt] engine")
+    """``--stt ENGINE`` (one of ``edge_assistant.stt.ENGINES``)."""
+    from edge_assistant.stt import ENGINES
+
+    p.add_argument("--stt", choices=ENGINES, help="speech engine; overrides [stt] engine")
 
 
 def add_json_out(p: argparse.ArgumentParser) -> None:

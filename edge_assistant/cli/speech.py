@@ -99,7 +99,10 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
 
     for path in args.files:
         result = asyncio.run(one(path))
-        _emit({"file": path, "text": result.text, "confidence": result.confidence, "engine": result.engine})
+        row = {"file": path, "text": result.text, "confidence": result.confidence, "engine": result.engine}
+        if "rejected" in result.extra:  # an open-vocabulary guard refused it: nothing would act on it
+            row["rejected"] = result.extra["rejected"]
+        _emit(row)
     return 0
 
 

@@ -1,24 +1,26 @@
-"""Text and slot-value normalisation: number words, percent, degrees, durations."""
+"""Text and slot-value normalisation: number words, percent, degrees, durations.
+
+Number words come from the language's one table (``intents/en/numbers.yaml``, ``nlu.words``).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-__all__ = ["normalize_text", "numbers_in", "to_int", "words_to_digits"]
+from edge_assistant.nlu.words import number_table
 
-_UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "a": 1, "an": 1,
-}  # fmt: skip
-_TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
-}  # fmt: skip
-_SCALES = {"hundred": 100, "thousand": 1000}
-_NUMBER_WORDS = set(_UNITS) | set(_TENS) | set(_SCALES)
+__all__ = ["Amount", "amount_in", "normalize_text", "numbers_in", "to_int", "words_to_digits"]
+
+
+@cache
+def _tables() -> tuple[dict[str, int], dict[str, int], dict[str, int], frozenset[str], str, frozenset[str]]:
+    """Units (with the articles as one), tens, scales, articles, the conjunction and every number word."""
+    table = number_table()
+    units = {**table.units, **dict.fromkeys(table.articles, 1)}
+    return units, table.tens, table.scales, frozenset(table.articles), table.conjunction, table.words
 
 
 def words_to_digits(text: str) -> str:
@@ -41,26 +43,27 @@ def words_to_digits(text: str) -> str:
 
 
 def _read_number(tokens: list[str], start: int) -> tuple[int, int]:
+    units, tens, scales, articles, conjunction, every = _tables()
     total, current, used = 0, 0, 0
     i = start
     while i < len(tokens):
         word = tokens[i].replace("-", " ").split()
-        if len(word) == 2 and word[0] in _TENS and word[1] in _UNITS:  # "twenty-five"
-            current += _TENS[word[0]] + _UNITS[word[1]]
-        elif tokens[i] in ("a", "an"):
+        if len(word) == 2 and word[0] in tens and word[1] in units:  # "twenty-five"
+            current += tens[word[0]] + units[word[1]]
+        elif tokens[i] in articles:
             nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-            if nxt not in _SCALES:
+            if nxt not in scales:
                 break
             current += 1
-        elif tokens[i] in _UNITS and tokens[i] not in ("a", "an"):
-            current += _UNITS[tokens[i]]
-        elif tokens[i] in _TENS:
-            current += _TENS[tokens[i]]
-        elif tokens[i] in _SCALES and (used or current):
-            current = max(current, 1) * _SCALES[tokens[i]]
-            if _SCALES[tokens[i]] >= 1000:
+        elif tokens[i] in units:
+            current += units[tokens[i]]
+        elif tokens[i] in tens:
+            current += tens[tokens[i]]
+        elif tokens[i] in scales and (used or current):
+            current = max(current, 1) * scales[tokens[i]]
+            if scales[tokens[i]] >= 1000:
                 total, current = total + current, 0
-        elif tokens[i] == "and" and used and i + 1 < len(tokens) and tokens[i + 1] in _NUMBER_WORDS:
+        elif tokens[i] == conjunction and used and i + 1 < len(tokens) and tokens[i + 1] in every:
             pass
         else:
             break
@@ -88,3 +91,46 @@ def to_int(value: Any) -> int | None:
         return round(float(value))
     except (TypeError, ValueError):
         return None
+
+
+@dataclass(frozen=True)
+class Amount:
+    """An amount said with a fraction: ``value`` (2.5, 0.75) and whether it is a part of a whole."""
+
+    value: float
+    part: bool
+    start: int
+    end: int
+
+
+@cache
+def _fraction_pattern() -> re.Pattern[str]:
+    table = number_table()
+    one = "|".join(map(re.escape, table.articles))
+    fraction = "|".join(map(re.escape, sorted(table.fractions, key=len, reverse=True)))
+    conj = re.escape(table.conjunction)
+    return re.compile(rf"\b(?:(?P<whole>\d+) {conj} )?(?:(?P<count>\d+|{one}) )?(?P<fraction>{fraction})\b")
+
+
+def amount_in(text: str) -> Amount | None:
+    """The first amount with a fraction in normalised text.
+
+    "2 and a half" is 2.5; "3 quarters", "a quarter" and "half" are parts of a whole (0.75,
+    0.25, 0.5). A singular takes "a" or 1, a plural a count of 2 or more, and only the table's
+    ``fractions_alone`` stand without a count: "the twenty third" and "june third" are dates.
+    Digits come from ``normalize_text``; the fraction words from the number table.
+    """
+    table = number_table()
+    for match in _fraction_pattern().finditer(text):
+        count, fraction = match.group("count"), match.group("fraction")
+        plural = fraction in table.plural_fractions
+        if count is None:
+            if fraction not in table.fractions_alone:
+                continue
+        elif plural != (count.isdigit() and int(count) > 1):
+            continue
+        share = table.fractions[fraction] * (float(count) if plural and count else 1.0)
+        whole = match.group("whole")
+        value = float(whole) + share if whole else share
+        return Amount(round(value, 4), whole is None and share <= 1.0, match.start(), match.end())
+    return None

@@ -13,7 +13,7 @@ from edge_assistant.events import IntentResult
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.dialogue import Dialogue, Question, answer_question, next_colour, wants_another_colour
-from edge_assistant.nlu.extract import clock_command, extract_slots, only_timer_words, repeats
+from edge_assistant.nlu.extract import extract_slots
 from edge_assistant.nlu.multi import Part, Splitter, combine, several, spoken
 from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.nlu.prompt import (
@@ -26,6 +26,7 @@ from edge_assistant.nlu.prompt import (
 )
 from edge_assistant.nlu.resolve import MissingValue, Unfit, Unresolved, finalize_slots, resolve_targets
 from edge_assistant.nlu.templates import TemplateMatcher
+from edge_assistant.nlu.timeexpr import clock_command, only_timer_words, repeats
 
 __all__ = ["ChoiceModel", "Parser", "ParserSettings"]
 

@@ -5,16 +5,18 @@ An unknown device or area is an error, never mapped onto another one.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from edge_assistant.home import Entity, Home
 from edge_assistant.nlu.catalog import IntentSpec, SlotSpec
+from edge_assistant.nlu.names import unnamed
 from edge_assistant.nlu.normalize import to_int
 
-__all__ = ["MissingValue", "Unfit", "Unresolved", "finalize_slots", "resolve_targets"]
+__all__ = ["SWITCHABLE", "MissingValue", "Unfit", "Unresolved", "finalize_slots", "resolve_targets"]
 
 # Domains that "turn on"/"turn off" may act on when a command names no device.
-_SWITCHABLE = {"light", "switch", "fan", "cover", "lock", "valve", "media_player", "input_boolean"}
+SWITCHABLE = frozenset(("light", "switch", "fan", "cover", "lock", "valve", "media_player", "input_boolean"))
 _STEP_WORDS = {"up": 1, "increase": 1, "down": -1, "decrease": -1}
 
 
@@ -46,7 +48,7 @@ def _number(name: str, spec: SlotSpec, value: Any) -> int | float:
     return to_int(number) or 0
 
 
-def _canonical(home: Home, spec: SlotSpec, name: str, value: Any) -> Any:
+def _canonical(home: Home, spec: SlotSpec, name: str, value: Any, domains: tuple[str, ...] = ()) -> Any:
     text = str(value)
     if spec.type == "area":
         area = home.area(text)
@@ -61,7 +63,7 @@ def _canonical(home: Home, spec: SlotSpec, name: str, value: Any) -> Any:
     if spec.type == "entity":
         entities = home.entities_named(text)
         if not entities:
-            raise Unresolved(f"there is no device called '{text}'")
+            raise Unresolved(unnamed(home, text, domains or SWITCHABLE))
         return entities[0].name
     if spec.type == "enum":
         low = text.lower()
@@ -82,7 +84,7 @@ def finalize_slots(spec: IntentSpec, home: Home, raw: dict[str, Any]) -> dict[st
         if slot.type in ("int", "number", "step"):
             slots[name] = _number(name, slot, value)
         else:
-            slots[name] = _canonical(home, slot, name, value)
+            slots[name] = _canonical(home, slot, name, value, spec.domains)
     if spec.require_one_of and not slots.keys() & set(spec.require_one_of):
         raise MissingValue(spec.ask or f"say a value for {' or '.join(spec.require_one_of)}")
     return slots
@@ -127,7 +129,7 @@ def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any]) -> list
     if not spec.domains and domain is None and device_class is None:
         if area is None and floor is None:
             raise Unresolved("which device do you mean?")
-        domains: set[str] = _SWITCHABLE
+        domains: AbstractSet[str] = SWITCHABLE
     else:
         domains = {domain} if domain else set(spec.domains)
     fitting = [

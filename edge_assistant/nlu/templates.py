@@ -12,6 +12,7 @@ from hassil.intents import SlotList, TextSlotList, TextSlotValue
 from edge_assistant.errors import IntentSchemaError
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
+from edge_assistant.nlu.names import as_class
 
 __all__ = ["TemplateMatch", "TemplateMatcher"]
 
@@ -89,7 +90,12 @@ def _add_custom_lists(spec: IntentSpec, lists: dict[str, Any]) -> None:
 
 
 def home_slot_lists(home: Home) -> dict[str, SlotList]:
-    """The ``name``, ``area`` and ``floor`` lists from the home, with matching context."""
+    """The ``name``, ``area`` and ``floor`` lists from the home, with matching context.
+
+    A name that is a class word of another kind (Home Assistant's light sensor called "Light")
+    is left out: in a home with lights, "the light" is a light (``nlu.names.as_class``).
+    """
+    classes = as_class(home)
     names: list[TextSlotValue] = []
     for entity in home.entities:
         context: dict[str, Any] = {"domain": entity.domain}
@@ -99,7 +105,8 @@ def home_slot_lists(home: Home) -> dict[str, SlotList]:
         if area is not None:
             context["area"] = area.name
         for spoken in entity.names:
-            names.append(TextSlotValue(TextChunk(spoken), entity.name, dict(context)))
+            if spoken.lower() not in classes:
+                names.append(TextSlotValue(TextChunk(spoken), entity.name, dict(context)))
     areas = [
         TextSlotValue(TextChunk(spoken), area.name, {"area": area.name})
         for area in home.areas

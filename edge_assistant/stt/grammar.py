@@ -24,32 +24,11 @@ from edge_assistant.answers import SPOKEN_ANSWERS
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog
 from edge_assistant.nlu.templates import build_intents_dict, home_slot_lists
+from edge_assistant.nlu.words import number_table
+from edge_assistant.stt.bias import home_names
 
 __all__ = ["CommandGrammar", "build_command_grammar", "number_words", "spoken_words"]
 
-_ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _MAX_PERMUTED = 4
 _MAX_GLUED = 400
 _SYMBOLS = {"%": "percent", "°": "degrees"}
@@ -59,19 +38,21 @@ Node = Any
 
 
 def number_words(value: int) -> str:
-    """English words for 0..9999 ("forty two"), as a speech engine hears a number."""
+    """Words for 0..9999 ("forty two"), as a speech engine hears a number (``intents/en/numbers.yaml``)."""
+    table = number_table()
     if value < 0:
-        return "minus " + number_words(-value)
+        return f"{table.minus} {number_words(-value)}"
     if value < 20:
-        return _ONES[value]
+        return table.word(value)
     if value < 100:
         tens, ones = divmod(value, 10)
-        return _TENS[tens] + ("" if ones == 0 else " " + _ONES[ones])
-    if value < 1000:
-        hundreds, rest = divmod(value, 100)
-        return _ONES[hundreds] + " hundred" + ("" if rest == 0 else " " + number_words(rest))
-    thousands, rest = divmod(value, 1000)
-    return number_words(thousands) + " thousand" + ("" if rest == 0 else " " + number_words(rest))
+        return table.word(tens * 10) + ("" if ones == 0 else " " + table.word(ones))
+    scale = max((v for v in table.scales.values() if v <= value), default=0)
+    if scale == 0:
+        raise ValueError(f"no scale word for {value} in the number table")
+    count, rest = divmod(value, scale)
+    word = next(w for w, v in table.scales.items() if v == scale)
+    return f"{number_words(count)} {word}" + ("" if rest == 0 else " " + number_words(rest))
 
 
 def spoken_words(text: str) -> list[str]:
@@ -89,10 +70,17 @@ def spoken_words(text: str) -> list[str]:
 
 @dataclass
 class CommandGrammar:
-    """The word graph of all catalog sentences: ``rules`` by name, ``public`` the top-level rules."""
+    """The word graph of all catalog sentences: ``rules`` by name, ``public`` the top-level rules.
+
+    ``names`` are the home's names as written (entities, areas, floors and their aliases) and
+    ``examples`` the catalog's first example sentence of each intent: what an open-vocabulary
+    engine is biased to (``stt.bias``).
+    """
 
     rules: dict[str, Node] = field(default_factory=dict)
     public: list[str] = field(default_factory=list)
+    names: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
 
     def vocabulary(self) -> set[str]:
         """Every word that some sentence of the grammar contains."""
@@ -212,9 +200,13 @@ class _Builder:
         It accepts a few values outside a slot's range; the parser validates the range.
         """
         if "number" not in self.grammar.rules:
-            ones = ("alt", _ONES[1:10], False)
-            below_100 = ("alt", [*_ONES[:20], ("seq", [("alt", _TENS[2:], False), ("alt", [ones], True)])], False)
-            hundreds = ("seq", [ones, "hundred", ("alt", [("seq", [("alt", ["and"], True), below_100])], True)])
+            table = number_table()
+            ones = ("alt", [table.word(v) for v in range(1, 10)], False)
+            tens = ("alt", [table.word(v) for v in range(20, 100, 10)], False)
+            below_100 = ("alt", [*(table.word(v) for v in range(20)), ("seq", [tens, ("alt", [ones], True)])], False)
+            hundred = next(w for w, v in table.scales.items() if v == 100)
+            rest = ("alt", [("seq", [("alt", [table.conjunction], True), below_100])], True)
+            hundreds = ("seq", [ones, hundred, rest])
             self.grammar.rules["number"] = ("alt", [below_100, hundreds], False)
         return ("ref", "number")
 
@@ -232,6 +224,8 @@ def build_command_grammar(catalog: Catalog, home: Home) -> CommandGrammar:
     data = build_intents_dict(catalog)
     intents = Intents.from_dict(data)
     builder = _Builder(intents, dict(home_slot_lists(home)))
+    builder.grammar.names = home_names(home)
+    builder.grammar.examples = tuple(spec.examples[0].text for spec in catalog.intents.values() if spec.examples)
     for intent_name, intent in intents.intents.items():
         if intent_name not in catalog.intents:
             continue

@@ -51,35 +51,70 @@ class PocketsphinxTranscriber:
         filler_prob: float = 0.2,
         wake_phrase: str = "",
     ) -> None:
-        ps = _import()
+        self._setup(wake_phrase, open_vocabulary=grammar is None)
+        if grammar is not None:
+            self._use_grammar(grammar, filler_prob)
+
+    def _setup(self, wake_phrase: str, open_vocabulary: bool) -> None:
+        # The n-gram language model (64 MB resident) serves open vocabulary only; the grammar's
+        # search never reads it.
+        options = {} if open_vocabulary else {"lm": None}
         try:
-            self._decoder = ps.Decoder(loglevel="FATAL", samprate=16000, bestpath=False)
+            self._decoder = _import().Decoder(loglevel="FATAL", samprate=16000, bestpath=False, **options)
         except RuntimeError as exc:
             raise SpeechError(f"pocketsphinx cannot load its model: {exc}") from exc
         self.wake_words = tuple(wake_phrase.lower().split())
         self.automaton: Automaton | None = None
         self.utterances = 0
-        if grammar is not None:
-            self._use_grammar(grammar, filler_prob)
+        self._added: tuple[tuple[str, str, bool], ...] = ()
+        self._fsg_text = ""
 
     def _use_grammar(self, grammar: CommandGrammar, filler_prob: float) -> None:
         decoder = self._decoder
+        added: list[tuple[str, str, bool]] = []
         for word in sorted(grammar.vocabulary() | set(self.wake_words)):
             if decoder.lookup_word(word) is None:
                 phones = _compose(word, decoder.lookup_word)
                 if phones:
                     decoder.add_word(word, phones, False)
-        for phone in PHONES:
-            decoder.add_word(_FILLER_PREFIX + phone.lower(), phone, False)
-        decoder.add_word(_FILLER_PREFIX + "sil", "SIL", True)
+                    added.append((word, phones, False))
+        fillers = [(_FILLER_PREFIX + phone.lower(), phone, False) for phone in PHONES]
+        for word, phones, final in [*fillers, (_FILLER_PREFIX + "sil", "SIL", True)]:
+            decoder.add_word(word, phones, final)
+            added.append((word, phones, final))
         self.automaton = compile_grammar(grammar, lambda w: decoder.lookup_word(w) is not None)
-        fillers = [_FILLER_PREFIX + p.lower() for p in PHONES]
-        fsg_text = self.automaton.to_fsg(fillers, filler_prob, self.wake_words)
+        self._added = tuple(added)
+        self._fsg_text = self.automaton.to_fsg([w for w, _, _ in fillers], filler_prob, self.wake_words)
+        self._load_fsg(self._fsg_text)
+
+    def _load_fsg(self, fsg_text: str) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "commands.fsg"
             path.write_text(fsg_text, encoding="utf-8")
-            decoder.add_fsg("commands", decoder.read_fsg(str(path)))
-        decoder.activate_search("commands")
+            self._decoder.add_fsg("commands", self._decoder.read_fsg(str(path)))
+        self._decoder.activate_search("commands")
+
+    def replica(self) -> PocketsphinxTranscriber:
+        """Another engine with the same grammar and its own decoder, without compiling the grammar
+        again (seconds): a server decodes one utterance per replica at the same time."""
+        twin = object.__new__(PocketsphinxTranscriber)
+        twin._setup(" ".join(self.wake_words), open_vocabulary=self.automaton is None)
+        if self.automaton is not None:
+            for word, phones, final in self._added:
+                twin._decoder.add_word(word, phones, final)
+            twin.automaton, twin._added, twin._fsg_text = self.automaton, self._added, self._fsg_text
+            twin._load_fsg(self._fsg_text)
+        return twin
+
+    def adaptation(self) -> str | None:
+        """The cepstral mean this engine has adapted to its input (None before its first utterance)."""
+        return str(self._decoder.get_cmn(False)) if self.utterances else None
+
+    def adapt(self, adaptation: str) -> None:
+        """Continue from ``adaptation``: one client's channel (its microphone and room), when one engine
+        serves several clients in turn, or another engine's when this one has heard nothing yet (a fresh
+        mean can turn a first "turn off the kitchen lights" into "do you know our kitchen light")."""
+        self._decoder.set_cmn(adaptation)
 
     def start(self) -> PocketsphinxSession:
         """Begin an utterance (the decoder is reused: one session at a time)."""

@@ -9,6 +9,7 @@ confidence 1.0).
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -79,6 +80,13 @@ class VoskTranscriber:
             rec = self._vosk.KaldiRecognizer(self._model, 16000, grammar)
         rec.SetWords(True)
         return rec
+
+    def replica(self) -> VoskTranscriber:
+        """Another engine on the same loaded model with its own recogniser (a Vosk model is shared
+        between recognisers): a server decodes one utterance per replica at the same time."""
+        twin = copy.copy(self)
+        twin._recognizer = twin._new_recognizer()
+        return twin
 
     def start(self) -> VoskSession:
         """Begin an utterance on the (reset) recogniser."""

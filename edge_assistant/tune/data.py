@@ -175,6 +175,11 @@ class _Generator:
         self.names = list(catalog.intents)
         # The everyday commands (on/off, light changes) get more data than timers and media.
         self.weights = [_WEIGHTS.get(n, 1.0) for n in self.names]
+        # The phrasings of an intent this catalog lacks are out of scope ("what time is it" with no
+        # HassGetCurrentTime), so a catalog without them still learns to reject them.
+        self.negatives = NEGATIVE_PATTERNS + tuple(
+            text for name, texts in INTENT_PATTERNS.items() if name not in catalog.intents for text in texts
+        )
         self.custom: list[CustomLine] = [
             (s.label, s.description, tuple(ex.text for ex in s.examples[:MAX_PROMPT_EXAMPLES]))
             for s in catalog.intents.values()
@@ -202,7 +207,7 @@ class _Generator:
             listed = {line[0] for line in extra}
             unlisted = [texts for label, _d, texts in CUSTOM_INTENTS if label not in listed]
             return Sample(self.rng.choice(self.rng.choice(unlisted)), NONE_LABEL, extra)
-        return Sample(_fill(self.rng.choice(NEGATIVE_PATTERNS), fills, self.rng), NONE_LABEL, extra)
+        return Sample(_fill(self.rng.choice(self.negatives), fills, self.rng), NONE_LABEL, extra)
 
     def _shown(self, texts: tuple[str, ...]) -> tuple[str, ...]:
         """The examples a prompt shows for an invented intent: none (description only) up to three."""

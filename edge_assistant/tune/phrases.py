@@ -4,7 +4,8 @@ Placeholders, filled by ``edge_assistant.tune.data`` from a (generated) home:
 ``{L}`` a light phrase, ``{A}`` an area, ``{S}`` a switch or plug, ``{D}`` any switchable device,
 ``{C}`` a cover, ``{K}`` a lock, ``{F}`` a fan, ``{M}`` a media player, ``{V}`` a vacuum,
 ``{T}`` a thermostat, ``{N}`` a percentage, ``{DEG}`` a temperature, ``{COL}`` a colour,
-``{DUR}`` a duration, ``{TN}`` a timer name, ``{P}`` a person, ``{CITY}`` a city, ``{X}`` a topic.
+``{DUR}`` a duration, ``{TN}`` a timer name, ``{P}`` a person, ``{CITY}`` a city, ``{X}`` a topic,
+``{ITEM}`` a thing to buy.
 """
 
 from __future__ import annotations
@@ -108,14 +109,29 @@ INTENT_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "HassVacuumReturnToBase": ("send {V} home", "{V} go home", "dock {V}", "return to base", "stop cleaning",
                                "send the vacuum back to its dock", "{V} back to the charger", "park the vacuum"),
+    # Questions answered from the clock and the weather entity, the shopping list, taking a request
+    # back. A catalog without one of these intents trains its phrasings as out of scope (``data``).
+    "HassGetCurrentTime": ("what time is it", "tell me the time", "what's the time now", "do you have the time",
+                           "time please", "what time is it right now", "can you tell me what time it is",
+                           "how late is it"),
+    "HassGetCurrentDate": ("what's the date", "what day is it today", "what's today's date", "which day is it",
+                           "tell me the date", "what is the date today", "what day of the month is it"),
+    "HassGetWeather": ("what's the weather like", "how's the weather", "how is the weather outside",
+                       "what's it like outside", "weather please", "tell me the weather", "is it raining outside",
+                       "what's the weather right now"),
+    "HassShoppingListAddItem": ("add {ITEM} to the shopping list", "put {ITEM} on my shopping list",
+                                "we need {ITEM}, add it to the shopping list", "shopping list: {ITEM}",
+                                "add {ITEM} and {ITEM} to my shopping list", "put {ITEM} on the list"),
+    "HassNevermind": ("never mind", "nevermind", "forget it", "forget about it", "oh never mind", "scratch that",
+                      "no wait, never mind", "never mind, i got it"),
 }  # fmt: skip
 
 NEGATIVE_PATTERNS: tuple[str, ...] = (
     "what's the weather in {CITY}", "will it rain tomorrow", "do i need an umbrella today", "how hot will it be",
-    "weather forecast for the weekend", "is it going to snow in {CITY}", "what time is it", "what's the date",
-    "what day is it today", "what time is it in {CITY}", "wake me up at {H} am", "set an alarm for {H}",
+    "weather forecast for the weekend", "is it going to snow in {CITY}",
+    "what time is it in {CITY}", "wake me up at {H} am", "set an alarm for {H}",
     "cancel my alarm", "snooze", "alarm for {H} tomorrow", "what alarms do i have", "remind me to call {P}",
-    "add milk to the shopping list", "what's on my shopping list", "add {X} to my to do list",
+    "what's on my shopping list", "add {X} to my to do list",
     "what's on my calendar today", "schedule a meeting with {P}", "when is my next appointment",
     "cancel my meeting at {H}", "call {P}", "text {P} i'm running late", "send an email to {P}",
     "read my emails", "any new messages", "reply to {P}", "post on facebook", "tweet {X}",
@@ -138,7 +154,7 @@ NEGATIVE_PATTERNS: tuple[str, ...] = (
     "open the app store", "open my email", "close the browser", "turn the page", "lock my phone",
     "volume of a sphere", "how bright is the sun", "what color is the sky", "how cold is {CITY} in winter",
     "temperature on mars", "set my status to busy", "start a new document", "take a note", "take a picture",
-    "charge my car", "how much battery do i have", "hey", "okay", "never mind", "nothing", "stop talking",
+    "charge my car", "how much battery do i have", "hey", "okay", "nothing", "stop talking",
     "what is love", "sing me a song", "say something funny", "flip a coin", "roll a dice",
     "how many calories in {X}", "is {X} healthy", "what's {P}'s phone number", "tell {P} dinner is ready",
     "cancel my subscription", "pay my bills", "how much money do i have", "transfer money to {P}",
@@ -256,6 +272,8 @@ FILLS: dict[str, tuple[str, ...]] = {
     "TN": ("pasta", "pizza", "egg", "laundry", "tea", "oven", "nap", "homework", "rice", "bread"),
     "P": ("mom", "dad", "john", "sarah", "alex", "grandma", "the boss", "emma", "my brother", "david"),
     "CITY": ("london", "paris", "new york", "berlin", "tokyo", "sydney", "chicago", "madrid", "toronto"),
+    "ITEM": ("milk", "eggs", "bread", "apples", "coffee", "toilet paper", "bananas", "butter", "dish soap",
+             "rice", "orange juice", "cat food"),
     "X": ("eggs", "bananas", "the election", "batteries", "taylor swift", "pasta", "football", "physics",
           "a new phone", "chocolate", "the beatles", "quantum computing", "shoes"),
     "H": ("6", "7", "8", "seven", "six thirty", "9", "10", "noon"),

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.e2e
 def _statuses(home: Path, tmp: Path, texts: list[str]) -> list[list[tuple[str, str]]]:
     files = [write_wav(tmp / f"{i}.wav", silence(300) + espeak(t) + silence(800)) for i, t in enumerate(texts)]
     argv = [sys.executable, "-m", "edge_assistant", "listen", "--home", str(home), "--templates-only", "--dispatch"]
+    argv += ["--stt", "pocketsphinx"]
     out = subprocess.run([*argv, *map(str, files)], capture_output=True, text=True, timeout=300, check=True)
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     return [[(a["status"], a["reply"]) for a in row["actions"]] for row in rows]
@@ -37,6 +38,7 @@ def test_missing_value_is_asked_and_answered_by_voice(tmp_path: Path, example_ho
     texts = ["turn off the porch light", "turn on the kitchen light", "adjust the study lamp", "red"]
     files = [write_wav(tmp_path / f"{i}.wav", silence(300) + espeak(t) + silence(800)) for i, t in enumerate(texts)]
     argv = [sys.executable, "-m", "edge_assistant", "listen", "--home", str(example_home_path), "--templates-only"]
+    argv += ["--stt", "pocketsphinx"]
     out = subprocess.run(
         [*argv, "--dispatch", *map(str, files)], capture_output=True, text=True, timeout=300, check=True
     )

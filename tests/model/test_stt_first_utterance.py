@@ -11,6 +11,7 @@ from edge_assistant.config import Settings
 from edge_assistant.dispatch import is_no, is_yes
 from edge_assistant.pipeline import build_transcriber
 from edge_assistant.runtime import build_parser
+from edge_assistant.stt import SttSettings
 from tests.support.synth import espeak
 
 pytestmark = pytest.mark.model
@@ -19,8 +20,9 @@ pytestmark = pytest.mark.model
 @pytest.mark.parametrize("text", ["dim the kitchen lights to 30 percent", "turn off the porch light"])
 def test_unpadded_first_command_is_heard(example_home_path: Path, text: str) -> None:
     """No leading silence and no earlier utterance: the cepstral mean adapts over re-decoding passes."""
-    parser = build_parser(Settings(), example_home_path, use_model=False)
-    session = build_transcriber(Settings(), parser).start()
+    settings = Settings(stt=SttSettings(engine="pocketsphinx"))
+    parser = build_parser(settings, example_home_path, use_model=False)
+    session = build_transcriber(settings, parser).start()
     session.accept(espeak(text))
     transcript = session.finish()
     assert transcript.in_grammar and parser.parse(transcript.text).intent is not None

@@ -10,6 +10,7 @@ from edge_assistant.config import ModelSettings, Settings
 from edge_assistant.home import load_home
 from edge_assistant.modelstore import sha256_of
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
+from edge_assistant.nlu.dialogue import Dialogue
 from edge_assistant.nlu.llm import LlamaModel
 from edge_assistant.nlu.parser import Parser, ParserSettings
 from edge_assistant.runtime import build_parser, resolve_lora_path, shipped_adapter
@@ -84,9 +85,11 @@ def test_out_of_scope_is_rejected(tuned: Parser) -> None:
     assert sum(v is None for v in got.values()) >= 4, got
 
 
-def test_catalog_examples(tuned: Parser) -> None:
-    """The catalog's own examples get their intent on the model path."""
-    cases = [(ex.text, name) for name, spec in tuned.catalog.intents.items() for ex in spec.examples]
+def test_catalog_examples(tuned: Parser, adapter: Path) -> None:
+    """The catalog's own examples get their intent on the model path, for the intents the shipped
+    adapter was tuned on (its provenance lists them; intents added since wait for the next tune)."""
+    known = set(json.loads(adapter.with_suffix(".json").read_text(encoding="utf-8"))["catalog_intents"])
+    cases = [(ex.text, name) for name, spec in tuned.catalog.intents.items() if name in known for ex in spec.examples]
     wrong = [(text, tuned.parse(text).intent, name) for text, name in cases if tuned.parse(text).intent != name]
     assert len(wrong) <= len(cases) // 10, wrong
 
@@ -94,9 +97,10 @@ def test_catalog_examples(tuned: Parser) -> None:
 def test_default_parser_asks_for_a_missing_colour_and_takes_the_answer(example_home_path: Path) -> None:
     """The default set-up end to end: the question, then a one-word answer completes the command."""
     parser = build_parser(Settings(), example_home_path)
-    asked = parser.parse("could you change the study lamp to my favourite colour")
+    dialogue = Dialogue()  # one conversation: the question and its answer
+    asked = parser.parse("could you change the study lamp to my favourite colour", dialogue)
     assert (asked.intent, asked.awaiting, asked.reason) == (None, "HassLightSet", "What brightness or colour?")
-    done = parser.parse("blue")
+    done = parser.parse("blue", dialogue)
     assert (done.intent, done.targets, done.slots.get("color")) == ("HassLightSet", ["light.study_lamp"], "blue")
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import load_catalog
-from edge_assistant.nlu.extract import clock_command
 from edge_assistant.nlu.parser import Parser
+from edge_assistant.nlu.timeexpr import clock_command
 from edge_assistant.testing import KeywordChoiceModel
 
 pytestmark = pytest.mark.unit

@@ -51,3 +51,81 @@ def test_unknown_area_is_rejected(tmp_path: Path) -> None:
     bad.write_text("entities:\n  - {name: Lamp, id: light.lamp, area: attic}\n")
     with pytest.raises(HomeError, match="unknown area 'attic'"):
         load_home(bad)
+
+
+_NESTED_HOME = """\
+language: "en"
+
+fixtures:
+  areas:
+    - name: "Kitchen"
+  entities:
+    - name: "Bed Light"
+      domain: "light"
+      area: "Kitchen"
+      light_supports_color: true
+    - name: "Front Door"
+      domain: "lock"
+"""
+
+
+def test_speech_to_phrase_nesting_under_fixtures_loads(tmp_path: Path) -> None:
+    """speech-to-phrase's shape (areas and entities under ``fixtures:``) is a full home, not an empty one."""
+    path = tmp_path / "fixtures_en.yaml"
+    path.write_text(_NESTED_HOME)
+    home = load_home(path)
+    lamp = home.entities_named("bed light")[0]
+    assert (lamp.id, home.area_of(lamp), len(home.entities)) == ("light.bed_light", home.area("kitchen"), 2)
+
+
+def test_nested_error_names_the_field_as_written(tmp_path: Path) -> None:
+    """An invalid entity under ``fixtures:`` is reported at its line, with the path as written in the file."""
+    path = tmp_path / "home.yaml"
+    path.write_text("fixtures:\n  entities:\n    - name: Lamp\n      domain: light\n    - domain: lock\n")
+    with pytest.raises(HomeError) as err:
+        load_home(path)
+    assert (err.value.line, err.value.field) == (5, "fixtures.entities.1.name")
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "line"),
+    [
+        ("areas: []\nentites:\n  - {name: Lamp, domain: light}\n", "entites", 2),
+        ("fixtures:\n  areas: []\n  devices:\n    - {name: Lamp, domain: light}\n", "fixtures.devices", 3),
+    ],
+)
+def test_unknown_key_names_file_and_key(tmp_path: Path, text: str, field: str, line: int) -> None:
+    """A key a home does not have (a typo, at the top or under ``fixtures:``) is an error, not ignored."""
+    path = tmp_path / "home.yaml"
+    path.write_text(text)
+    with pytest.raises(HomeError, match=rf"home.yaml:{line}: {field}: unknown key '{field.split('.')[-1]}'") as err:
+        load_home(path)
+    assert err.value.path == str(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [("areas:\n  - name: Kitchen\n", "entities"), ("language: en\nfixtures:\n  entities: []\n", "fixtures.entities")],
+)
+def test_home_without_entities_is_an_error(tmp_path: Path, text: str, field: str) -> None:
+    """A home with no entities names the file and where the entities belong."""
+    path = tmp_path / "home.yaml"
+    path.write_text(text)
+    with pytest.raises(HomeError, match=rf"home.yaml: {field}: the home has no entities"):
+        load_home(path)
+
+
+def test_keys_both_nested_and_at_top_are_an_error(tmp_path: Path) -> None:
+    """``areas`` given at the top and under ``fixtures:`` is ambiguous: which one is the home?"""
+    path = tmp_path / "home.yaml"
+    path.write_text("areas: []\nfixtures:\n  areas: []\n  entities:\n    - {name: Lamp, domain: light}\n")
+    with pytest.raises(HomeError, match="areas: given both at the top level and under 'fixtures:'"):
+        load_home(path)
+
+
+def test_empty_file_is_an_error(tmp_path: Path) -> None:
+    """An empty file is no home."""
+    path = tmp_path / "home.yaml"
+    path.write_text("")
+    with pytest.raises(HomeError, match=r"home\.yaml: the file is empty"):
+        load_home(path)

@@ -213,10 +213,10 @@ def test_one_command_for_two_names_acts_on_both(assistant: Assistant, files: dic
 
 
 def test_partial_understanding_acts_and_says_what_it_could_not_do(assistant: Assistant, files: dict[str, Path]) -> None:
-    """The lamp goes on; the reply says the weather was not understood."""
+    """The lamp goes on; the reply says why the weather could not be told (this home has no weather entity)."""
     with assistant:
         turn = assistant.handle("turn on the desk lamp and tell me the weather")
-    assert turn.reply == 'Turned on the desk lamp. Sorry, I didn\'t understand "tell me the weather".'
+    assert turn.reply == "Turned on the desk lamp. Sorry, there is no weather."
     assert [a.status for a in turn.actions] == ["done", "rejected"]
     assert _logged(files) == [("HassTurnOn", ["light.desk_lamp"])]
 

@@ -137,6 +137,17 @@ def test_doctor_names_the_pull_command_for_a_missing_vosk_model(tmp_path: Path) 
     assert check.status == "fail" and check.fix == "edge-assistant models pull vosk-small-en-us"
 
 
+@pytest.mark.parametrize(("engine", "model"), [("whisper", "whisper-tiny-en"), ("moonshine", "moonshine-base-en")])
+def test_doctor_names_the_pull_command_for_a_missing_open_vocabulary_model(
+    tmp_path: Path, engine: str, model: str
+) -> None:
+    """An open-vocabulary engine without its pulled directory fails with the pull command."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[model]\ndir = "{tmp_path}"\n[stt]\nengine = "{engine}"\n', encoding="utf-8")
+    (check,) = run_checks(str(cfg), ["speech"])
+    assert check.status == "fail" and check.fix == f"edge-assistant models pull {model}"
+
+
 @pytest.mark.parametrize(("lora", "status"), [("none", "ok"), ("/no/such/adapter.gguf", "fail")])
 def test_doctor_reads_lora_path_as_the_runtime_does(tmp_path: Path, lora: str, status: str) -> None:
     """'none' means no adapter (fine); a missing adapter file is a failure with the fix."""

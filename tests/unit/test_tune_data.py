@@ -133,3 +133,28 @@ def test_intent_without_sentences_is_refused(tmp_path: Path, example_home_path: 
     bad.write_text("intents:\n  HassMadeUp:\n    description: x\n    source: home-assistant\n", encoding="utf-8")
     with pytest.raises(EdgeAssistantError, match="HassMadeUp"):
         check_inputs(load_catalog([BUILTIN_CATALOG_DIR, bad]), load_home(example_home_path))
+
+
+def _time_phrasings() -> set[str]:
+    from edge_assistant.nlu.normalize import normalize_text
+    from edge_assistant.tune.phrases import INTENT_PATTERNS
+
+    return {normalize_text(text) for text in INTENT_PATTERNS["HassGetCurrentTime"]}
+
+
+def test_phrasings_of_catalog_intents_are_never_negatives(example_home_path: Path) -> None:
+    """ "what time is it" is the clock intent when the catalog has it: never also labelled 'none'."""
+    data = generate(load_catalog(), load_home(example_home_path), DataSettings(samples=1500, homes=2), seed=5)
+    phrasings = _time_phrasings()
+    assert not [s for s in data if s.label == NONE_LABEL and s.text in phrasings]
+    assert any(s.label == "current time" and s.text in phrasings for s in data)
+
+
+def test_phrasings_of_intents_the_catalog_lacks_are_negatives(example_home_path: Path) -> None:
+    """A catalog without the clock intent learns to reject its phrasings rather than never seeing them."""
+    full = load_catalog()
+    catalog = full.model_copy(update={"intents": {k: v for k, v in full.intents.items() if k != "HassGetCurrentTime"}})
+    data = generate(catalog, load_home(example_home_path), DataSettings(samples=1500, homes=2), seed=5)
+    phrasings = _time_phrasings()
+    assert any(s.label == NONE_LABEL and s.text in phrasings for s in data)
+    assert not [s for s in data if s.label == "current time"]

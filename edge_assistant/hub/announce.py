@@ -1,0 +1,105 @@
+"""Zeroconf: announce the hub as ``_wyoming._tcp`` so Home Assistant discovers it.
+
+mDNS is link-local multicast (224.0.0.251 port 5353): it never leaves the LAN. The hub announces
+on the interface of the address it is bound to only (loopback for 127.0.0.1), and a failure to
+announce (no network, no multicast, zeroconf not installed) is logged and never stops the hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+from typing import Any
+
+__all__ = ["MDNS_GROUP", "Announcement", "announce"]
+
+log = logging.getLogger(__name__)
+MDNS_GROUP = "224.0.0.251"
+SERVICE_TYPE = "_wyoming._tcp.local."
+
+
+class Announcement:
+    """A registered service; ``close`` sends the goodbye and releases the sockets."""
+
+    def __init__(self, zeroconf: Any, info: Any) -> None:
+        self._zeroconf = zeroconf
+        self.info = info
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Register in the background (probing and announcing take about two seconds)."""
+        self._task = asyncio.create_task(self._register(), name="zeroconf")
+
+    async def _register(self) -> None:
+        try:
+            await (await self._zeroconf.async_register_service(self.info, allow_name_change=True))
+            log.info("zeroconf: announced %s on %s", self.info.name, self.info.parsed_addresses())
+        except Exception as exc:  # offline or no multicast: the hub serves on without discovery
+            log.warning("zeroconf: could not announce the hub (%s); add it by host and port instead", exc)
+
+    async def close(self) -> None:
+        """Withdraw the service."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        try:
+            await self._zeroconf.async_close()
+        except Exception as exc:
+            log.debug("zeroconf: close failed: %s", exc)
+
+
+def announce(host: str, port: int, name: str = "") -> Announcement | None:
+    """Start announcing the hub bound to ``host``:``port``; None when it cannot be announced."""
+    try:
+        from zeroconf import IPVersion
+        from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+    except ImportError:
+        log.warning("zeroconf: not installed, the hub is not announced (pip install 'edge-assistant[wyoming]')")
+        return None
+    address = _announced_address(host)
+    if address is None:
+        log.warning("zeroconf: no address to announce for %s; add the hub by host and port", host)
+        return None
+    ip = ipaddress.ip_address(address)
+    label = name or f"edge-assistant-{socket.gethostname().split('.')[0]}"
+    try:
+        zeroconf = AsyncZeroconf(
+            interfaces=[address], ip_version=IPVersion.V4Only if ip.version == 4 else IPVersion.V6Only
+        )
+        info = AsyncServiceInfo(
+            SERVICE_TYPE,
+            f"{label}.{SERVICE_TYPE}",
+            port=port,
+            addresses=[ip.packed],
+            properties={"program": "edge-assistant"},
+            server=f"{label}.local.",
+        )
+    except Exception as exc:
+        log.warning("zeroconf: cannot start (%s); the hub serves on without discovery", exc)
+        return None
+    announcement = Announcement(zeroconf, info)
+    announcement.start()
+    return announcement
+
+
+def _announced_address(host: str) -> str | None:
+    """The address clients reach: the bound one, or for a wildcard bind the LAN address of the default route."""
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        try:
+            return str(socket.gethostbyname(host))
+        except OSError:
+            return None
+    if not ip.is_unspecified:
+        return str(ip)
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect((MDNS_GROUP, 5353))  # a UDP connect sends nothing; it picks the interface
+        return str(probe.getsockname()[0])
+    except OSError:
+        return None
+    finally:
+        probe.close()

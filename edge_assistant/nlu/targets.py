@@ -1,0 +1,277 @@
+"""Targets read from the text on the model path: device names, areas, floors and domains, only
+from names that exist in the home, and names as people say them (``nlu.names``).
+
+In order, a device is: a name said exactly; a qualified one ("the right lamp", "the upstairs
+one", "the other fan"); a name that is a class word, said on its own ("the tv"); a slip of a name
+("the study lab"). Areas and floors: said exactly, or a slip ("the dinning room"). What names
+nothing in the home is kept as said, so that validation refuses it rather than acting on every
+device of a kind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from edge_assistant.home import Home
+from edge_assistant.nlu.catalog import IntentSpec
+from edge_assistant.nlu.names import DETERMINERS, POSITIONS, SpokenNames, as_class, class_domain, qualified
+from edge_assistant.nlu.resolve import SWITCHABLE
+from edge_assistant.nlu.words import domain_table
+
+__all__ = ["DOMAIN_WORDS", "GENERIC_MODIFIERS", "find_names", "target_slots"]
+
+# Spoken words for domains and device classes as (pattern, domain, device class); the first match
+# wins. From the language's table (intents/en/domain_words.yaml).
+DOMAIN_WORDS: tuple[tuple[str, str, str | None], ...] = tuple(
+    (d.pattern, d.domain, d.device_class) for d in domain_table().domains
+)
+# Words that may stand before "lamp"/"lights" without naming a device or a place of the home.
+GENERIC_MODIFIERS = frozenset((
+    "all", "both", "every", "each", "other", "others", "main", "big", "small", "little", "large", "front", "back",
+    "side", "left", "right", "top", "bottom", "overhead", "house", "home", "room", "smart", "colored",
+    "color", "colour", "outside", "outdoor", "outdoors", "indoor", "inside", "upstairs", "downstairs", "these",
+    "those", "this", "that", "some", "any", "two", "three", "four", "first", "second", "third", "new", "old",
+    "bright", "brighter", "dim", "dimmer", "dimmed", "white", "warm", "cool", "cold", "soft", "full", "entire",
+    "whole", "same", "only", "current", "usual", "normal", "regular", "nearest", "closest", "nearby", "more",
+    "less", "extra", "spare", "single", "individual", "various", "different", "several", "many", "few", "own",
+    "the", "a", "an", "my", "our", "your", "their", "his", "her", "its",
+    "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "turquoise", "black",
+))  # fmt: skip
+_DEVICE_NOUN = r"(?:lamps?|lights?|bulbs?|plugs?|sockets?|outlets?)"
+_ONE = r"1|one"  # "the upstairs one" (normalised text spells it "1")
+_HERE = {"here", "there", "this room", "the house", "house", "home", "everywhere", "general", "apartment", "flat"}
+
+
+def _has(pattern: str, text: str) -> re.Match[str] | None:
+    return re.search(rf"\b(?:{pattern})\b", text)
+
+
+def _words(spoken: Sequence[str]) -> set[str]:
+    return {w for name in spoken for w in re.findall(r"[a-z0-9']+", name)}
+
+
+def find_names(text: str, names: dict[str, str]) -> list[str]:
+    """Canonical names whose spoken form occurs in ``text``, longest spoken form first.
+
+    ``names`` maps a lowercase spoken form to its canonical name; matched words are consumed
+    so "kitchen light" does not also yield the area "kitchen".
+    """
+    found: list[str] = []
+    rest = f" {text} "
+    for spoken in sorted(names, key=len, reverse=True):
+        pattern = rf"(?<=\s){re.escape(spoken)}s?(?=\s)"
+        if re.search(pattern, rest):
+            rest = re.sub(pattern, " ", rest)
+            if names[spoken] not in found:
+                found.append(names[spoken])
+    return found
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The home's spoken names, split by how they may be heard."""
+
+    entities: SpokenNames  # names that are names
+    generic: dict[str, str]  # names that are a class word of their own kind ("tv"): names when said alone
+    areas: SpokenNames
+    floors: SpokenNames
+    places: frozenset[str]  # words of area and floor names
+    named: frozenset[str]  # words of every name of the home
+    known: frozenset[str]  # those, class words, and words that qualify a device
+
+    @classmethod
+    def of(cls, home: Home) -> _Names:
+        """The name maps of ``home``."""
+        classes = as_class(home)
+        entities: dict[str, str] = {}
+        generic: dict[str, str] = {}
+        for entity in home.entities:
+            for spoken in (n.lower() for n in entity.names):
+                if spoken in classes:
+                    continue
+                (generic if class_domain(spoken) == entity.domain else entities)[spoken] = entity.name
+        areas = {n.lower(): a.name for a in home.areas for n in (a.name, *a.aliases)}
+        floors = {n.lower(): f.name for f in home.floors for n in (f.name, *f.aliases)}
+        places = frozenset(_words([*areas, *floors]))
+        named = frozenset(_words([*entities, *generic])) | places
+        domain_words = [w for d in domain_table().domains for w in d.words]
+        known = named | _words([*classes, *domain_words]) | GENERIC_MODIFIERS | POSITIONS
+        return cls(
+            SpokenNames(entities), generic, SpokenNames(areas), SpokenNames(floors), places, named, frozenset(known)
+        )
+
+
+_NAMES: dict[int, tuple[Home, _Names]] = {}
+
+
+def _names_of(home: Home) -> _Names:
+    """The name maps of ``home``, built once per home (a parser keeps one home for its life)."""
+    held = _NAMES.get(id(home))
+    if held is None or held[0] is not home:
+        if len(_NAMES) >= 8:
+            _NAMES.clear()
+        held = _NAMES[id(home)] = (home, _Names.of(home))
+    return held[1]
+
+
+# Only a definite word points at one device: "the left lamp", not "a lower light".
+_DEFINITE = ("the", "my", "our", "that", "this")
+
+
+@cache
+def _qualifier_pattern() -> tuple[re.Pattern[str], frozenset[str]]:
+    """ "the <one or two words> <class noun or one>", and the class nouns of the domain table."""
+    classes = frozenset(w for d in domain_table().domains for w in d.words)
+    nouns = "|".join(re.escape(w) for w in sorted(classes, key=len, reverse=True))
+    return re.compile(rf"\b(?:{'|'.join(_DEFINITE)}) ((?:[a-z']+ ){{1,2}}?)({nouns}|{_ONE})\b"), classes
+
+
+def _qualifiers(match: re.Match[str], names: _Names, classes: frozenset[str]) -> tuple[list[str], str] | None:
+    """The qualifier words and the noun ("one" or a class noun) of a phrase that picks one device.
+
+    None for a plural, a word the home does not know (an unknown device), a class word before
+    the noun ("the plug socket"), or words that only place a class ("the kitchen light"). "One"
+    takes a place or a position ("the upstairs one"), not any word ("the next one week").
+    """
+    words = [w for w in match.group(1).split() if w not in classes]
+    noun = "one" if re.fullmatch(_ONE, match.group(2)) else match.group(2)
+    plural = noun.endswith("s") and (noun[:-1] in classes or noun[:-2] in classes)
+    if plural or not words or any(w in DETERMINERS or w not in names.known for w in words):
+        return None
+    positional = any(w in POSITIONS for w in words)
+    if noun == "one":
+        return (words, noun) if all(w in names.places or w in POSITIONS for w in words) else None
+    named = any(w not in names.places and w not in GENERIC_MODIFIERS for w in words)
+    return (words, noun) if positional or named else None
+
+
+def _qualified_name(spec: IntentSpec, home: Home, names: _Names, text: str, recent: Sequence[str]) -> str | None:
+    """ "the right lamp", "the upstairs one", "the other fan": the one device the words pick out.
+
+    The name of that device; the words as said when they pick several (or none), so that
+    validation asks which; None when the words qualify nothing (a place and a class: "the
+    kitchen lights" stays the kitchen's lights).
+    """
+    pattern, classes = _qualifier_pattern()
+    for match in pattern.finditer(text):
+        found = _qualifiers(match, names, classes)
+        if found is None:
+            continue
+        words, noun = found
+        domain = domain_table().domain_of(noun)
+        domains = {domain} if domain else set(spec.domains or SWITCHABLE)
+        if noun == "one" and recent:
+            domains &= {e.domain for e in home.entities if e.id in recent} or domains
+        place = [w for area in find_names(text, names.areas.names) for w in area.lower().split()]
+        pool = qualified(home, [*words, *place], domains, recent)
+        if len(pool) == 1:
+            return pool[0].name
+        if noun == "one" or pool or any(w in POSITIONS for w in words):
+            return f"{' '.join(words)} {noun}"
+    return None
+
+
+def _generic_name(home: Home, names: _Names, text: str, spec: IntentSpec) -> str | None:
+    """A name that is a class word of its own kind ("the tv"), when said on its own.
+
+    Not when said in the plural, nor after a word that makes it another device ("the hall
+    light"; a class word says what it serves: "the tv socket"), nor with a place its device is
+    not in (unless it roams): then it is the class.
+    """
+    for spoken, canonical in names.generic.items():
+        if not re.search(rf"(?<![\w']){re.escape(spoken)}(?![\w'])", text):
+            continue
+        unknown = _unknown_device(text, spec, names)
+        if unknown is not None and domain_table().domain_of(unknown.split()[0]) is None:
+            return None  # "the hall light"; but "the tv socket" is the socket the tv is on
+        places = [home.area(a) for a in find_names(text, names.areas.names)]
+        entity = home.entities_named(canonical)[0]
+        # A robot that roams goes to the place said: the place is no reason to read a class.
+        elsewhere = entity.area is not None and any(home.area_of(entity) != area for area in places)
+        return None if elsewhere and not spec.roaming else canonical
+    return None
+
+
+def _device_name(
+    spec: IntentSpec, home: Home, names: _Names, text: str, recent: Sequence[str]
+) -> tuple[str | None, str]:
+    """The device named, and the text left for places and domains."""
+    found = find_names(text, names.entities.names)
+    if found:
+        return found[0], re.sub(re.escape(found[0].lower()), " ", text)
+    said = _qualified_name(spec, home, names, text, recent) or _generic_name(home, names, text, spec)
+    if said is not None:
+        return said, text
+    near = names.entities.near(text, names.known)
+    if near is not None:
+        return near.name, text.replace(near.said, " ")
+    return None, text
+
+
+def _place(text: str, places: SpokenNames, known: frozenset[str]) -> str | None:
+    """The area (or floor) said exactly, else the one a slip nearly names ("the dinning room")."""
+    found = find_names(text, places.names)
+    if found:
+        return found[0]
+    near = places.near(text, known)
+    return near.name if near is not None else None
+
+
+def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] = ()) -> dict[str, Any]:
+    """The name, area, floor and domain slots of ``spec`` that normalised ``text`` states."""
+    names = _names_of(home)
+    slots: dict[str, Any] = {}
+    if "name" in spec.slots and spec.slots["name"].type == "entity":
+        name, text = _device_name(spec, home, names, text, recent)
+        if name is not None:
+            slots["name"] = name
+    if "floor" in spec.slots and (floor := _place(text, names.floors, names.known)):
+        slots["floor"] = floor
+    if "area" in spec.slots:
+        area = _place(text, names.areas, names.known)
+        if area is None and "floor" not in slots:
+            # Kept as said: validation rejects it rather than acting everywhere.
+            area = _unknown_place(text, {**names.entities.names, **names.generic, **names.floors.names})
+        if area is not None:
+            slots["area"] = area
+    if "name" in spec.slots and not slots.keys() & {"name", "area", "floor"}:
+        said = _unknown_device(text, spec, names)
+        if said:
+            # "the attic lamp" in a home without one: kept as said, so validation rejects it
+            # rather than acting on every lamp.
+            slots["name"] = said
+    if "name" not in slots and "domain" in spec.slots:
+        for pattern, domain, device_class in DOMAIN_WORDS:
+            if _has(pattern, text) and domain in home.domains:
+                slots["domain"] = domain
+                if device_class and "device_class" in spec.slots:
+                    slots["device_class"] = device_class
+                break
+    return slots
+
+
+def _unknown_device(text: str, spec: IntentSpec, names: _Names) -> str | None:
+    """ "the attic lamp": a word before a device noun that names nothing the home knows."""
+    match = re.search(rf"\b(?:the|my|our|that|this) ([a-z']+) ({_DEVICE_NOUN})\b", text)
+    if match is None:
+        return None
+    word = match.group(1).removesuffix("'s")
+    if re.fullmatch(_DEVICE_NOUN, word):
+        return None  # "the light bulb", "the lamp plug"
+    colours = {str(v) for slot in spec.slots.values() if slot.type == "enum" for v in (*slot.values, *slot.aliases)}
+    if word in names.named or word in colours or word in GENERIC_MODIFIERS or word.isdigit():
+        return None
+    return f"{word} {match.group(2)}"
+
+
+def _unknown_place(text: str, known: dict[str, str]) -> str | None:
+    """A place named after "in"/"on" that the home does not know ("in the attic")."""
+    match = re.search(r"\b(?:in|inside) (?:the |my |our )?([a-z]+(?: room)?)\b", text)
+    if match is None or match.group(1) in _HERE or match.group(1).isdigit():
+        return None
+    place = match.group(1)
+    return None if any(place in spoken for spoken in known) else place

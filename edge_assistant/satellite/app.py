@@ -1,0 +1,111 @@
+"""The satellite process: sources, the hub client, the reply voice and signals, wired together."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from edge_assistant.audio.sources import AudioSource
+from edge_assistant.config import Settings
+from edge_assistant.errors import SpeechError
+from edge_assistant.jsonl import emit
+from edge_assistant.satellite.client import HubClient, HubSpeaker
+from edge_assistant.satellite.loop import PacedSource, Satellite, SatelliteResult
+from edge_assistant.tts import Player, TtsSpeaker, WavFilePlayer, build_player, build_speaker
+
+__all__ = ["serve"]
+
+log = logging.getLogger(__name__)
+_STOP_GRACE_S = 3.0
+
+
+def serve(settings: Settings, args: argparse.Namespace, uri: str) -> int:
+    """Run the satellite over the sources ``args`` names; returns the exit status."""
+    client = HubClient(uri, settings.satellite.timeout_s, args.name or settings.satellite.name)
+    return asyncio.run(_run(settings, args, client))
+
+
+async def _run(settings: Settings, args: argparse.Namespace, client: HubClient) -> int:
+    sources = _sources(settings, args)
+    live = not args.stdin and not args.files
+    if not live:
+        await client.connect()  # a file run fails at once, with the reason, when the hub is not there
+    speaker = _Voice(settings, client, args.reply_dir)
+    loop = asyncio.get_running_loop()
+    for source in sources:
+        satellite = Satellite(source, client, settings.audio, speaker, _print, mute_while_speaking=live)
+        task = asyncio.create_task(satellite.run())
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, _stopper(satellite, task))
+        await asyncio.gather(task, return_exceptions=not live)
+        if satellite.stopped_by_signal:
+            break
+    return 0
+
+
+def _stopper(satellite: Satellite, task: asyncio.Task[None]) -> Callable[[], None]:
+    def stop() -> None:
+        satellite.stopped_by_signal = True
+        satellite.stop()
+        asyncio.get_running_loop().call_later(_STOP_GRACE_S, task.cancel)
+
+    return stop
+
+
+def _sources(settings: Settings, args: argparse.Namespace) -> list[AudioSource]:
+    from edge_assistant.audio.sources import StdinSource, WavSource
+
+    sources: list[AudioSource]
+    if args.stdin:
+        sources = [StdinSource(sys.stdin.buffer)]
+    elif args.files:
+        sources = [WavSource(path) for path in args.files]
+    else:
+        from edge_assistant.audio.mic import MicSource
+
+        return [MicSource(settings.audio.device, settings.audio.queue_frames)]
+    return [PacedSource(s) for s in sources] if args.realtime else sources
+
+
+def _print(result: SatelliteResult) -> None:
+    emit(dataclasses.asdict(result))
+
+
+class _Voice:
+    """Implements ``events.Speaker`` by ``[satellite] speak``: the hub's tts, the local ``[tts]``, or none."""
+
+    def __init__(self, settings: Settings, client: HubClient, reply_dir: str | None) -> None:
+        self.mode = settings.satellite.speak
+        self.client = client
+        self._settings = settings
+        self._reply_dir = reply_dir
+        self._player: Player | None = None
+        self._local: TtsSpeaker | None = None
+        self._ready = False
+
+    def _prepare(self) -> None:
+        if self._ready:
+            return
+        self._ready = True
+        try:
+            self._player = WavFilePlayer(Path(self._reply_dir)) if self._reply_dir else build_player(self._settings.tts)
+            if self.mode in ("auto", "local"):
+                self._local = build_speaker(self._settings.tts, self._player)
+        except SpeechError as exc:
+            log.warning("replies will not be spoken: %s", exc)
+
+    async def say(self, text: str) -> None:
+        """Speak ``text`` where ``[satellite] speak`` says."""
+        if self.mode == "none":
+            return
+        self._prepare()
+        if self.mode in ("auto", "hub") and self.client.has_tts and self._player is not None:
+            await HubSpeaker(self.client, self._player).say(text)
+        elif self._local is not None:
+            await self._local.say(text)

