@@ -78,6 +78,13 @@ class PocketsphinxTranscriber:
                 if phones:
                     decoder.add_word(word, phones, False)
                     added.append((word, phones, False))
+                elif word in self.wake_words:
+                    # A command word it cannot say is left out of the grammar; the wake phrase cannot be.
+                    raise SpeechError(
+                        f"[audio] wake_phrase: pocketsphinx cannot say {word!r}: it is not in its English"
+                        " dictionary, nor made of words that are; choose a phrase of dictionary words"
+                        ' ("hey computer"), or use [stt] engine = "whisper", which spells any phrase'
+                    )
         fillers = [(_FILLER_PREFIX + phone.lower(), phone, False) for phone in PHONES]
         for word, phones, final in [*fillers, (_FILLER_PREFIX + "sil", "SIL", True)]:
             decoder.add_word(word, phones, final)

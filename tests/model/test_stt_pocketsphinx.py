@@ -75,6 +75,15 @@ def test_wake_phrase_is_spotted_and_stripped(grammar) -> None:  # type: ignore[n
     assert (result.text, result.extra["wake"], result.in_grammar) == ("turn off the porch light", True, True)
 
 
+def test_a_wake_phrase_it_cannot_say_is_named(grammar) -> None:  # type: ignore[no-untyped-def]
+    """ "okay rhasspy": no dictionary word, none to build it from; the error names the word and the way out."""
+    from edge_assistant.errors import SpeechError
+
+    with pytest.raises(SpeechError, match=r"cannot say 'rhasspy'.*engine = \"whisper\""):
+        PocketsphinxTranscriber(grammar, wake_phrase="okay rhasspy")
+    assert PocketsphinxTranscriber(grammar, wake_phrase="snowboy").wake_words == ("snowboy",)  # snow + boy
+
+
 def test_open_vocabulary_mode_transcribes_free_speech() -> None:
     """Without a grammar the bundled language model gives a free transcript (for the model path)."""
     result, _ = _decode(PocketsphinxTranscriber(None), espeak("hello world"))
