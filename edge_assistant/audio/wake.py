@@ -4,12 +4,20 @@ An utterance is a command when it starts with the wake phrase ("hey edge turn on
 or when it follows a lone wake phrase within ``wake_timeout_s``. Anything else is ignored, so
 speech in the room that does not address the assistant never reaches the handlers. The speech
 engine hears the wake phrase itself (it is part of the grammar), so this works on the text.
+
+An open-vocabulary engine spells a made-up word as it hears it ("okay raspy" for "okay rhasspy",
+"hey my croft" for "hey mycroft"), so the opening words match when their letters are a slip of
+the phrase's: at most one edit per five letters (a sound-alike letter costs half; at least one
+edit is allowed), with the same first letter, over one word fewer or more than the phrase has.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+
+from edge_assistant.nlu.names import slip_cost
 
 __all__ = ["WakeGate"]
 
@@ -18,7 +26,7 @@ class WakeGate:
     """Decides per transcript: the command text, or the reason there is none."""
 
     def __init__(self, phrase: str, timeout_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.words = tuple(phrase.lower().split())
+        self.words = tuple(w for w in (_letters(w) for w in phrase.split()) if w)
         self.timeout_s = timeout_s
         self._clock = clock
         self._armed_until = 0.0
@@ -32,8 +40,9 @@ class WakeGate:
         if not self.words:
             return text, None
         now = self._clock()
-        if heard_wake or tuple(w.lower() for w in words[: len(self.words)]) == self.words:
-            rest = words if heard_wake else words[len(self.words) :]
+        said = 0 if heard_wake else self._opening(words)
+        if heard_wake or said:
+            rest = words[said:]
             if not rest:
                 self._armed_until = now + self.timeout_s
                 return "", "wake phrase heard; waiting for the command"
@@ -42,3 +51,23 @@ class WakeGate:
             self._armed_until = 0.0
             return text, None
         return text, "no wake phrase"
+
+    def _opening(self, words: list[str]) -> int:
+        """How many of the opening ``words`` say the wake phrase (0: they do not)."""
+        if tuple(_letters(w) for w in words[: len(self.words)]) == self.words:
+            return len(self.words)
+        phrase = "".join(self.words)
+        allowed = max(1.0, len(phrase) / 5)
+        best, count = allowed + 1, 0
+        for n in range(max(1, len(self.words) - 1), len(self.words) + 2):
+            said = "".join(_letters(w) for w in words[:n])
+            if n > len(words) or not said or said[0] != phrase[0]:
+                continue
+            cost = slip_cost(said, phrase)
+            if cost < best:
+                best, count = cost, n
+        return count if best <= allowed else 0
+
+
+def _letters(word: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", word.lower())

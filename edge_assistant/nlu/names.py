@@ -33,6 +33,7 @@ __all__ = [
     "entity_words",
     "near_name",
     "qualified",
+    "slip_cost",
     "unnamed",
     "which",
 ]
@@ -77,7 +78,7 @@ def _alike(a: str, b: str) -> bool:
     return a == b or (a, b) in _ALIKE_PAIRS
 
 
-def _slip(said: str, name: str) -> float:
+def slip_cost(said: str, name: str) -> float:
     """Edits from ``said`` to ``name``; a sound-alike letter, or a letter beside its like, costs half."""
     prev = [0.0]
     for j in range(len(name)):
@@ -105,7 +106,7 @@ def _similarity(said: Sequence[str], name: Sequence[str], known: frozenset[str])
     s, n = odd[0]
     if len(name) == 1 or s in known or s in DETERMINERS or s[0] != n[0]:
         return 0.0  # a one-word name must be said (too many words are one sound from another)
-    cost = _slip(s, n)
+    cost = slip_cost(s, n)
     return 0.0 if cost > _SLIP else 1.0 - cost / letters
 
 

@@ -71,3 +71,32 @@ def test_without_a_wake_phrase_every_transcript_is_a_command() -> None:
     gate = WakeGate("")
     assert gate.command("turn on the light") == ("turn on the light", None)
     assert gate.command("  ") == ("", "nothing heard")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "heard"),
+    [
+        ("okay rhasspy", "Okay raspy Turn on the living room lamp"),  # Whisper's spelling of a made-up word
+        ("hey mycroft", "Hey, my croft, turn on the living room lamp"),
+        ("snowboy", "Snow boy turn on the living room lamp"),
+        ("porcupine", "Porcupine. Turn on the living room lamp"),
+    ],
+)
+def test_a_wake_phrase_spelled_as_heard_still_wakes(phrase: str, heard: str) -> None:
+    """The opening words are a slip of the phrase: the rest is the command, without the phrase's words."""
+    assert WakeGate(phrase).command(heard) == (" ".join(heard.split()[-6:]), None)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "heard"),
+    [
+        ("okay rhasspy", "okay raspberry pi is hot"),
+        ("hey mycroft", "hey microsoft office is open"),
+        ("porcupine", "turn on the living room lamp"),
+        ("computer", "can you compute the sum"),
+        ("hey edge", "hello turn on the light"),
+    ],
+)
+def test_other_words_do_not_wake(phrase: str, heard: str) -> None:
+    """Words that only share some letters with the phrase are no wake phrase."""
+    assert WakeGate(phrase).command(heard) == (heard, "no wake phrase")
