@@ -120,6 +120,10 @@ class Parser:
         if model is not None:
             model.set_prefix(self._prefix(catalog, model))
 
+    def for_home(self, home: Home) -> Parser:
+        """The same catalog, settings and model on another home: the model is shared, not loaded again."""
+        return Parser(self.catalog, home, self._model, self.settings, self._clock)
+
     def _prefix(self, catalog: Catalog, model: ChoiceModel) -> str:
         """The few-shot prompt, or the tuned one in the format the model's adapter was trained for."""
         if not self.settings.tuned_prompt:

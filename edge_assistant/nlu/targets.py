@@ -255,17 +255,19 @@ def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] 
 
 
 def _unknown_device(text: str, spec: IntentSpec, names: _Names) -> str | None:
-    """ "the attic lamp": a word before a device noun that names nothing the home knows."""
-    match = re.search(rf"\b(?:the|my|our|that|this) ([a-z']+) ({_DEVICE_NOUN})\b", text)
+    """ "the attic lamp", "the living room lamp": a word (or a room: "X room") before a device
+    noun that names nothing the home knows."""
+    match = re.search(rf"\b(?:the|my|our|that|this) ([a-z']+ rooms?|[a-z']+) ({_DEVICE_NOUN})\b", text)
     if match is None:
         return None
-    word = match.group(1).removesuffix("'s")
-    if re.fullmatch(_DEVICE_NOUN, word):
+    words = [w.removesuffix("'s") for w in match.group(1).split()]
+    if re.fullmatch(_DEVICE_NOUN, words[-1]):
         return None  # "the light bulb", "the lamp plug"
     colours = {str(v) for slot in spec.slots.values() if slot.type == "enum" for v in (*slot.values, *slot.aliases)}
-    if word in names.named or word in colours or word in GENERIC_MODIFIERS or word.isdigit():
-        return None
-    return f"{word} {match.group(2)}"
+    known = names.named | colours | GENERIC_MODIFIERS
+    if all(w in known or w.isdigit() for w in words) or " ".join(words).removesuffix("s") in names.areas.names:
+        return None  # known words, or an area said in the plural ("the living rooms lights")
+    return f"{' '.join(words)} {match.group(2)}"
 
 
 def _unknown_place(text: str, known: dict[str, str]) -> str | None:

@@ -117,3 +117,29 @@ def test_the_whole_home_is_no_unknown_area(parser: Parser, place: str) -> None:
     """ "in my apartment" means the whole home, not an area called 'apartment'."""
     result = parser.parse(f"kill the lights in {place}")
     assert result.intent == "HassTurnOff" and len(result.targets) > 1
+
+
+def test_an_unknown_room_before_a_device_noun_is_refused(tmp_path: Path) -> None:
+    """ "the living room lamp" in a home without a living room (or such a lamp) is no lamp at all,
+    never every light of the home; known words before the noun still mean the home's lights."""
+    home = tmp_path / "home.yaml"
+    home.write_text(
+        "areas: [{name: Office}]\n"
+        "entities:\n  - {id: light.bed, name: Bed Light, domain: light}\n"
+        "  - {id: light.standing, name: Standing Light, domain: light}\n",
+        encoding="utf-8",
+    )
+    parser = Parser(load_catalog(), load_home(home), KeywordChoiceModel({"kill": "turn off"}))
+    refused = parser.parse("kill the living room lamp")
+    assert (refused.intent, refused.reason) == (None, "there is no device called 'living room lamp'")
+    assert parser.parse("kill the big bed light").targets == ["light.bed"]
+    assert parser.for_home(load_home(home)).parse("kill the living room lamp").intent is None
+
+
+def test_for_home_shares_the_model(parser: Parser, tmp_path: Path) -> None:
+    """Another home, the same catalog, settings and model object."""
+    home = tmp_path / "home.yaml"
+    home.write_text("entities:\n  - {id: fan.attic, name: Attic Fan, domain: fan}\n", encoding="utf-8")
+    other = parser.for_home(load_home(home))
+    assert other.home.entities[0].id == "fan.attic" and other._model is parser._model
+    assert other.parse("kill the attic fan").targets == ["fan.attic"]
