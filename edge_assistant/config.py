@@ -33,7 +33,7 @@ class ModelSettings(BaseModel):
     dir: str = ""
     n_threads: int = Field(default=0, ge=0)
     n_gpu_layers: int = Field(default=0, ge=-1)
-    n_ctx: int = Field(default=1024, ge=256, le=32768)
+    n_ctx: int = Field(default=2048, ge=256, le=32768)
     lora_path: str = ""
 
 

@@ -154,7 +154,7 @@ class LlamaModel:
         *,
         n_threads: int | None = None,
         n_gpu_layers: int = 0,
-        n_ctx: int = 1024,
+        n_ctx: int = 2048,
         lora_path: str | Path | None = None,
     ) -> None:
         try:
@@ -196,7 +196,10 @@ class LlamaModel:
         self._llm.n_tokens = 0  # eval() drops the KV cache from n_tokens on
         ids = list(self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
         if len(ids) >= self.n_ctx - 64:
-            raise ModelError(f"the prompt prefix ({len(ids)} tokens) does not fit n_ctx={self.n_ctx}")
+            raise ModelError(
+                f"the prompt prefix ({len(ids)} tokens: every intent of the catalog) does not fit n_ctx={self.n_ctx};"
+                f" raise [model] n_ctx in the config to {1 << (len(ids) + 64).bit_length()} or more"
+            )
         self._llm.eval(ids)
         self._prefix_len = len(ids)
         return len(ids)
