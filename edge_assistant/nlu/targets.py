@@ -259,7 +259,12 @@ def _unknown_device(text: str, spec: IntentSpec, names: _Names) -> str | None:
     noun that names nothing the home knows."""
     match = re.search(rf"\b(?:the|my|our|that|this) ([a-z']+ rooms?|[a-z']+) ({_DEVICE_NOUN})\b", text)
     if match is None:
-        return None
+        # "the temperature of the toaster": the last word, after "of the", names the device.
+        last = re.search(r"\bof (?:the|my|our) ([a-z']+)$", text)
+        word = last.group(1).removesuffix("'s") if last else ""
+        if not word or word in names.known or word in GENERIC_MODIFIERS or domain_table().domain_of(word):
+            return None
+        return word
     words = [w.removesuffix("'s") for w in match.group(1).split()]
     if re.fullmatch(_DEVICE_NOUN, words[-1]):
         return None  # "the light bulb", "the lamp plug"

@@ -143,3 +143,14 @@ def test_for_home_shares_the_model(parser: Parser, tmp_path: Path) -> None:
     other = parser.for_home(load_home(home))
     assert other.home.entities[0].id == "fan.attic" and other._model is parser._model
     assert other.parse("kill the attic fan").targets == ["fan.attic"]
+
+
+def test_the_device_said_last_after_of_the_must_exist(parser: Parser) -> None:
+    """ "the temperature of the toaster" names a device the home lacks: refused, never every thermostat
+    and sensor; a place or a class word there still reads as before."""
+    for said in ("warm the temperature of the toaster", "how warm is the inside of the kettle"):
+        assert (parser.parse(said).intent, parser.parse(said).reason) == (
+            None,
+            f"there is no device called '{said.rsplit(' ', 1)[1]}'",
+        )
+    assert parser.parse("kill the lights of the study").targets == ["light.study_lamp"]
