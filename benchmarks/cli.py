@@ -31,8 +31,9 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     path = resolve_model_path(settings, args.model)
+    threads, n_ctx = settings.model.n_threads or None, settings.model.n_ctx
     report = run_nlu_bench(
-        Path(args.data), lambda: LlamaModel(path, n_threads=settings.model.n_threads or None), path, args.anchor_every
+        Path(args.data), lambda: LlamaModel(path, n_threads=threads, n_ctx=n_ctx), path, args.anchor_every
     )
     report["model"] = str(path.name)
     _write(args.json, report)
@@ -48,7 +49,7 @@ def _cmd_multi(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     path = resolve_model_path(settings, args.model)
     lora = resolve_lora_path(settings, path)
-    model = LlamaModel(path, n_threads=settings.model.n_threads or None, lora_path=lora)
+    model = LlamaModel(path, n_threads=settings.model.n_threads or None, n_ctx=settings.model.n_ctx, lora_path=lora)
     report = run_multi_bench(model, tuned_prompt=lora is not None, size=args.size)
     report["model"], report["adapter"] = path.name, lora.name if lora else None
     _write(args.json, report)
@@ -71,10 +72,21 @@ def _cmd_dispatch(args: argparse.Namespace) -> int:
 
 
 def _cmd_audio(args: argparse.Namespace) -> int:
-    from benchmarks.audio import run_audio_bench
     from edge_assistant.config import load_settings
 
-    report = run_audio_bench(load_settings(args.config), Path(args.home), args.engines.split(","), args.snr.split(","))
+    settings = load_settings(args.config)
+    if args.suite == "real":
+        from benchmarks.real_speech import run_real_bench
+
+        engine = args.engines or settings.stt.engine
+        report = run_real_bench(settings, engine, Path(args.real), Path(args.home), use_model=not args.templates_only)
+        _emit({k: v for k, v in report.items() if k != "recordings"})
+        _write(args.json, report)
+        return 0
+    from benchmarks.audio import run_audio_bench
+
+    engines = (args.engines or "pocketsphinx").split(",")
+    report = run_audio_bench(settings, Path(args.home), engines, args.snr.split(","))
     _emit(report)
     _write(args.json, report)
     return 0
@@ -155,8 +167,18 @@ def register_suites(suites: Subcommands) -> None:
     b = suites.add_parser("audio", help="synthesised commands in noise: acceptance, false accepts, RTF, latency")
     _add_home(b)
     add_config(b)
-    b.add_argument("--engines", default="pocketsphinx", help="comma-separated engines")
-    b.add_argument("--snr", default="clean,24,18,12,6", help="comma-separated SNRs in dB, 'clean' for none")
+    b.add_argument(
+        "--suite",
+        choices=("synthetic", "real"),
+        default="synthetic",
+        help="synthetic: synthesised commands in noise on --home; real: the real_speech_en recordings on their home",
+    )
+    b.add_argument(
+        "--engines", default="", help="comma-separated engines (synthetic: pocketsphinx; real: one, [stt] engine)"
+    )
+    b.add_argument("--snr", default="clean,24,18,12,6", help="synthetic: comma-separated SNRs in dB, 'clean' for none")
+    b.add_argument("--real", default=str(SHARED_DATA / "real_speech_en"), help="real: the real_speech_en directory")
+    b.add_argument("--templates-only", action="store_true", help="real: parse without the intent model")
     add_json_out(b)
     b.set_defaults(func=_cmd_audio)
 

@@ -37,16 +37,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 
+from benchmarks.paths import EXAMPLE_HOME
+from benchmarks.real_speech import FIXTURE_HOME, REAL_SPEECH, parse_key
 from edge_assistant.nlu.normalize import normalize_text
 from tests.support.synth import espeak, mix_at_snr, piper, piper_voice, silence, sox_noise, wav_bytes_to_pcm
 
 __all__ = ["main", "run_bench"]
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-REAL = ROOT.parent / "shared" / "benchmarks" / "real_speech_en"
-EXAMPLE_HOME = ROOT / "deploy" / "home.example.yaml"
+REAL = REAL_SPEECH
 ENGINES = ("pocketsphinx", "whisper-tiny-en", "whisper-base", "moonshine-base-en")
 OFF_TOPIC = 10
 # Natural phrasing no template holds, for the example home, with the command each means: the
@@ -70,14 +69,6 @@ _PAD_MS = 300
 
 def _compact(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", normalize_text(text).replace(".", ""))
-
-
-def _fixture_home(path: Path, out: Path) -> Path:
-    """speech-to-phrase nests the home under ``fixtures:``; written here in the home file's shape."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    home = {"language": data.get("language", "en"), **data.get("fixtures", data)}
-    out.write_text(yaml.safe_dump(home), encoding="utf-8")
-    return out
 
 
 def _music(seconds: float) -> bytes:
@@ -243,18 +234,9 @@ def _decode_all(
     return results
 
 
-# Slots that only say how the targets were named: "the study blinds" and "the blinds in the
-# study" resolve to the same targets and do the same thing.
-_NAMING = frozenset({"name", "area", "floor", "domain", "device_class"})
-
-
 def _parse_key(parser: Any, text: str) -> tuple[Any, ...] | None:
     """What a parse would do: intent, targets and values; None when it does nothing."""
-    result = parser.parse(text)
-    if not result.intent:
-        return None
-    values = {k: v for k, v in result.slots.items() if k not in _NAMING}
-    return (result.intent, tuple(sorted(result.targets)), json.dumps(values, sort_keys=True))
+    return parse_key(parser.parse(text))
 
 
 def _command_text(clip: dict[str, Any], text: str) -> str:
@@ -351,26 +333,23 @@ def run_bench(
     from edge_assistant.config import load_settings
     from edge_assistant.runtime import build_parser
 
-    with tempfile.TemporaryDirectory(prefix="stt-bench-home-") as tmp:
-        homes = {"example": EXAMPLE_HOME}
-        if (real / "speech_to_phrase" / "fixtures_en.yaml").exists():
-            homes["real"] = _fixture_home(real / "speech_to_phrase" / "fixtures_en.yaml", Path(tmp) / "real_home.yaml")
-        clips = _clips(real, use_piper)
-        clips = clips[:: limit or 1]
-        settings = load_settings(None)
-        settings = settings.model_copy(update={"nlu": settings.nlu.model_copy(update={"follow_up_s": 0.0})})
-        parsers = {k: build_parser(settings, v, use_model=False) for k, v in homes.items()}
-        if rescore is None:
-            decoded = _decode_all(engines, clips, homes, threads)
-            if dump is not None:
-                rows = {k: v["rows"] for k, v in decoded.items()}
-                dump.write_text(
-                    json.dumps({"decoded": rows, **{k: {"rss_mb": v["rss_mb"]} for k, v in decoded.items()}})
-                )
-        else:
-            earlier = json.loads(rescore.read_text(encoding="utf-8"))
-            decoded = {k: {"rows": v, "rss_mb": earlier[k]["rss_mb"]} for k, v in earlier["decoded"].items()}
-            engines = list(decoded)
+    homes = {"example": EXAMPLE_HOME}
+    if (real / FIXTURE_HOME).exists():
+        homes["real"] = real / FIXTURE_HOME
+    clips = _clips(real, use_piper)
+    clips = clips[:: limit or 1]
+    settings = load_settings(None)
+    settings = settings.model_copy(update={"nlu": settings.nlu.model_copy(update={"follow_up_s": 0.0})})
+    parsers = {k: build_parser(settings, v, use_model=False) for k, v in homes.items()}
+    if rescore is None:
+        decoded = _decode_all(engines, clips, homes, threads)
+        if dump is not None:
+            rows = {k: v["rows"] for k, v in decoded.items()}
+            dump.write_text(json.dumps({"decoded": rows, **{k: {"rss_mb": v["rss_mb"]} for k, v in decoded.items()}}))
+    else:
+        earlier = json.loads(rescore.read_text(encoding="utf-8"))
+        decoded = {k: {"rows": v, "rss_mb": earlier[k]["rss_mb"]} for k, v in earlier["decoded"].items()}
+        engines = list(decoded)
     if "pocketsphinx" in decoded:
         for engine in [e for e in engines if e != "pocketsphinx" and ":" not in e]:
             policies = [("grammar_first", 0.0), ("grammar_first", 0.9), ("grammar_first", 0.95)]
