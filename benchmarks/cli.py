@@ -83,6 +83,13 @@ def _cmd_audio(args: argparse.Namespace) -> int:
         _emit({k: v for k, v in report.items() if k != "recordings"})
         _write(args.json, report)
         return 0
+    if args.suite == "natural":
+        from benchmarks.natural_speech import run_natural_bench
+
+        report = run_natural_bench(settings, args.engines or settings.stt.engine, Path(args.data), args.limit)
+        _emit({k: v for k, v in report.items() if k != "misses_by_voice"})
+        _write(args.json, report)
+        return 0
     from benchmarks.audio import run_audio_bench
 
     engines = (args.engines or "pocketsphinx").split(",")
@@ -169,9 +176,10 @@ def register_suites(suites: Subcommands) -> None:
     add_config(b)
     b.add_argument(
         "--suite",
-        choices=("synthetic", "real"),
+        choices=("synthetic", "real", "natural"),
         default="synthetic",
-        help="synthetic: synthesised commands in noise on --home; real: the real_speech_en recordings on their home",
+        help="synthetic: synthesised commands in noise on --home; real: the real_speech_en recordings on their"
+        " home; natural: development sentences no template holds, spoken by Piper",
     )
     b.add_argument(
         "--engines", default="", help="comma-separated engines (synthetic: pocketsphinx; real: one, [stt] engine)"
@@ -179,6 +187,8 @@ def register_suites(suites: Subcommands) -> None:
     b.add_argument("--snr", default="clean,24,18,12,6", help="synthetic: comma-separated SNRs in dB, 'clean' for none")
     b.add_argument("--real", default=str(SHARED_DATA / "real_speech_en"), help="real: the real_speech_en directory")
     b.add_argument("--templates-only", action="store_true", help="real: parse without the intent model")
+    b.add_argument("--data", default=str(SHARED_DATA), help="natural: the shared/benchmarks directory")
+    b.add_argument("--limit", type=int, default=80, help="natural: how many sentences to speak (0: all)")
     add_json_out(b)
     b.set_defaults(func=_cmd_audio)
 

@@ -73,3 +73,29 @@ def test_outcomes() -> None:
     assert outcome([nothing], want) == "missed"
     assert outcome([nothing], None) == "rejected"
     assert outcome([lamp_on], None) == "wrong"  # a negative that acted
+
+
+def test_natural_suite_takes_the_utterance_that_acted() -> None:
+    """A sentence heard as two utterances is scored by the one that acted; else by the last one."""
+    from benchmarks.natural_speech import _heard
+    from edge_assistant.events import UtteranceRecord
+
+    acted = IntentResult(text="lights on", intent="HassTurnOn", targets=["light.a"])
+    asked = IntentResult(text="dim", reason="which light do you mean?", awaiting="HassLightSet")
+    noise = IntentResult(text="uh", reason="out of scope")
+    records = [
+        UtteranceRecord(id="1", started_at=0.0, transcript="uh", parse=noise),
+        UtteranceRecord(id="2", started_at=0.0, parse=acted),
+    ]
+    assert _heard(records, "x") is acted
+    assert (
+        _heard(
+            [
+                UtteranceRecord(id="1", started_at=0.0, parse=noise),
+                UtteranceRecord(id="2", started_at=0.0, parse=asked),
+            ],
+            "x",
+        )
+        is asked
+    )
+    assert _heard([], "x").reason == "nothing heard"
