@@ -5,7 +5,9 @@ A ``Parser`` is stateless: what one conversation remembers between its utterance
 hub's satellites, the daemon's microphone, a test):
 
 - ``question``: a command that lacks only its value ("adjust the lights" → "What brightness or
-  colour?"), waiting for a short answer ("red") until its deadline;
+  colour?"), or only the device its value is for ("set it to pink" in a home of several lights →
+  "which light do you mean?"), waiting for a short answer ("red", "the bed light") until its
+  deadline;
 - ``confirmation``: a command the safety policy holds until a yes (owned by the dispatcher);
 - ``colours``: the colour this conversation last set on each light, so "a different colour" steps on.
 """
@@ -23,7 +25,7 @@ from edge_assistant.home import Entity, Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.extract import extract_slots
 from edge_assistant.nlu.normalize import normalize_text
-from edge_assistant.nlu.resolve import Unresolved, finalize_slots
+from edge_assistant.nlu.resolve import Unresolved, finalize_slots, resolve_targets
 
 if TYPE_CHECKING:
     from edge_assistant.handlers.base import Command
@@ -56,6 +58,7 @@ class Question:
     confidence: float
     source: Literal["template", "model"]
     deadline: float = 0.0
+    missing: Literal["value", "target"] = "value"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ def answer_question(question: Question, text: str, catalog: Catalog, home: Home)
         return None
     spec = catalog.intents[question.intent]
     said = extract_slots(spec, home, norm)
+    if question.missing == "target":
+        return _answer_target(question, spec, said, text, home)
     values = {k: v for k, v in said.items() if k in spec.require_one_of}
     if not values or said.keys() & {"name", "area", "floor"}:
         return None
@@ -115,6 +120,28 @@ def answer_question(question: Question, text: str, catalog: Catalog, home: Home)
         intent=question.intent,
         slots=slots,
         targets=question.targets,
+        confidence=question.confidence,
+        source=question.source,
+    )
+
+
+def _answer_target(
+    question: Question, spec: IntentSpec, said: dict[str, Any], text: str, home: Home
+) -> IntentResult | None:
+    """ "the bed light", "in the office": the device (or place) the question asked for."""
+    place = {k: v for k, v in said.items() if k in ("name", "area", "floor", "domain", "device_class")}
+    if not place.keys() & {"name", "area", "floor"}:
+        return None
+    try:
+        slots = finalize_slots(spec, home, {**question.slots, **place})
+        targets = resolve_targets(spec, home, slots)
+    except Unresolved as exc:
+        return IntentResult(text=text, source=question.source, confidence=question.confidence, reason=str(exc))
+    return IntentResult(
+        text=text,
+        intent=question.intent,
+        slots=slots,
+        targets=targets,
         confidence=question.confidence,
         source=question.source,
     )

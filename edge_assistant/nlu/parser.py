@@ -15,6 +15,7 @@ from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.dialogue import Dialogue, Question, answer_question, next_colour, wants_another_colour
 from edge_assistant.nlu.extract import extract_slots
 from edge_assistant.nlu.multi import Part, Splitter, combine, several, spoken
+from edge_assistant.nlu.names import class_domain, which
 from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.nlu.prompt import (
     NONE_LABEL,
@@ -29,6 +30,10 @@ from edge_assistant.nlu.templates import TemplateMatcher
 from edge_assistant.nlu.timeexpr import clock_command, only_timer_words, repeats
 
 __all__ = ["ChoiceModel", "Parser", "ParserSettings"]
+
+# Slots that name or place a device; words that ask for every one.
+_NAMING = frozenset(("name", "area", "floor", "domain", "device_class"))
+_EVERY = frozenset(("all", "every", "everything", "everywhere", "whole", "entire", "house"))
 
 
 class ChoiceModel(Protocol):
@@ -276,6 +281,9 @@ class Parser:
         if spec.require_one_of and set(spec.require_one_of) <= set(_DURATION_SLOTS) and repeats(norm):
             return IntentResult(text=text, source="model", confidence=confidence, reason="I cannot repeat a command")
         raw = self._with_context_area(spec, extract_slots(spec, self.home, norm))
+        asked = self._which_one(text, norm, name, raw, confidence, call)
+        if asked is not None:
+            return asked
         try:
             return self._resolved(text, name, raw, confidence, "model", call)
         except (MissingValue, Unfit) as exc:
@@ -284,6 +292,34 @@ class Parser:
             return _Retry(exc, name, raw, confidence)
         except Unresolved as exc:
             return IntentResult(text=text, source="model", confidence=confidence, reason=str(exc))
+
+    def _which_one(
+        self, text: str, norm: str, name: str, raw: dict[str, Any], confidence: float, call: _Call
+    ) -> IntentResult | None:
+        """A setting said with its value and no device ("set it to pink", "brightness to fifty"):
+        which one, when the home has several it may be for. Never every one of them: on the model
+        path that would be a guess ("I'm Pable Pink", heard in a quiet room, set every light pink).
+
+        None when the words name, place or class a device, say "all", or the home has only one.
+        """
+        spec = self.catalog.intents[name]
+        if not (spec.has_targets and spec.domains and spec.require_one_of) or raw.keys() & _NAMING:
+            return None
+        words = set(norm.split())
+        if words & _EVERY or any(class_domain(w) in spec.domains for w in words):
+            return None
+        fitting = [e for e in self.home.entities if e.domain in spec.domains]
+        if len(fitting) < 2:
+            return None
+        try:
+            slots = finalize_slots(spec, self.home, raw)
+        except Unresolved:
+            return None  # a missing value is asked for, or another intent tried, as before
+        call.question = Question(name, slots, [], confidence, "model", missing="target")
+        kind = spec.domains[0].replace("_", " ") if len(spec.domains) == 1 else "device"
+        return IntentResult(
+            text=text, source="model", confidence=confidence, reason=which(fitting, kind), awaiting=name
+        )
 
     def _failed(self, text: str, first: _Retry, call: _Call) -> IntentResult:
         """The first pick's rejection: its question when only a value was missing."""

@@ -154,3 +154,46 @@ def test_the_device_said_last_after_of_the_must_exist(parser: Parser) -> None:
             f"there is no device called '{said.rsplit(' ', 1)[1]}'",
         )
     assert parser.parse("kill the lights of the study").targets == ["light.study_lamp"]
+
+
+def _two_lights(tmp_path: Path) -> Parser:
+    home = tmp_path / "home.yaml"
+    home.write_text(
+        "areas: [{name: Office}]\n"
+        "entities:\n  - {id: light.bed, name: Bed Light, domain: light}\n"
+        "  - {id: light.desk, name: Desk Light, domain: light, area: Office}\n",
+        encoding="utf-8",
+    )
+    model = KeywordChoiceModel({"pable": "set light", "glow": "set light"})
+    return Parser(load_catalog(), load_home(home), model, ParserSettings(follow_up_s=10.0))
+
+
+def test_a_setting_with_no_device_asks_which_never_sets_every_one(tmp_path: Path) -> None:
+    """ "I'm Pable Pink" (Whisper on a quiet room) once set every light pink: a value with no device
+    asks which one; "the lights" or "all" still mean every light."""
+    from edge_assistant.nlu.dialogue import Dialogue
+
+    parser = _two_lights(tmp_path)
+    asked = parser.parse("i'm pable pink", Dialogue())
+    assert (asked.intent, asked.awaiting, asked.reason) == (
+        None,
+        "HassLightSet",
+        "which light do you mean: the Bed Light or the Desk Light?",
+    )
+    assert parser.parse("a pink glow on the lights").targets == ["light.bed", "light.desk"]
+    assert parser.parse("all pink glow please").targets == ["light.bed", "light.desk"]
+
+
+def test_the_answer_names_the_device_and_the_setting_goes_ahead(tmp_path: Path) -> None:
+    """The next short utterance that names a device or a place completes the setting; another
+    command is parsed on its own."""
+    from edge_assistant.nlu.dialogue import Dialogue
+
+    parser, dialogue = _two_lights(tmp_path), Dialogue()
+    parser.parse("a pink glow", dialogue)
+    done = parser.parse("the bed light", dialogue)
+    assert (done.intent, done.slots["color"], done.targets) == ("HassLightSet", "pink", ["light.bed"])
+    parser.parse("a pink glow", dialogue)
+    assert parser.parse("in the office", dialogue).targets == ["light.desk"]
+    parser.parse("a pink glow", dialogue)
+    assert parser.parse("the attic lamp", dialogue).reason == "there is no device called 'attic lamp'"
