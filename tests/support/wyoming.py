@@ -54,15 +54,18 @@ class HubProcess:
 
 
 @contextmanager
-def hub_process(tmp: Path, home: Path, config: str = "", *args: str, timeout: float = 300.0) -> Iterator[HubProcess]:
-    """Start a hub (templates only, no zeroconf unless ``args`` say so) and wait until it accepts."""
+def hub_process(
+    tmp: Path, home: Path, config: str = "", *args: str, timeout: float = 300.0, templates_only: bool = True
+) -> Iterator[HubProcess]:
+    """Start a hub (templates only unless ``templates_only`` is False, no zeroconf unless ``args``
+    say so) and wait until it accepts."""
     port = free_port()
     actions = tmp / "actions.jsonl"
     config_path = tmp / "hub.toml"
     config_path.write_text(f'[handlers.log]\npath = "{actions}"\n{config}', encoding="utf-8")
     stderr = tmp / "hub.stderr"
     argv = [*CLI, "wyoming", "--uri", f"tcp://127.0.0.1:{port}", "--config", str(config_path)]
-    argv += ["--home", str(home), "--templates-only", *(args or ("--no-zeroconf",))]
+    argv += ["--home", str(home), *(["--templates-only"] if templates_only else []), *(args or ("--no-zeroconf",))]
     with stderr.open("wb") as err:
         process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
     hub = HubProcess(port, actions, process, stderr)
