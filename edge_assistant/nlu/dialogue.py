@@ -96,45 +96,30 @@ class Dialogue:
 
 
 def answer_question(question: Question, text: str, catalog: Catalog, home: Home) -> IntentResult | None:
-    """The answer to ``question`` ("red", "fifty percent"), or None for anything else.
+    """The answer to ``question`` ("red", "fifty percent"; "the bed light", "in the office" when it
+    asked for the device), or None for anything else.
 
-    Only a short answer that states a missing value and names no device or place completes the
-    command; any other utterance is parsed on its own.
+    Only a short answer that states what is missing, and nothing else of the command (a value
+    question's answer names no device or place), completes the command; any other utterance is
+    parsed on its own.
     """
     norm = normalize_text(text)
     if not norm or len(norm.split()) > _MAX_ANSWER_WORDS:
         return None
     spec = catalog.intents[question.intent]
     said = extract_slots(spec, home, norm)
+    placed = said.keys() & {"name", "area", "floor"}
     if question.missing == "target":
-        return _answer_target(question, spec, said, text, home)
-    values = {k: v for k, v in said.items() if k in spec.require_one_of}
-    if not values or said.keys() & {"name", "area", "floor"}:
-        return None
+        given = {k: v for k, v in said.items() if k in ("name", "area", "floor", "domain", "device_class")}
+        if not placed:
+            return None
+    else:
+        given = {k: v for k, v in said.items() if k in spec.require_one_of}
+        if not given or placed:
+            return None
     try:
-        slots = finalize_slots(spec, home, {**question.slots, **values})
-    except Unresolved as exc:
-        return IntentResult(text=text, source=question.source, confidence=question.confidence, reason=str(exc))
-    return IntentResult(
-        text=text,
-        intent=question.intent,
-        slots=slots,
-        targets=question.targets,
-        confidence=question.confidence,
-        source=question.source,
-    )
-
-
-def _answer_target(
-    question: Question, spec: IntentSpec, said: dict[str, Any], text: str, home: Home
-) -> IntentResult | None:
-    """ "the bed light", "in the office": the device (or place) the question asked for."""
-    place = {k: v for k, v in said.items() if k in ("name", "area", "floor", "domain", "device_class")}
-    if not place.keys() & {"name", "area", "floor"}:
-        return None
-    try:
-        slots = finalize_slots(spec, home, {**question.slots, **place})
-        targets = resolve_targets(spec, home, slots)
+        slots = finalize_slots(spec, home, {**question.slots, **given})
+        targets = resolve_targets(spec, home, slots) if question.missing == "target" else question.targets
     except Unresolved as exc:
         return IntentResult(text=text, source=question.source, confidence=question.confidence, reason=str(exc))
     return IntentResult(
