@@ -16,6 +16,9 @@ from edge_assistant.nlu.names import as_class
 
 __all__ = ["TemplateMatch", "TemplateMatcher"]
 
+# Words that, alone, are no name of a timer or an item ("the timer status", "a timer").
+_NO_NAME = frozenset({"the", "a", "an", "my", "this", "that"})
+
 
 @dataclass(frozen=True)
 class TemplateMatch:
@@ -170,7 +173,12 @@ class TemplateMatcher:
         )
         if result is None:
             return None
-        slots = {name: entity.value for name, entity in result.entities.items()}
+        slots = {
+            name: entity.value
+            for name, entity in result.entities.items()
+            # "the timer status": a free-text name that is only an article names nothing.
+            if not (entity.is_wildcard and str(entity.value).strip().lower() in _NO_NAME)
+        }
         return TemplateMatch(result.intent.name, slots)
 
 

@@ -197,3 +197,14 @@ def test_the_answer_names_the_device_and_the_setting_goes_ahead(tmp_path: Path) 
     assert parser.parse("in the office", dialogue).targets == ["light.desk"]
     parser.parse("a pink glow", dialogue)
     assert parser.parse("the attic lamp", dialogue).reason == "there is no device called 'attic lamp'"
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [("the timer status", {}), ("a timer status", {}), ("pizza timer status", {"name": "pizza"})],
+)
+def test_an_article_alone_names_no_timer(parser: Parser, text: str, slots: dict[str, str]) -> None:
+    """HA's "{name} timer status" would name a timer "the"; an article alone names nothing."""
+    result = parser.parse(text)
+    assert (result.intent, result.slots) == ("HassTimerStatus", slots)
+
