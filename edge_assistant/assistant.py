@@ -15,7 +15,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -138,6 +138,25 @@ class Assistant:
         """Parse only (no handlers), in ``dialogue`` (default: the assistant's own conversation)."""
         with self._parse_lock:
             return self.parser.parse(text, self.dialogue if dialogue is None else dialogue)
+
+    def choose_heard(self, text: str, alternatives: Sequence[str], dialogue: Dialogue | None = None) -> str:
+        """What to act on: ``text``, or the first of a speech engine's ``alternatives`` that a
+        template of the home holds when ``text`` is held by none.
+
+        Whisper's likeliest hypothesis is sometimes a near miss ("Bause the timer", "Turn on
+        standing lights") while one nearly as likely is a command of this home ("Pause the timer");
+        the exact template match is the evidence that decides, never the model's reading of a
+        misheard word. Natural phrasing the templates do not hold stays as heard when no
+        alternative is a template sentence, and goes to the model. While a question or a
+        confirmation waits for an answer, the text is taken as heard ("the bed light", "yes").
+        """
+        dialogue = self.dialogue if dialogue is None else dialogue
+        if not alternatives or dialogue.waiting():
+            return text
+        with self._parse_lock:
+            if self.parser.held(text):
+                return text
+            return next((alternative for alternative in alternatives if self.parser.held(alternative)), text)
 
     def warm_up(self) -> None:
         """Parse one template sentence so that the first real command does not pay hassil's first call."""

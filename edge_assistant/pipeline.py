@@ -256,9 +256,13 @@ class Pipeline:
             utt.t["intent"] = time.perf_counter()
             result = IntentResult(text=text, reason=reason)
             return record.model_copy(update={"transcript": transcript.text, "parse": result})
+        chose = time.perf_counter()
+        alternatives = self._alternatives(transcript, text)
+        if alternatives:  # which of the engine's hypotheses to act on is part of understanding it
+            text = await asyncio.to_thread(self.assistant.choose_heard, text, alternatives)
         begin = time.perf_counter()
         turn = await self.assistant.handle_async(text, utterance_id=utt.id, speak=False)
-        utt.t["nlu"] = turn.timings_ms["nlu"]
+        utt.t["nlu"] = turn.timings_ms["nlu"] + (begin - chose) * 1000
         utt.t["intent"] = begin + turn.timings_ms["nlu"] / 1000
         if "dispatch" in turn.timings_ms:
             utt.t["dispatched"] = utt.t["intent"] + turn.timings_ms["dispatch"] / 1000
@@ -273,6 +277,14 @@ class Pipeline:
         if not transcript.in_grammar:
             return transcript.text, "not a command (speech outside the grammar)"
         return self._wake.command(transcript.text, bool(transcript.extra.get("wake")))
+
+    def _alternatives(self, transcript: Transcript, command: str) -> list[str]:
+        """The engine's other hypotheses as commands: cut after the wake phrase as the transcript was."""
+        alternatives: list[str] = list(transcript.extra.get("alternatives") or ())
+        if command == transcript.text or not alternatives:
+            return alternatives
+        cut = (self._wake.strip(text) for text in alternatives)
+        return [text for text in cut if text]
 
     async def _say(self, reply: str) -> None:
         if self.assistant.speaker is None or not reply:

@@ -52,6 +52,15 @@ class WakeGate:
             return text, None
         return text, "no wake phrase"
 
+    def strip(self, text: str) -> str | None:
+        """The words after the wake phrase that opens ``text``; None when it does not open with it.
+
+        No state changes: for a speech engine's other hypotheses of an utterance already let in.
+        """
+        words = text.split()
+        said = self._opening(words) if self.words else 0
+        return " ".join(words[said:]) if said else None
+
     def _opening(self, words: list[str]) -> int:
         """How many of the opening ``words`` say the wake phrase (0: they do not)."""
         if tuple(_letters(w) for w in words[: len(self.words)]) == self.words:

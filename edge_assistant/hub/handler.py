@@ -199,7 +199,8 @@ class HubHandler(AsyncEventHandler):
             return
         self._adaptation = decode.adaptation
         self.hub.keep_adaptation(self._asr_context, decode.adaptation)
-        text = self.hub.command_text(transcript)
+        dialogue = self.hub.dialogue_for(self._asr_context, self.dialogue)
+        text = await asyncio.to_thread(self.hub.command_text, transcript, dialogue)
         log.info(
             "client %s: transcript %r (engine said %r, in grammar %s) audio_ms=%d stop_to_text_ms=%.1f",
             self.peer, text, transcript.text, transcript.in_grammar, decode.bytes * 1000 // _BYTES_PER_S,

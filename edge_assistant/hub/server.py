@@ -113,12 +113,17 @@ class Hub:
             while len(self._adaptations) > _MAX_CONVERSATIONS:
                 self._adaptations.popitem(last=False)
 
-    def command_text(self, transcript: Transcript) -> str:
+    def command_text(self, transcript: Transcript, dialogue: Dialogue | None = None) -> str:
         """The text an ``asr`` client gets: empty for speech outside the grammar (never a forced command),
-        the wake phrase kept in front when the engine heard it (a satellite checks for it)."""
+        the wake phrase kept in front when the engine heard it (a satellite checks for it). Of the
+        engine's hypotheses, the one the home's templates hold when the likeliest is held by none
+        (``Assistant.choose_heard``, in the client's ``dialogue``)."""
         if not transcript.in_grammar or not transcript.text.strip():
             return ""
         text = transcript.text
+        alternatives = transcript.extra.get("alternatives")
+        if alternatives:
+            text = self.assistant.choose_heard(text, alternatives, dialogue)
         if self.wake_phrase and transcript.extra.get("wake") and not text.lower().startswith(self.wake_phrase):
             text = f"{self.wake_phrase} {text}"
         return text

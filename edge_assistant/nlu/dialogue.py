@@ -87,6 +87,11 @@ class Dialogue:
     confirmation: Confirmation | None = None
     colours: dict[str, str] = field(default_factory=dict)
 
+    def waiting(self) -> bool:
+        """Whether a question or a confirmation still waits for its answer."""
+        now = time.monotonic()
+        return any(w is not None and now <= w.deadline for w in (self.question, self.confirmation))
+
     def take_question(self) -> Question | None:
         """The question still open, removed: one utterance answers it or drops it."""
         question, self.question = self.question, None

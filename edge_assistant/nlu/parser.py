@@ -157,6 +157,17 @@ class Parser:
         result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
         return result
 
+    def held(self, text: str) -> bool:
+        """Whether a template holds ``text`` as a command of this home (an intent, not a refusal).
+
+        No model and no conversation: the exact test a speech engine's alternative must pass
+        before it may stand in for what the engine found likeliest (``Assistant.choose_heard``).
+        """
+        if not text.strip() or len(text) > self.settings.max_chars:
+            return False
+        result = self._template(text, _Call({}))
+        return result is not None and result.intent is not None
+
     def _utterance(self, text: str, call: _Call) -> IntentResult:
         """One command, or several ("turn off the porch light and lock the front door").
 

@@ -44,7 +44,12 @@ class SttSettings(BaseModel):
     filler_prob: float = Field(default=0.2, gt=0.0, le=1.0, description="pocketsphinx phone-loop strength")
     # Open-vocabulary engines (BENCHMARKS.md, "Open-vocabulary speech", for the measured values).
     threads: int = Field(default=0, ge=0, le=16, description="CPU threads of whisper/moonshine; 0: cores, at most 4")
-    beam_size: int = Field(default=1, ge=1, le=5, description="Whisper beam; 1 is greedy")
+    beam_size: int = Field(default=1, ge=1, le=8, description="Whisper beam; at least `alternatives` wide")
+    # Whisper's best few hypotheses: the likeliest is the transcript; those within the margin (mean
+    # log-probability per token) are alternatives that the home's templates may hold when the
+    # likeliest is a near miss ("Bause the timer" / "Pause the timer"). 1: one greedy pass.
+    alternatives: int = Field(default=5, ge=1, le=8, description="Whisper hypotheses kept; 1: greedy, none")
+    alternative_margin: float = Field(default=0.3, ge=0.0, le=5.0)
     window_s: float = Field(default=15.0, ge=5.0, le=30.0, description="seconds of audio Whisper's encoder sees")
     max_no_speech_prob: float | None = Field(default=0.6, ge=0.0, le=1.0)
     min_avg_logprob: float | None = Field(default=-1.0, le=0.0)
@@ -148,6 +153,8 @@ def _load_open(
             prompt=prompt,
             names=names,
             beam_size=settings.beam_size,
+            alternatives=settings.alternatives,
+            alternative_margin=settings.alternative_margin,
             threads=settings.threads,
             limits=limits,
             window_s=settings.window_s,

@@ -71,6 +71,7 @@ class Decoded:
     no_speech_prob: float | None = None
     avg_logprob: float | None = None
     truncated: bool = False  # the token cap ended it, not the end-of-text token
+    alternatives: tuple[str, ...] = ()  # other hypotheses nearly as likely, likeliest first
 
 
 def to_transcript(decoded: Decoded, engine: str, limits: GuardSettings, audio_s: float) -> Transcript:
@@ -94,7 +95,32 @@ def to_transcript(decoded: Decoded, engine: str, limits: GuardSettings, audio_s:
         extra["avg_logprob"] = round(decoded.avg_logprob, 4)
     if reason is not None:
         extra["rejected"] = reason
+    elif decoded.alternatives:
+        alternatives = _distinct(text, decoded.alternatives)
+        if alternatives:
+            extra["alternatives"] = alternatives
     return Transcript(text, round(confidence, 4), (), engine, reason is None, extra)
+
+
+def _distinct(text: str, alternatives: tuple[str, ...]) -> list[str]:
+    """The alternatives in spoken form that say other words than ``text`` and each other.
+
+    Hypotheses of a beam often differ only in case or punctuation ("Turn on the TV" and "turn on
+    the TV."); those are one.
+    """
+    seen = {_words(text)}
+    out = []
+    for alternative in alternatives:
+        spoken = spoken_form(alternative)
+        key = _words(spoken)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(spoken)
+    return out
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s.]", "", text.lower()).split())
 
 
 class OfflineSession:

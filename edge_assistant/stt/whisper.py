@@ -1,12 +1,16 @@
 """Whisper through faster-whisper / CTranslate2 (the only module that imports faster_whisper).
 
 Open vocabulary, English: the whole utterance is decoded on ``finish`` (``OfflineSession``) in
-one greedy pass at temperature 0 (no sampling fallback), with no earlier text to condition on
-(each command stands alone) and a cap on new tokens, so that a loop ends quickly and is caught
-by the guards. faster-whisper gives the features, tokenizer and prompt; the pass itself calls
-CTranslate2 directly, over a mel window shorter than Whisper's 30 s. The home's names
-go in ``initial_prompt`` (``stt.bias``). Weights are a CTranslate2 directory pulled with
-``edge-assistant models pull whisper-tiny-en`` (or ``whisper-base``), loaded as int8.
+one pass at temperature 0 (no sampling fallback), with no earlier text to condition on (each
+command stands alone) and a cap on new tokens, so that a loop ends quickly and is caught by the
+guards. The pass is a small beam search that keeps its best few hypotheses: the likeliest is the
+transcript, and those nearly as likely travel with it as ``extra["alternatives"]``, so that the
+assistant can take the one the home's templates hold when the likeliest is a near miss ("Bause
+the timer" beside "Pause the timer"; ``Assistant.choose_heard``). faster-whisper gives the
+features, tokenizer and prompt; the pass itself calls CTranslate2 directly, over a mel window
+shorter than Whisper's 30 s. The home's names go in ``initial_prompt`` (``stt.bias``). Weights
+are a CTranslate2 directory pulled with ``edge-assistant models pull whisper-tiny-en`` (or
+``whisper-base``), loaded as int8.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import numpy as np
 from edge_assistant.errors import BackendMissingError, SpeechError
 from edge_assistant.events import Transcript
 from edge_assistant.stt.bias import respell_names
-from edge_assistant.stt.guards import GuardSettings
+from edge_assistant.stt.guards import GuardSettings, looping
 from edge_assistant.stt.offline import Decoded, OfflineSession, to_transcript
 
 __all__ = ["MODEL_FILES", "WhisperTranscriber"]
@@ -47,6 +51,9 @@ class WhisperTranscriber:
     window, and a command is short, so the encoder costs a third as much (whisper.cpp's
     ``audio_ctx``). Shorter windows than 15 s made the decoder loop on real speech
     (BENCHMARKS.md); longer audio gets a window that holds it.
+
+    ``alternatives`` hypotheses are kept (a beam of at least that width; 1 is one greedy pass);
+    those within ``alternative_margin`` of the best mean log-probability per token are reported.
     """
 
     name = "whisper"
@@ -58,6 +65,8 @@ class WhisperTranscriber:
         prompt: str = "",
         names: tuple[str, ...] = (),
         beam_size: int = 1,
+        alternatives: int = 5,
+        alternative_margin: float = 0.3,
         threads: int = 0,
         limits: GuardSettings | None = None,
         window_s: float = 15.0,
@@ -82,7 +91,9 @@ class WhisperTranscriber:
         )
         self._suppress = get_suppressed_tokens(self._tokenizer, [-1])
         self.names = names
-        self.beam_size = beam_size
+        self.beam_size = max(beam_size, alternatives)
+        self.alternatives = alternatives
+        self.alternative_margin = alternative_margin
         self.limits = limits or GuardSettings()
         self.window_frames = int(window_s * 100)
         self.prompt = prompt
@@ -96,7 +107,12 @@ class WhisperTranscriber:
         return OfflineSession(self.transcribe)
 
     def decode(self, audio: np.ndarray) -> Decoded:
-        """One greedy pass over ``audio`` (float32, 16 kHz): the text and its guard evidence."""
+        """One pass over ``audio`` (float32, 16 kHz): the text, its guard evidence and its alternatives.
+
+        The transcript is the likeliest hypothesis that does not loop, among those within the
+        margin of the best ("What's the date What's the date" loses to "What's the date"); the
+        others within the margin that do not loop are its alternatives, likeliest first.
+        """
         import ctranslate2
 
         features = self._model.feature_extractor(audio)
@@ -109,18 +125,27 @@ class WhisperTranscriber:
             encoded,
             [self._prompt_tokens],
             beam_size=self.beam_size,
+            num_hypotheses=min(self.alternatives, self.beam_size),
             max_length=len(self._prompt_tokens) + _MAX_NEW_TOKENS,
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=self._suppress,
         )[0]
-        tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
+        pairs = zip(result.sequences_ids, result.scores, strict=True)
+        hypotheses = [self._hypothesis(ids, score) for ids, score in pairs]
+        near = [h for h in hypotheses if hypotheses[0][2] - h[2] <= self.alternative_margin]
+        clean = [h for h in near if not h[3] and not looping(h[0])]
+        text, tokens, logprob, truncated = clean[0] if clean else hypotheses[0]
+        others = tuple(h[0] for h in clean[1:])
+        return Decoded(text, tokens, float(result.no_speech_prob), logprob, truncated, others)
+
+    def _hypothesis(self, ids: list[int], score: float) -> tuple[str, int, float, bool]:
+        """Text, token count, mean log-probability per token and whether the token cap ended it."""
+        tokens = [t for t in ids if t < self._tokenizer.eot]
         # As faster-whisper: the score is the length-normalised sum; +1 counts the end token.
-        logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
-        text = self._tokenizer.decode(tokens)
-        truncated = len(result.sequences_ids[0]) >= _MAX_NEW_TOKENS
-        return Decoded(text, len(tokens), float(result.no_speech_prob), float(logprob), truncated)
+        logprob = float(score) * len(tokens) / (len(tokens) + 1)
+        return self._tokenizer.decode(tokens), len(tokens), logprob, len(ids) >= _MAX_NEW_TOKENS
 
     def transcribe(self, audio: np.ndarray) -> Transcript:
         """The guarded transcript of ``audio``, the home's names spelled as the home writes them."""
@@ -128,4 +153,7 @@ class WhisperTranscriber:
         transcript = to_transcript(decoded, self.name, self.limits, len(audio) / SAMPLE_RATE)
         if self.names and transcript.text:
             transcript = replace(transcript, text=respell_names(transcript.text, self.names))
+            if "alternatives" in transcript.extra:
+                alternatives = [respell_names(text, self.names) for text in transcript.extra["alternatives"]]
+                transcript = replace(transcript, extra={**transcript.extra, "alternatives": alternatives})
         return transcript

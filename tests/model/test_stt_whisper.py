@@ -85,6 +85,44 @@ def test_real_recordings_parse_as_what_was_said(real_parts: tuple[Transcriber, P
     assert _does(parser, result.text) == _does(parser, said) and _does(parser, said)[0] is not None
 
 
+@pytest.mark.parametrize(
+    ("file", "said"),
+    [
+        ("pause_timer.wav", "pause timer"),
+        ("timer_status.wav", "timer status"),
+        ("turn_on_standing_light.wav", "turn on Standing Light"),
+        ("set_bed_light_brightness_to_50_percent.wav", "set Bed Light brightness to 50 percent"),
+    ],
+)
+def test_a_near_miss_is_acted_on_as_the_alternative_the_templates_hold(
+    real_parts: tuple[Transcriber, Parser], file: str, said: str
+) -> None:
+    """Recordings whose likeliest hypothesis was a near miss with one greedy pass ("Bause time",
+    "Time or status", "Turn on standing lights", "Set the bed light right"): the beam's
+    hypotheses nearly as likely hold the command, and the assistant acts on that one."""
+    from edge_assistant.assistant import Assistant
+
+    transcriber, parser = real_parts
+    result = _hear(transcriber, wav_bytes_to_pcm((REAL / "speech_to_phrase" / file).read_bytes()))
+    assert result.in_grammar, result.extra
+    text = Assistant(parser).choose_heard(result.text, result.extra.get("alternatives", ()))
+    assert _does(parser, text) == _does(parser, said) and _does(parser, said)[0] is not None, (result, text)
+
+
+def test_off_topic_speech_has_no_alternative_the_templates_hold(
+    example_parts: tuple[Transcriber, Parser], voice: Any
+) -> None:
+    """Alternatives are close variants of what was said: none of an off-topic sentence is a command."""
+    from edge_assistant.assistant import Assistant
+
+    transcriber, parser = example_parts
+    for sentence in ("we should paint the fence next summer", "tell me a joke about penguins"):
+        result = _hear(transcriber, silence(300) + piper(sentence, voice) + silence(300))
+        assert result.extra.get("alternatives"), result.extra  # the beam kept some
+        text = Assistant(parser).choose_heard(result.text, result.extra["alternatives"])
+        assert text == result.text and parser.parse(text).intent is None, (result, text)
+
+
 @pytest.fixture(scope="module")
 def example_parts(models_dir: Path, example_home_path: Path) -> tuple[Transcriber, Parser]:
     """The default: Whisper alone, biased to the example home."""

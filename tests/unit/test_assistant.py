@@ -91,3 +91,39 @@ def test_the_async_twin_serves_a_running_loop(tmp_path: Path, example_home_path:
 
     turn = asyncio.run(scenario())
     assert (turn.parse.intent, turn.to_json()["actions"][0]["status"]) == ("HassTurnOn", "done")
+
+
+@pytest.mark.parametrize(
+    ("heard", "alternatives", "chosen"),
+    [
+        # The likeliest is a near miss; one nearly as likely is a command of the home.
+        ("Bause the timer", ["Bause time", "Pause the timer"], "Pause the timer"),
+        ("Turn on the kitchen lights", ["Turn off the kitchen lights"], "Turn on the kitchen lights"),  # held
+        ("Kill the lights in the study", ["Kill the light's in the study"], "Kill the lights in the study"),  # none
+        # A template sentence that names no device of this home is no command: it is not held.
+        ("Turn on the garden late", ["Turn on the garden light"], "Turn on the garden late"),
+    ],
+)
+def test_the_alternative_a_template_holds_stands_in_for_a_near_miss(
+    tmp_path: Path, example_home_path: Path, heard: str, alternatives: list[str], chosen: str
+) -> None:
+    """``choose_heard``: the transcript, unless no template holds it and one holds an alternative."""
+    assistant, _ = _assistant(tmp_path, example_home_path)
+    with assistant:
+        assert assistant.choose_heard(heard, alternatives) == chosen
+
+
+@pytest.mark.parametrize(
+    ("first", "answer"),
+    [("set the brightness of the kitchen light", "fifty percent"), ("unlock the front door", "yes")],
+)
+def test_an_open_question_takes_the_transcript_as_heard(
+    tmp_path: Path, example_home_path: Path, first: str, answer: str
+) -> None:
+    """While "What brightness or colour?" or "Are you sure?" waits, the answer is what was heard,
+    never an alternative that is a command of its own."""
+    assistant, _ = _assistant(tmp_path, example_home_path)
+    with assistant:
+        assistant.handle(first)
+        assert assistant.dialogue.waiting()
+        assert assistant.choose_heard(answer, ["pause the timer"]) == answer

@@ -208,3 +208,10 @@ def test_an_article_alone_names_no_timer(parser: Parser, text: str, slots: dict[
     result = parser.parse(text)
     assert (result.intent, result.slots) == ("HassTimerStatus", slots)
 
+
+def test_held_is_a_template_command_of_this_home(parser: Parser) -> None:
+    """``held``: a template holds the text and it names what the home has; nothing else is."""
+    assert parser.held("pause the timer") and parser.held("turn off the porch light")
+    assert not parser.held("turn off the garden light")  # a template sentence, but no such device
+    assert not parser.held("it's gloomy in the study")  # the model's to read, not a template's
+    assert not parser.held("")

@@ -220,6 +220,30 @@ def test_wake_phrase_mode(parser: Parser) -> None:
     assert records[1].parse.reason == "no wake phrase"
 
 
+def test_an_alternative_the_templates_hold_is_acted_on(parser: Parser) -> None:
+    """An open engine's near miss with a command among its alternatives: the record keeps what
+    the engine heard, the parse is of the alternative, after a wake phrase cut off as heard; with
+    no wake phrase said, no alternative is acted on."""
+    near_miss = {"alternatives": ["Turn of the porch lite", "Turn off the porch light"]}
+    script = [
+        Transcript("Turn of the porch lite", extra=near_miss),
+        Transcript("hey jarvis bause the timer", extra={"alternatives": ["hey jarvis pause the timer"]}),
+        Transcript("kill the lights", extra={"alternatives": ["turn off the kitchen light"]}),
+    ]
+    pipeline, records = _pipeline(parser, script[:1], 1)
+    _run(pipeline)
+    assert (records[0].transcript, records[0].parse.text) == ("Turn of the porch lite", "Turn off the porch light")
+    assert (records[0].parse.intent, records[0].parse.targets) == ("HassTurnOff", ["light.porch"])
+    settings = AudioSettings(mode="wake", wake_phrase="hey jarvis")
+    pipeline, records = _pipeline(parser, script[1:], 2, settings=settings)
+    _run(pipeline)
+    assert [(r.parse.text, r.parse.intent) for r in records] == [
+        ("pause the timer", "HassPauseTimer"),
+        ("kill the lights", None),
+    ]
+    assert records[1].parse.reason == "no wake phrase"
+
+
 def test_push_to_talk_uses_the_button_not_the_level(parser: Parser) -> None:
     """In push-to-talk mode an utterance is exactly the time the button is held, silence included."""
 

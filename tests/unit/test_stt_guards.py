@@ -105,3 +105,27 @@ def test_an_offline_session_decodes_the_whole_utterance_once() -> None:
     transcript = session.finish()
     assert len(seen) == 1 and seen[0].shape == (16000,) and seen[0][0] == pytest.approx(0.5)
     assert transcript.text == "pause" and transcript.extra["stt_cpu_s"] >= 0.0
+
+
+def test_alternatives_are_kept_in_spoken_form_once_each() -> None:
+    """The beam's other hypotheses travel in ``extra["alternatives"]`` as the parser reads them;
+    those that only differ in case or punctuation from the transcript or each other are one."""
+    decoded = Decoded(
+        "Set the bed light right.",
+        6,
+        0.01,
+        -0.3,
+        alternatives=("Set the bed light brightness to 50%.", "set the Bed Light right", "Set the light to 50%"),
+    )
+    transcript = to_transcript(decoded, "whisper", LIMITS, 3.0)
+    assert transcript.in_grammar
+    assert transcript.extra["alternatives"] == [
+        "Set the bed light brightness to 50 percent",
+        "Set the light to 50 percent",
+    ]
+
+
+def test_a_refused_transcript_carries_no_alternatives() -> None:
+    """When the audio holds no speech, no hypothesis of it may stand in for the transcript."""
+    transcript = to_transcript(Decoded("Thank you.", 3, 0.95, -0.3, alternatives=("Turn on the TV",)), "w", LIMITS, 3.0)
+    assert not transcript.in_grammar and "alternatives" not in transcript.extra

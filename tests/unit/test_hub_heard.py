@@ -1,0 +1,44 @@
+"""What the hub's ``asr`` answers from an engine's transcript and its alternatives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from wyoming.info import Info
+
+from edge_assistant.assistant import Assistant
+from edge_assistant.events import Transcript
+from edge_assistant.home import load_home
+from edge_assistant.hub.asr import TranscriberPool
+from edge_assistant.hub.server import Hub
+from edge_assistant.hub.settings import WyomingSettings
+from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
+from edge_assistant.nlu.parser import Parser
+from edge_assistant.testing import FakeTranscriber
+
+pytestmark = pytest.mark.unit
+
+NEAR_MISS = {"alternatives": ["Bause time", "Pause the timer"]}
+
+
+@pytest.fixture
+def hub(example_home_path: Path) -> Hub:
+    """A hub on the example home, templates only (its engine is never started here)."""
+    parser = Parser(load_catalog([BUILTIN_CATALOG_DIR]), load_home(example_home_path))
+    return Hub(Assistant(parser), TranscriberPool(lambda: FakeTranscriber([]), 1), WyomingSettings(), Info())
+
+
+def test_a_client_gets_the_alternative_the_templates_hold(hub: Hub) -> None:
+    """The transcript sent to a client is what the hub would act on: the near miss's alternative."""
+    dialogue = hub.assistant.new_dialogue()
+    assert hub.command_text(Transcript("Bause the timer", extra=NEAR_MISS), dialogue) == "Pause the timer"
+    assert hub.command_text(Transcript("turn on the kitchen light", extra=NEAR_MISS), dialogue) == (
+        "turn on the kitchen light"
+    )
+
+
+def test_speech_refused_by_the_guards_is_empty_whatever_its_alternatives(hub: Hub) -> None:
+    """A transcript outside the grammar (noise, a loop) gives an empty text, never an alternative."""
+    refused = Transcript("Bause the timer", in_grammar=False, extra=NEAR_MISS)
+    assert hub.command_text(refused, hub.assistant.new_dialogue()) == ""
