@@ -79,6 +79,14 @@ class _Retry:
     confidence: float
 
 
+# The verbs that say which way a lock or a cover goes, as Home Assistant's intents name it.
+_WAYS = ("HassTurnOn", "HassTurnOff")
+_VERBS: dict[str, dict[str, frozenset[str]]] = {
+    "lock": {"HassTurnOn": frozenset({"lock"}), "HassTurnOff": frozenset({"unlock"})},
+    "cover": {"HassTurnOn": frozenset({"open"}), "HassTurnOff": frozenset({"close", "shut"})},
+}
+
+
 @dataclass
 class _Call:
     """What one ``parse`` call reads and writes of its conversation."""
@@ -407,7 +415,27 @@ class Parser:
                 if why is not None:
                     raise Unresolved(why)
         name, slots = self._specialise(name, slots, targets)
+        if source == "model":
+            name = self._said_way(name, targets, text)
         return IntentResult(text=text, intent=name, slots=slots, targets=targets, confidence=confidence, source=source)
+
+    def _said_way(self, name: str, targets: list[str], text: str) -> str:
+        """The model's turn on or off of locks or covers, turned the way the verb said goes.
+
+        In Home Assistant's terms locking a lock and opening a cover are turning it on. A model
+        that read "I'm heading out, lock the front door" as off would unlock it: the one verb said
+        ("lock", "unlock", "open", "close", "shut") decides; with both or neither, the model's pick
+        stands.
+        """
+        if name not in _WAYS or not targets:
+            return name
+        domains = {self._entities[t].domain for t in targets if t in self._entities}
+        verbs = _VERBS.get(domains.pop()) if len(domains) == 1 else None
+        if verbs is None:
+            return name
+        words = set(re.findall(r"[a-z]+", text.lower()))
+        said = [intent for intent, said_by in verbs.items() if words & said_by]
+        return said[0] if len(said) == 1 else name
 
     def _another_colour(self, spec: IntentSpec, text: str, raw: dict[str, Any], call: _Call) -> str | None:
         """For "make the lights a different colour": the colour after the one the targets have now.

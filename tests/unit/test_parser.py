@@ -215,3 +215,23 @@ def test_held_is_a_template_command_of_this_home(parser: Parser) -> None:
     assert not parser.held("turn off the garden light")  # a template sentence, but no such device
     assert not parser.held("it's gloomy in the study")  # the model's to read, not a template's
     assert not parser.held("")
+
+
+@pytest.mark.parametrize(
+    ("text", "picked", "intent"),
+    [
+        ("i'm heading out, lock the front door", "turn off", "HassTurnOn"),  # never an unlock
+        ("heading to bed, unlock the front door for the dog walker", "turn on", "HassTurnOff"),
+        ("it's late, shut the garage door", "turn on", "HassTurnOff"),
+        ("it's sunny, open the garage door", "turn off", "HassTurnOn"),
+        ("heading out, the front door", "turn off", "HassTurnOff"),  # no verb said: the model's pick
+    ],
+)
+def test_the_verb_said_turns_a_lock_or_a_cover_its_way(
+    example_home_path: Path, text: str, picked: str, intent: str
+) -> None:
+    """On the model path, "lock"/"unlock"/"open"/"close"/"shut" decide which way a lock or a
+    cover goes, whatever else the sentence says ("heading out" read as off)."""
+    model = KeywordChoiceModel({"heading": picked, "late": picked, "sunny": picked})
+    result = Parser(load_catalog(), load_home(example_home_path), model).parse(text)
+    assert (result.source, result.intent) == ("model", intent), result
