@@ -17,12 +17,14 @@ import time
 import uuid
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from edge_assistant.events import ActionResult, Dispatcher, IntentResult, Speaker
 from edge_assistant.nlu.dialogue import Confirmation, Dialogue
 from edge_assistant.replies import join_replies, not_understood_reply, summarize
+from edge_assistant.stt import SttSettings
 
 if TYPE_CHECKING:
     from edge_assistant.config import Settings
@@ -79,6 +81,8 @@ class Assistant:
         self.dispatcher = dispatcher
         self.speaker = speaker
         self.settings = settings
+        # The model path's floor for heard speech (``[stt] min_model_confidence``; BENCHMARKS.md).
+        self.heard_floor = (settings.stt if settings is not None else SttSettings()).min_model_confidence
         self.dialogue = Dialogue()
         self._parse_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -134,10 +138,13 @@ class Assistant:
         """A fresh conversation, for a front end that serves several (one per Wyoming client)."""
         return Dialogue()
 
-    def parse(self, text: str, dialogue: Dialogue | None = None) -> IntentResult:
-        """Parse only (no handlers), in ``dialogue`` (default: the assistant's own conversation)."""
+    def parse(self, text: str, dialogue: Dialogue | None = None, *, min_confidence: float = 0.0) -> IntentResult:
+        """Parse only (no handlers), in ``dialogue`` (default: the assistant's own conversation);
+        ``min_confidence``: the model path's floor for this text (``Parser.parse``)."""
         with self._parse_lock:
-            return self.parser.parse(text, self.dialogue if dialogue is None else dialogue)
+            return self.parser.parse(
+                text, self.dialogue if dialogue is None else dialogue, min_confidence=min_confidence
+            )
 
     def choose_heard(self, text: str, alternatives: Sequence[str], dialogue: Dialogue | None = None) -> str:
         """What to act on: ``text``, or the first of a speech engine's ``alternatives`` that a
@@ -169,8 +176,12 @@ class Assistant:
         dialogue: Dialogue | None = None,
         utterance_id: str | None = None,
         speak: bool = True,
+        heard: bool = False,
     ) -> Turn:
         """One turn: parse (in a worker thread), dispatch under the policy, reply, speak.
+
+        ``heard``: the text is a speech engine's, so the model path needs ``heard_floor`` of
+        confidence to act ("We should bend the fan's next timer" is no "next track").
 
         A rejected parse goes to the dispatcher too: it answers "Sorry, there is no dishwasher"
         and takes "yes"/"no" as the answer to a confirmation waiting in ``dialogue``. Several
@@ -180,7 +191,8 @@ class Assistant:
         dialogue = self.dialogue if dialogue is None else dialogue
         turn_id = utterance_id or uuid.uuid4().hex[:8]
         start = time.perf_counter()
-        result = await asyncio.to_thread(self.parse, text, dialogue)
+        floor = self.heard_floor if heard else 0.0
+        result = await asyncio.to_thread(partial(self.parse, min_confidence=floor), text, dialogue)
         timings = {"nlu": (time.perf_counter() - start) * 1000}
         actions: list[ActionResult] = []
         reply = ""
@@ -222,9 +234,9 @@ class Assistant:
             dialogue.confirmation = replace(held[0], also=also)
         return actions, join_replies(replies)
 
-    def handle(self, text: str, *, dialogue: Dialogue | None = None, speak: bool = True) -> Turn:
+    def handle(self, text: str, *, dialogue: Dialogue | None = None, speak: bool = True, heard: bool = False) -> Turn:
         """``handle_async`` for synchronous callers (on the assistant's own event loop)."""
-        return self._run(self.handle_async(text, dialogue=dialogue, speak=speak))
+        return self._run(self.handle_async(text, dialogue=dialogue, speak=speak, heard=heard))
 
     async def say(self, text: str) -> None:
         """Speak ``text`` with the speaker, if there is one and there is something to say."""

@@ -261,7 +261,7 @@ class Pipeline:
         if alternatives:  # which of the engine's hypotheses to act on is part of understanding it
             text = await asyncio.to_thread(self.assistant.choose_heard, text, alternatives)
         begin = time.perf_counter()
-        turn = await self.assistant.handle_async(text, utterance_id=utt.id, speak=False)
+        turn = await self.assistant.handle_async(text, utterance_id=utt.id, speak=False, heard=True)
         utt.t["nlu"] = turn.timings_ms["nlu"] + (begin - chose) * 1000
         utt.t["intent"] = begin + turn.timings_ms["nlu"] / 1000
         if "dispatch" in turn.timings_ms:

@@ -14,6 +14,7 @@ import io
 import logging
 import time
 import wave
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from wyoming import asr
@@ -220,7 +221,8 @@ class HubHandler(AsyncEventHandler):
             await self.write_event(NotHandled(text=_NOT_HEARD, context=reply_context).event())
             return
         dialogue = self.hub.dialogue_for(context, self.dialogue)
-        turn = await self.hub.assistant.handle_async(text, dialogue=dialogue, speak=False)
+        # A Wyoming transcript is a voice pipeline's: heard speech, with the model's floor for it.
+        turn = await self.hub.assistant.handle_async(text, dialogue=dialogue, speak=False, heard=True)
         parse = turn.parse
         log.info(
             "client %s: %r -> intent=%s targets=%s handled=%s reply=%r timings_ms=%s",
@@ -234,7 +236,8 @@ class HubHandler(AsyncEventHandler):
 
     async def _recognize(self, text: str, context: dict[str, Any] | None) -> None:
         dialogue = self.hub.dialogue_for(context, self.dialogue)
-        result = await asyncio.to_thread(self.hub.assistant.parse, text, dialogue)
+        floor = self.hub.assistant.heard_floor
+        result = await asyncio.to_thread(partial(self.hub.assistant.parse, min_confidence=floor), text, dialogue)
         reply_context = {**(_reply_context(context) or {}), "confidence": result.confidence, "source": result.source}
         if result.intent is None:
             await self.write_event(NotRecognized(text=result.reason or "not recognized", context=reply_context).event())

@@ -95,6 +95,8 @@ class _Call:
     # Set when the result asks for a missing value: the command the answer will complete.
     question: Question | None = None
     memory: dict[str, str] = field(default_factory=dict)
+    # The model's least confidence for this utterance, above the settings' (heard speech).
+    min_confidence: float = 0.0
 
 
 class Parser:
@@ -144,15 +146,18 @@ class Parser:
         fmt = getattr(model, "prompt_format", None) or TUNED_FORMAT
         return build_tuned_prefix(catalog, with_examples=TUNED_FORMATS.get(fmt, True))
 
-    def parse(self, text: str, dialogue: Dialogue | None = None) -> IntentResult:
+    def parse(self, text: str, dialogue: Dialogue | None = None, *, min_confidence: float = 0.0) -> IntentResult:
         """Parse one utterance; never raises for bad text, rejects it with a reason.
 
         ``dialogue`` is the conversation the utterance belongs to: its open question may be
         answered, and a new question or colour is kept in it. None parses the text on its own.
+        ``min_confidence`` raises the model path's floor for this utterance (``[nlu]
+        min_confidence`` stays the least): heard speech may be misheard into nonsense that the
+        model still maps to an intent (``[stt] min_model_confidence``).
         """
         start = time.perf_counter()
         dialogue = dialogue if dialogue is not None else Dialogue()
-        call = _Call(dialogue.colours)
+        call = _Call(dialogue.colours, min_confidence=min_confidence)
         question = dialogue.take_question()
         result = answer_question(question, text, self.catalog, self.home) if question is not None else None
         if result is None:
@@ -186,7 +191,7 @@ class Parser:
         parts = self._splitter.split(text) if len(text) <= self.settings.max_chars else []
         if len(parts) < 2:
             return self._parse(text, call)
-        mine = _Call(call.colours)
+        mine = _Call(call.colours, min_confidence=call.min_confidence)
         commands = combine(spoken(text), parts, [self._part(part, mine) for part in parts], self.home)
         understood = [c.understood for c in commands]
         if not all(understood):
@@ -295,7 +300,7 @@ class Parser:
             return IntentResult(text=text, source="model", confidence=confidence, reason="out of scope")
         name = self._names[index]
         spec = self.catalog.intents[name]
-        if confidence < self.settings.min_confidence:
+        if confidence < max(self.settings.min_confidence, call.min_confidence):
             return IntentResult(text=text, source="model", confidence=confidence, reason="not sure")
         if spec.require_one_of and set(spec.require_one_of) <= set(_DURATION_SLOTS) and repeats(norm):
             return IntentResult(text=text, source="model", confidence=confidence, reason="I cannot repeat a command")

@@ -54,6 +54,10 @@ class SttSettings(BaseModel):
     max_no_speech_prob: float | None = Field(default=0.6, ge=0.0, le=1.0)
     min_avg_logprob: float | None = Field(default=-1.0, le=0.0)
     max_compression_ratio: float | None = Field(default=2.4, gt=0.0)
+    # A heard sentence that no template holds acts only when the intent model is this sure: a
+    # misheard sentence is often nonsense the model still maps to an intent (BENCHMARKS.md,
+    # "Real speech"). Text typed or sent to `parse` keeps `[nlu] min_confidence`.
+    min_model_confidence: float = Field(default=0.75, ge=0.0, le=1.0)
     # An open engine in grammar mode (stt.hybrid): "off" runs it alone, biased to the grammar's
     # names (the measured best, BENCHMARKS.md); "agree" also runs pocketsphinx's grammar pass and
     # acts on its sentence only when the open pass heard the same words (at least

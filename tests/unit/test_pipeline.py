@@ -189,8 +189,11 @@ def test_swap_assistant_applies_to_the_next_utterance(parser: Parser, example_ho
     class Fixed:
         catalog, home = parser.catalog, parser.home
 
-        def parse(self, text: str, dialogue: Any = None) -> IntentResult:
+        def parse(self, text: str, dialogue: Any = None, min_confidence: float = 0.0) -> IntentResult:
             return IntentResult(text=text, intent="HassCancelTimer", confidence=1.0, source="template")
+
+        def held(self, text: str) -> bool:
+            return True
 
     records: list[UtteranceRecord] = []
     pipeline = Pipeline(PcmSource(_speech(2)), FakeTranscriber([KITCHEN_ON, KITCHEN_ON]), Assistant(parser))
@@ -242,6 +245,20 @@ def test_an_alternative_the_templates_hold_is_acted_on(parser: Parser) -> None:
         ("kill the lights", None),
     ]
     assert records[1].parse.reason == "no wake phrase"
+
+
+@pytest.mark.parametrize(("sure", "intent"), [(0.6, None), (0.8, "HassTurnOff")])
+def test_heard_text_acts_on_the_model_only_when_it_is_sure(example_home_path: Path, sure: float, intent: str) -> None:
+    """What the pipeline hears is parsed with the assistant's ``heard_floor`` (0.75 by default):
+    a model pick of 0.6 that typed text would act on is "not sure" when heard."""
+    from edge_assistant.testing import KeywordChoiceModel
+
+    model = KeywordChoiceModel({"kill": "turn off"}, probability=sure)
+    heard = Parser(load_catalog([BUILTIN_CATALOG_DIR]), load_home(example_home_path), model)
+    pipeline, records = _pipeline(heard, [Transcript("kill the porch light")], 1)
+    _run(pipeline)
+    assert records[0].parse.intent == intent
+    assert intent is not None or records[0].parse.reason == "not sure"
 
 
 def test_push_to_talk_uses_the_button_not_the_level(parser: Parser) -> None:
