@@ -198,13 +198,22 @@ def _false_accepts(parts: tuple[Any, Any, Any], speech: dict[str, dict[str, byte
 
 
 def run_audio_bench(
-    settings: Any, home: Path, engines: list[str], snrs: list[str], use_piper: bool = True
+    settings: Any, home: Path, engines: list[str], snrs: list[str], use_piper: bool = True, use_model: bool = True
 ) -> dict[str, Any]:
-    """The report: per engine acceptance per SNR, false accepts, RTF and latency."""
-    parser = build_parser(settings, home, use_model=False)
+    """The report: per engine acceptance per SNR, false accepts, RTF and latency.
+
+    The parser is the default one (templates, then the intent model); ``use_model=False`` parses
+    with the templates alone.
+    """
+    parser = build_parser(settings, home, use_model=use_model)
     voices = _voices(use_piper)
     speech = {name: {text: speak(text) for text in (*COMMANDS, *OFF_TOPIC)} for name, speak in voices.items()}
-    report: dict[str, Any] = {"commands": len(COMMANDS), "off_topic": len(OFF_TOPIC), "voices": list(voices)}
+    report: dict[str, Any] = {
+        "commands": len(COMMANDS),
+        "off_topic": len(OFF_TOPIC),
+        "voices": list(voices),
+        "parser": "templates, then the intent model" if use_model else "templates only",
+    }
     for engine in engines:
         try:
             timed = _Timed(build_transcriber(settings, parser, engine))

@@ -92,8 +92,8 @@ def _cmd_audio(args: argparse.Namespace) -> int:
         return 0
     from benchmarks.audio import run_audio_bench
 
-    engines = (args.engines or "pocketsphinx").split(",")
-    report = run_audio_bench(settings, Path(args.home), engines, args.snr.split(","))
+    engines = (args.engines or settings.stt.engine).split(",")
+    report = run_audio_bench(settings, Path(args.home), engines, args.snr.split(","), use_model=not args.templates_only)
     _emit(report)
     _write(args.json, report)
     return 0
@@ -182,11 +182,11 @@ def register_suites(suites: Subcommands) -> None:
         " home; natural: development sentences no template holds, spoken by Piper",
     )
     b.add_argument(
-        "--engines", default="", help="comma-separated engines (synthetic: pocketsphinx; real: one, [stt] engine)"
+        "--engines", default="", help="comma-separated engines (synthetic; real and natural: one); default [stt] engine"
     )
     b.add_argument("--snr", default="clean,24,18,12,6", help="synthetic: comma-separated SNRs in dB, 'clean' for none")
     b.add_argument("--real", default=str(SHARED_DATA / "real_speech_en"), help="real: the real_speech_en directory")
-    b.add_argument("--templates-only", action="store_true", help="real: parse without the intent model")
+    b.add_argument("--templates-only", action="store_true", help="synthetic, real: parse without the intent model")
     b.add_argument("--data", default=str(SHARED_DATA), help="natural: the shared/benchmarks directory")
     b.add_argument("--limit", type=int, default=80, help="natural: how many sentences to speak (0: all)")
     add_json_out(b)

@@ -20,6 +20,7 @@ from typing import Any
 from benchmarks.datasets import complete_slurp_home, dev_cases
 from benchmarks.nlu import score
 from benchmarks.paths import DATA_DIR, SHARED_DATA
+from benchmarks.stats import nearest_rank
 from edge_assistant.assistant import Assistant
 from edge_assistant.audio.sources import PcmSource
 from edge_assistant.config import Settings
@@ -84,7 +85,6 @@ def run_natural_bench(settings: Settings, engine: str, root: Path = SHARED_DATA,
     written = score(parser.parse, chosen, False, delayed_as_command=True).row()
     for miss in voice_misses:
         miss["heard"] = heard.get(miss["text"], "")
-    ordered = sorted(latency)
     return {
         "engine": engine,
         "adapter": lora.name if lora else None,
@@ -96,9 +96,6 @@ def run_natural_bench(settings: Settings, engine: str, root: Path = SHARED_DATA,
             k: written[k] for k in ("intent_accuracy", "asked_for_value", "intent_or_question") if k in written
         },
         "cpu_s_per_sentence": round(statistics.mean(cpu), 3) if cpu else None,
-        "speech_end_to_intent_ms": {
-            "p50": round(ordered[len(ordered) // 2], 1) if ordered else None,
-            "p95": round(ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)], 1) if ordered else None,
-        },
+        "speech_end_to_intent_ms": {"p50": nearest_rank(latency, 0.5), "p95": nearest_rank(latency, 0.95)},
         "misses_by_voice": voice_misses,
     }

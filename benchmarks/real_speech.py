@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import math
 import re
 import resource
 import statistics
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from benchmarks.paths import EXAMPLE_HOME, SHARED_DATA
+from benchmarks.stats import nearest_rank
 from edge_assistant.assistant import Assistant
 from edge_assistant.audio.sources import WavSource
 from edge_assistant.config import Settings
@@ -126,11 +126,6 @@ def _run(
     return records, time.process_time() - started
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[max(0, math.ceil(q * len(ordered)) - 1)], 1) if ordered else float("nan")
-
-
 def run_real_bench(
     settings: Settings, engine: str, root: Path = REAL_SPEECH, other_home: Path = EXAMPLE_HOME, use_model: bool = True
 ) -> dict[str, Any]:
@@ -208,7 +203,7 @@ def run_real_bench(
         "wake": counts["wake"],
         "wrong_actions": sum(c["wrong"] for c in counts.values()),
         "cpu_s_per_command": round(statistics.mean(cpu), 3) if cpu else None,
-        "speech_end_to_intent_ms": {"p50": _percentile(latency, 0.5), "p95": _percentile(latency, 0.95)},
+        "speech_end_to_intent_ms": {"p50": nearest_rank(latency, 0.5), "p95": nearest_rank(latency, 0.95)},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "recordings": rows,
     }
