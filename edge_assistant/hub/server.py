@@ -20,6 +20,7 @@ from wyoming.info import Info
 from wyoming.server import AsyncEventHandler, AsyncServer, AsyncTcpServer
 
 from edge_assistant.assistant import Assistant
+from edge_assistant.audio.wake import WakeGate
 from edge_assistant.errors import ConfigError
 from edge_assistant.events import Transcript
 from edge_assistant.hub.announce import announce
@@ -123,10 +124,20 @@ class Hub:
         text = transcript.text
         alternatives = transcript.extra.get("alternatives")
         if alternatives:
-            text = self.assistant.choose_heard(text, alternatives, dialogue)
+            text = self._chosen(text, alternatives, dialogue)
         if self.wake_phrase and transcript.extra.get("wake") and not text.lower().startswith(self.wake_phrase):
             text = f"{self.wake_phrase} {text}"
         return text
+
+    def _chosen(self, text: str, alternatives: list[str], dialogue: Dialogue | None) -> str:
+        """``choose_heard`` on the command after the wake phrase, when the transcript opens with it."""
+        gate = WakeGate(self.wake_phrase) if self.wake_phrase else None
+        command = gate.strip(text) if gate is not None else None
+        if gate is None or command is None:
+            return self.assistant.choose_heard(text, alternatives, dialogue)
+        commands = [c for c in (gate.strip(a) for a in alternatives) if c]
+        chosen = self.assistant.choose_heard(command, commands, dialogue)
+        return text if chosen == command else f"{self.wake_phrase} {chosen}"
 
     async def serve(self, uri: str, stop: asyncio.Event, *, zeroconf: bool = True,
                     on_ready: Callable[[str], None] | None = None) -> None:  # fmt: skip

@@ -42,3 +42,13 @@ def test_speech_refused_by_the_guards_is_empty_whatever_its_alternatives(hub: Hu
     """A transcript outside the grammar (noise, a loop) gives an empty text, never an alternative."""
     refused = Transcript("Bause the timer", in_grammar=False, extra=NEAR_MISS)
     assert hub.command_text(refused, hub.assistant.new_dialogue()) == ""
+
+
+def test_the_wake_phrase_is_kept_and_the_command_after_it_chosen(example_home_path: Path) -> None:
+    """A hub with a wake phrase: the alternatives are compared after the phrase, and the phrase
+    stays in front of the text the satellite gets (it checks for it)."""
+    parser = Parser(load_catalog([BUILTIN_CATALOG_DIR]), load_home(example_home_path))
+    pool = TranscriberPool(lambda: FakeTranscriber([]), 1)
+    hub = Hub(Assistant(parser), pool, WyomingSettings(), Info(), wake_phrase="hey jarvis")
+    heard = Transcript("Hey Jarvis bause the timer", extra={"alternatives": ["Hey Jarvis pause the timer"]})
+    assert hub.command_text(heard, hub.assistant.new_dialogue()) == "hey jarvis pause the timer"
