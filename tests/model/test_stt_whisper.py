@@ -112,15 +112,19 @@ def test_a_near_miss_is_acted_on_as_the_alternative_the_templates_hold(
 def test_off_topic_speech_has_no_alternative_the_templates_hold(
     example_parts: tuple[Transcriber, Parser], voice: Any
 ) -> None:
-    """Alternatives are close variants of what was said: none of an off-topic sentence is a command."""
+    """Alternatives are close variants of what was said ("I left my key somewhere again" beside
+    "I luck my keys somewhere again"): none of an off-topic sentence is a command."""
     from edge_assistant.assistant import Assistant
 
     transcriber, parser = example_parts
-    for sentence in ("we should paint the fence next summer", "tell me a joke about penguins"):
+    with_alternatives = 0
+    for sentence in ("i left my keys somewhere again", "the cat is sleeping on the sofa", "let us go for a walk"):
         result = _hear(transcriber, silence(300) + piper(sentence, voice) + silence(300))
-        assert result.extra.get("alternatives"), result.extra  # the beam kept some
-        text = Assistant(parser).choose_heard(result.text, result.extra["alternatives"])
+        alternatives = result.extra.get("alternatives", ())
+        with_alternatives += bool(alternatives)
+        text = Assistant(parser).choose_heard(result.text, alternatives)
         assert text == result.text and parser.parse(text).intent is None, (result, text)
+    assert with_alternatives  # Whisper was unsure of some words: the choice was made, not skipped
 
 
 @pytest.fixture(scope="module")
