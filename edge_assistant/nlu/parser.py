@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from edge_assistant.events import IntentResult
-from edge_assistant.home import Home
+from edge_assistant.home import Entity, Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.dialogue import Dialogue, Question, answer_question, next_colour, wants_another_colour
 from edge_assistant.nlu.extract import extract_slots
@@ -97,6 +97,12 @@ class _Call:
     memory: dict[str, str] = field(default_factory=dict)
     # The model's least confidence for this utterance, above the settings' (heard speech).
     min_confidence: float = 0.0
+
+
+def _said_apart(name: str, noun: str, said: set[str]) -> bool:
+    """Whether every word of ``name`` but ``noun`` is among the words ``said``."""
+    others = set(name.lower().split()) - {noun}
+    return bool(others) and others <= said
 
 
 class Parser:
@@ -308,6 +314,14 @@ class Parser:
         asked = self._which_one(text, norm, name, raw, confidence, call)
         if asked is not None:
             return asked
+        kind = self._one_of_kind(raw, norm)
+        if kind is not None:
+            noun, fitting = kind
+            if len(fitting) > 1:
+                call.question = Question(name, {}, [], confidence, "model", missing="target")
+                reason = which(fitting, noun)
+                return IntentResult(text=text, source="model", confidence=confidence, reason=reason, awaiting=name)
+            raw = {**raw, "name": fitting[0].name}
         try:
             return self._resolved(text, name, raw, confidence, "model", call)
         except (MissingValue, Unfit) as exc:
@@ -344,6 +358,36 @@ class Parser:
         return IntentResult(
             text=text, source="model", confidence=confidence, reason=which(fitting, kind), awaiting=name
         )
+
+    def _one_of_kind(self, raw: dict[str, Any], norm: str) -> tuple[str, list[Entity]] | None:
+        """ "Turn on the lamp": a kind of device said in the singular, with no name, place or
+        "all", is one device. The devices it may be (those whose name holds a narrower word said,
+        "lamp", else every one of the kind) and the word, when the home has more than one of the
+        kind; None otherwise. The plural ("the lights") and "all" still mean every one of them.
+        """
+        if "domain" not in raw or raw.keys() & {"name", "area", "floor"}:
+            return None
+        words = norm.split()
+        if set(words) & _EVERY:
+            return None
+        noun = next((w for w in reversed(words) if class_domain(w) == raw["domain"]), None)  # "light up the lamp"
+        if noun is None or noun.endswith("s") or noun.endswith("ing"):  # "lights", "lighting"
+            return None
+        kind = [
+            e
+            for e in self.home.entities
+            if e.domain == raw["domain"] and raw.get("device_class") in (None, e.device_class)
+        ]
+        if len(kind) < 2:
+            return None
+        # A kind's own word ("light") is every one of it; a narrower word ("lamp") picks the devices
+        # named with it: "the light" is not the one device called "Dining Table Light".
+        named = [e for e in kind if any(noun in n.lower().split() for n in e.names)] if noun != raw["domain"] else []
+        fitting = named or kind
+        # The other words of a name, said apart ("the study's lamp"), pick that one device.
+        said = {w.removesuffix("'s") for w in words}
+        rest = [e for e in fitting if any(_said_apart(n, noun, said) for n in e.names)]
+        return noun, rest if len(rest) == 1 else fitting
 
     def _failed(self, text: str, first: _Retry, call: _Call) -> IntentResult:
         """The first pick's rejection: its question when only a value was missing."""

@@ -79,10 +79,20 @@ def test_a_class_word_with_a_place_is_the_class_not_the_sensor_called_light(home
     assert (result.intent, result.targets) == ("HassTurnOff", STUDY_LIGHTS)
 
 
-def test_the_light_is_every_light_and_never_the_sensor(home: Home) -> None:
-    """ "turn on the light" with no place means lights; the sensor is no light to switch."""
-    result = _parse(home, "turn on the light")
+def test_the_lights_are_every_light_and_never_the_sensor(home: Home) -> None:
+    """ "turn on the lights" with no place means lights; the sensor is no light to switch."""
+    result = _parse(home, "turn on the lights")
     assert "binary_sensor.light" not in result.targets and "light.study_lamp" in result.targets
+
+
+def test_the_light_is_one_light_asked_for_and_never_the_sensor(home: Home) -> None:
+    """ "turn on the light" with no place is one light of the several: which one is asked, and the
+    sensor called "Light" is not among them; "the fan" of two fans too."""
+    result = _parse(home, "turn on the light")
+    assert (result.intent, result.awaiting) == (None, "HassTurnOn")
+    assert result.reason == "which light do you mean?"  # more lights than a question lists
+    fan = _parse(home, "turn on the fan")
+    assert fan.reason == "which fan do you mean: the Desk Fan or the Ceiling Fan?"
 
 
 def test_a_template_never_matches_the_class_word_as_the_sensor(home: Home) -> None:

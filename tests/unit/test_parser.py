@@ -11,7 +11,7 @@ from edge_assistant.testing import KeywordChoiceModel
 
 pytestmark = pytest.mark.unit
 
-KEYWORDS = {"kill": "turn off", "dark": "set light", "warm": "set temperature", "joke": "none"}
+KEYWORDS = {"kill": "turn off", "dark": "set light", "warm": "set temperature", "joke": "none", "power up": "turn on"}
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +235,25 @@ def test_the_verb_said_turns_a_lock_or_a_cover_its_way(
     model = KeywordChoiceModel({"heading": picked, "late": picked, "sunny": picked})
     result = Parser(load_catalog(), load_home(example_home_path), model).parse(text)
     assert (result.source, result.intent) == ("model", intent), result
+
+
+@pytest.mark.parametrize(
+    ("text", "targets", "reason"),
+    [
+        # Three devices are named "... Lamp": which one?
+        ("power up the lamp", [], "which lamp do you mean: the Living Room Lamp, the Study Lamp or the Bedroom Lamp?"),
+        ("power up the lamps", "every light", None),  # the plural: all of them, as before
+        ("power up all the lamp", "every light", None),
+        ("power up the fan", ["fan.ceiling"], None),  # one of its kind: that one
+    ],
+)
+def test_one_device_of_a_kind_said_in_the_singular_is_asked_for(
+    parser: Parser, text: str, targets: list[str] | str, reason: str | None
+) -> None:
+    """ "Turn on the lamp" in a home of several lamps asks which; it never turns on every light."""
+    result = parser.parse(text)
+    if targets == "every light":
+        assert result.intent == "HassTurnOn" and len(result.targets) == 6
+        return
+    assert (result.source, result.targets, result.reason) == ("model", targets, reason)
+    assert result.awaiting == ("HassTurnOn" if reason else None)

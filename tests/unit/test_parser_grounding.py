@@ -378,7 +378,7 @@ def test_a_colour_change_in_an_unknown_place_is_rejected(example_home_path: Path
         ("kindly make the blue lamp red", None, None),
         ("kindly switch on the other lights", None, None),
         ("kindly switch on the light bulbs", None, None),
-        ("kindly switch on the study's lamp", None, None),
+        ("kindly switch on the study's lamp", ["light.study_lamp"], None),
     ],
 )
 def test_unknown_device_words_are_not_every_device(
