@@ -56,6 +56,7 @@ class Hub:
         self.info_event = info.event()
         self.synth = synth
         self.wake_phrase = wake_phrase.lower().strip()
+        self._wake = WakeGate(self.wake_phrase) if self.wake_phrase else None
         self.limits = Limits(
             max_payload_bytes=settings.max_payload_bytes,
             idle_timeout_s=settings.idle_timeout_s,
@@ -131,7 +132,7 @@ class Hub:
 
     def _chosen(self, text: str, alternatives: list[str], dialogue: Dialogue | None) -> str:
         """``choose_heard`` on the command after the wake phrase, when the transcript opens with it."""
-        gate = WakeGate(self.wake_phrase) if self.wake_phrase else None
+        gate = self._wake
         command = gate.strip(text) if gate is not None else None
         if gate is None or command is None:
             return self.assistant.choose_heard(text, alternatives, dialogue)

@@ -99,6 +99,16 @@ class _Call:
     min_confidence: float = 0.0
 
 
+def _ask_which(
+    text: str, name: str, slots: dict[str, Any], fitting: list[Entity], kind: str, confidence: float, call: _Call
+) -> IntentResult:
+    """The model path's question for the device of a command that may be any of ``fitting``; the
+    answer ("the bed light", "in the office") completes ``name`` with ``slots``."""
+    call.question = Question(name, slots, [], confidence, "model", missing="target")
+    reason = which(fitting, kind)
+    return IntentResult(text=text, source="model", confidence=confidence, reason=reason, awaiting=name)
+
+
 def _said_apart(name: str, noun: str, said: set[str]) -> bool:
     """Whether every word of ``name`` but ``noun`` is among the words ``said``."""
     others = set(name.lower().split()) - {noun}
@@ -318,9 +328,7 @@ class Parser:
         if kind is not None:
             noun, fitting = kind
             if len(fitting) > 1:
-                call.question = Question(name, {}, [], confidence, "model", missing="target")
-                reason = which(fitting, noun)
-                return IntentResult(text=text, source="model", confidence=confidence, reason=reason, awaiting=name)
+                return _ask_which(text, name, {}, fitting, noun, confidence, call)
             raw = {**raw, "name": fitting[0].name}
         try:
             return self._resolved(text, name, raw, confidence, "model", call)
@@ -353,11 +361,8 @@ class Parser:
             slots = finalize_slots(spec, self.home, raw)
         except Unresolved:
             return None  # a missing value is asked for, or another intent tried, as before
-        call.question = Question(name, slots, [], confidence, "model", missing="target")
         kind = spec.domains[0].replace("_", " ") if len(spec.domains) == 1 else "device"
-        return IntentResult(
-            text=text, source="model", confidence=confidence, reason=which(fitting, kind), awaiting=name
-        )
+        return _ask_which(text, name, slots, fitting, kind, confidence, call)
 
     def _one_of_kind(self, raw: dict[str, Any], norm: str) -> tuple[str, list[Entity]] | None:
         """ "Turn on the lamp": a kind of device said in the singular, with no name, place or
