@@ -23,9 +23,10 @@ SERVICE_TYPE = "_wyoming._tcp.local."
 class Announcement:
     """A registered service; ``close`` sends the goodbye and releases the sockets."""
 
-    def __init__(self, zeroconf: Any, info: Any) -> None:
+    def __init__(self, zeroconf: Any, info: Any, what: str = "the hub") -> None:
         self._zeroconf = zeroconf
         self.info = info
+        self.what = what
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -37,7 +38,7 @@ class Announcement:
             await (await self._zeroconf.async_register_service(self.info, allow_name_change=True))
             log.info("zeroconf: announced %s on %s", self.info.name, self.info.parsed_addresses())
         except Exception as exc:  # offline or no multicast: the hub serves on without discovery
-            log.warning("zeroconf: could not announce the hub (%s); add it by host and port instead", exc)
+            log.warning("zeroconf: could not announce %s (%s); add it by host and port instead", self.what, exc)
 
     async def close(self) -> None:
         """Withdraw the service."""
@@ -50,17 +51,17 @@ class Announcement:
             log.debug("zeroconf: close failed: %s", exc)
 
 
-def announce(host: str, port: int, name: str = "") -> Announcement | None:
-    """Start announcing the hub bound to ``host``:``port``; None when it cannot be announced."""
+def announce(host: str, port: int, name: str = "", what: str = "the hub") -> Announcement | None:
+    """Start announcing ``what`` (the hub, a satellite) bound to ``host``:``port``; None when it cannot be."""
     try:
         from zeroconf import IPVersion
         from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
     except ImportError:
-        log.warning("zeroconf: not installed, the hub is not announced (pip install 'edge-assistant[wyoming]')")
+        log.warning("zeroconf: not installed, %s is not announced (pip install zeroconf)", what)
         return None
     address = _announced_address(host)
     if address is None:
-        log.warning("zeroconf: no address to announce for %s; add the hub by host and port", host)
+        log.warning("zeroconf: no address to announce for %s; add %s by host and port", host, what)
         return None
     ip = ipaddress.ip_address(address)
     label = name or f"edge-assistant-{socket.gethostname().split('.')[0]}"
@@ -77,9 +78,9 @@ def announce(host: str, port: int, name: str = "") -> Announcement | None:
             server=f"{label}.local.",
         )
     except Exception as exc:
-        log.warning("zeroconf: cannot start (%s); the hub serves on without discovery", exc)
+        log.warning("zeroconf: cannot start (%s); %s serves on without discovery", exc, what)
         return None
-    announcement = Announcement(zeroconf, info)
+    announcement = Announcement(zeroconf, info, what)
     announcement.start()
     return announcement
 

@@ -21,6 +21,7 @@ is a token bucket for the events per second.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import time
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from typing import Any
 
 from wyoming.event import Event
 
-__all__ = ["IdleTimeout", "Limits", "ProtocolError", "RateLimit", "read_event"]
+__all__ = ["IdleTimeout", "Limits", "ProtocolError", "RateLimit", "client_allowed", "read_event"]
 
 
 @dataclass(frozen=True)
@@ -147,3 +148,16 @@ async def _exactly(reader: asyncio.StreamReader, count: int, deadline: float, wh
         ) from None
     except asyncio.TimeoutError:
         raise ProtocolError("slow-event", f"the {count} {what} bytes promised did not arrive in time") from None
+
+
+def client_allowed(host: str | None, allowed: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    """Whether a peer at ``host`` may connect: loopback always, else an address in ``allowed``."""
+    if host is None:
+        return False
+    try:
+        ip = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d
+    return ip.is_loopback or any(ip in network for network in allowed)

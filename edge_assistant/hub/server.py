@@ -26,7 +26,7 @@ from edge_assistant.events import Transcript
 from edge_assistant.hub.announce import announce
 from edge_assistant.hub.asr import TranscriberPool
 from edge_assistant.hub.handler import HubHandler, Refusal
-from edge_assistant.hub.protocol import Limits
+from edge_assistant.hub.protocol import Limits, client_allowed
 from edge_assistant.hub.settings import WyomingSettings, parse_uri
 from edge_assistant.nlu.dialogue import Dialogue
 from edge_assistant.tts import Synth
@@ -170,19 +170,6 @@ class Hub:
                 return
             await asyncio.sleep(0.05)
         log.warning("%d connections did not close in %g s", len(self.clients), _STOP_WAIT_S)
-
-
-def client_allowed(host: str | None, allowed: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
-    """Whether a peer at ``host`` may connect: loopback always, else an address in ``allowed``."""
-    if host is None:
-        return False
-    try:
-        ip = ipaddress.ip_address(host.split("%")[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d
-    return ip.is_loopback or any(ip in network for network in allowed)
 
 
 def _client_key(context: dict[str, Any] | None) -> str | None:

@@ -14,12 +14,13 @@ from pathlib import Path
 from edge_assistant.audio.sources import AudioSource
 from edge_assistant.config import Settings
 from edge_assistant.errors import SpeechError
+from edge_assistant.events import Speaker
 from edge_assistant.jsonl import emit
 from edge_assistant.satellite.client import HubClient, HubSpeaker
-from edge_assistant.satellite.loop import PacedSource, Satellite, SatelliteResult
+from edge_assistant.satellite.loop import Link, PacedSource, Satellite, SatelliteResult
 from edge_assistant.tts import Player, TtsSpeaker, WavFilePlayer, build_player, build_speaker
 
-__all__ = ["serve"]
+__all__ = ["serve", "serve_home_assistant"]
 
 log = logging.getLogger(__name__)
 _STOP_GRACE_S = 3.0
@@ -31,12 +32,58 @@ def serve(settings: Settings, args: argparse.Namespace, uri: str) -> int:
     return asyncio.run(_run(settings, args, client))
 
 
+def serve_home_assistant(settings: Settings, args: argparse.Namespace, uri: str, zeroconf: bool) -> int:
+    """Run the satellite for Home Assistant, which connects to ``uri`` and runs its pipeline; the exit status."""
+    return asyncio.run(_run_home_assistant(settings, args, uri, zeroconf))
+
+
 async def _run(settings: Settings, args: argparse.Namespace, client: HubClient) -> int:
-    sources = _sources(settings, args)
     live = not args.stdin and not args.files
     if not live:
         await client.connect()  # a file run fails at once, with the reason, when the hub is not there
-    speaker = _Voice(settings, client, args.reply_dir)
+    return await _each_source(settings, args, client, _Voice(settings, client, args.reply_dir))
+
+
+async def _run_home_assistant(settings: Settings, args: argparse.Namespace, uri: str, zeroconf: bool) -> int:
+    from edge_assistant.hub.announce import announce
+    from edge_assistant.hub.settings import parse_uri
+    from edge_assistant.satellite.homeassistant import HomeAssistantLink
+
+    player = _player(settings, args.reply_dir)
+    link = HomeAssistantLink(
+        uri, player, name=args.name or settings.satellite.name, remote_wake=settings.audio.mode == "wake",
+        allow_clients=settings.satellite.allow_clients, timeout_s=settings.satellite.timeout_s,
+    )  # fmt: skip
+    await link.start()
+    host, port = parse_uri(uri, field="satellite.serve")
+    name = args.name or settings.satellite.name
+    announcement = announce(host, port, name, what="the satellite") if zeroconf else None
+    try:
+        if args.stdin or args.files:  # a file run waits for Home Assistant before it speaks
+            await link.wait_ready(settings.satellite.timeout_s)
+        return await _each_source(settings, args, link, None)  # Home Assistant's reply audio is played by the link
+    finally:
+        await link.stop()
+        if announcement is not None:
+            await announcement.close()
+
+
+def _player(settings: Settings, reply_dir: str | None) -> Player | None:
+    """Where Home Assistant's replies are played: files, the sound card, or nowhere (``speak = "none"``)."""
+    if settings.satellite.speak == "none":
+        return None
+    if reply_dir:
+        return WavFilePlayer(Path(reply_dir))
+    try:
+        return build_player(settings.tts)
+    except SpeechError as exc:
+        log.warning("replies will not be played: %s", exc)
+        return None
+
+
+async def _each_source(settings: Settings, args: argparse.Namespace, client: Link, speaker: Speaker | None) -> int:
+    sources = _sources(settings, args)
+    live = not args.stdin and not args.files
     loop = asyncio.get_running_loop()
     for source in sources:
         satellite = Satellite(source, client, settings.audio, speaker, _print, mute_while_speaking=live)

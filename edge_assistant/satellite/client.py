@@ -42,15 +42,18 @@ class HubError(EdgeAssistantError):
 
 
 class HubReply:
-    """The hub's answer to a command: handled or not, and the text to speak."""
+    """The hub's answer to a command: handled or not (None: not known), and the text to speak."""
 
-    def __init__(self, handled: bool, text: str) -> None:
+    def __init__(self, handled: bool | None, text: str) -> None:
         self.handled = handled
         self.text = text
 
 
 class HubClient:
     """A connection to ``uri`` (``tcp://HOST:PORT``), opened on first use and after a failure."""
+
+    checks_wake = True  # the satellite checks its wake phrase in the hub's transcript
+    speaking = False  # replies are spoken by the satellite's own voice, which mutes the microphone itself
 
     def __init__(self, uri: str, timeout_s: float = 15.0, name: str = "") -> None:
         self.uri = uri

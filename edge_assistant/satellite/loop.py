@@ -14,19 +14,33 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from edge_assistant.audio import FRAME_MS, AudioSettings
 from edge_assistant.audio.endpoint import Endpointer, Event
 from edge_assistant.audio.sources import AudioSource
 from edge_assistant.audio.wake import WakeGate
 from edge_assistant.events import Speaker
-from edge_assistant.satellite.client import HubClient, HubError
+from edge_assistant.satellite.client import HubError, HubReply
 
-__all__ = ["PacedSource", "Satellite", "SatelliteResult"]
+__all__ = ["Link", "PacedSource", "Satellite", "SatelliteResult"]
 
 log = logging.getLogger(__name__)
 _QUEUE = 512
 _CHUNK_FRAMES = 5  # 100 ms of audio per audio-chunk event
+
+
+class Link(Protocol):
+    """Where utterances go: a hub (``client.HubClient``) or Home Assistant (``homeassistant.HomeAssistantLink``)."""
+
+    checks_wake: bool  # True: the wake phrase is checked here in the transcript before a command is sent
+    speaking: bool  # True while the link plays a reply (the microphone is muted)
+
+    async def start_utterance(self) -> None: ...
+    async def audio(self, pcm: bytes) -> None: ...
+    async def end_utterance(self) -> str: ...
+    async def handle(self, text: str) -> HubReply: ...
+    async def close(self) -> None: ...
 
 
 @dataclass
@@ -76,7 +90,7 @@ class Satellite:
     def __init__(
         self,
         source: AudioSource,
-        client: HubClient,
+        client: Link,
         settings: AudioSettings,
         speaker: Speaker | None = None,
         on_result: Callable[[SatelliteResult], None] | None = None,
@@ -90,7 +104,7 @@ class Satellite:
         self.on_result = on_result
         self.mute_while_speaking = mute_while_speaking
         self.muted = False
-        wake = settings.wake_phrase if settings.mode == "wake" else ""
+        wake = settings.wake_phrase if settings.mode == "wake" and client.checks_wake else ""
         self.gate = WakeGate(wake, settings.wake_timeout_s)
         self._stopping = False
         self.stopped_by_signal = False
@@ -121,7 +135,7 @@ class Satellite:
             async for frame in self.source.frames():
                 if self._stopping and not endpointer.in_speech:
                     break
-                if self.muted and self.mute_while_speaking:
+                if (self.muted or self.client.speaking) and self.mute_while_speaking:
                     endpointer = Endpointer(self.settings)
                     continue
                 event = endpointer.push(frame)

@@ -1,0 +1,260 @@
+"""`edge-assistant satellite --serve`: Home Assistant's Wyoming satellite entity connects to the satellite.
+
+The test plays Home Assistant's side of the protocol with the wyoming package's own client, event
+for event as Home Assistant's ``wyoming/assist_satellite.py`` sends them (describe, run-satellite,
+pings; transcript, synthesize and the reply's audio per pipeline run; an error when nothing was
+said; an announcement outside a run), and checks what the satellite process sends and prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from wyoming.asr import Transcribe, Transcript
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.client import AsyncTcpClient
+from wyoming.error import Error
+from wyoming.event import Event
+from wyoming.info import Describe, Info
+from wyoming.ping import Ping, Pong
+from wyoming.pipeline import RunPipeline
+from wyoming.satellite import RunSatellite
+from wyoming.snd import Played
+from wyoming.tts import Synthesize
+
+from tests.support.synth import espeak, write_wav
+from tests.support.wyoming import CLI, free_port, spoken
+
+pytestmark = pytest.mark.e2e
+
+
+class HomeAssistant:
+    """Home Assistant's end of a satellite connection: events read into a buffer, taken by type."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.client = AsyncTcpClient("127.0.0.1", port, connect_timeout=5, read_timeout=60)
+        self.seen: list[Event] = []
+        self._buffer: list[Event] = []
+
+    async def connect(self, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+        """Connect as soon as the satellite listens (Home Assistant retries every few seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            try:
+                await self.client.connect()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
+    async def send(self, *events: Event) -> None:
+        for event in events:
+            await self.client.write_event(event)
+
+    async def take(self, wanted: Callable[[str], bool]) -> Event:
+        """The first event, buffered or next, whose type ``wanted`` accepts."""
+        for i, buffered in enumerate(self._buffer):
+            if wanted(buffered.type):
+                return self._buffer.pop(i)
+        while True:
+            event = await self.client.read_event()
+            assert event is not None, "the satellite closed the connection"
+            self.seen.append(event)
+            if wanted(event.type):
+                return event
+            self._buffer.append(event)
+
+    async def utterance(self) -> tuple[RunPipeline, bytes]:
+        """A pipeline run the satellite asked for and the audio it streamed until audio-stop."""
+        run = RunPipeline.from_event(await self.take(RunPipeline.is_type))
+        pcm = bytearray()
+        while not AudioStop.is_type(
+            (event := await self.take(lambda t: AudioChunk.is_type(t) or AudioStop.is_type(t))).type
+        ):
+            pcm += AudioChunk.from_event(event).audio
+        return run, bytes(pcm)
+
+    async def speak(self, pcm: bytes) -> None:
+        """The reply's (or an announcement's) audio, in Home Assistant's 2048-byte chunks."""
+        await self.send(AudioStart(rate=16000, width=2, channels=1).event())
+        for i in range(0, len(pcm), 2048):
+            await self.send(AudioChunk(rate=16000, width=2, channels=1, audio=pcm[i : i + 2048]).event())
+        await self.send(AudioStop().event())
+
+
+def satellite(tmp: Path, *args: str, config: str = "") -> tuple[subprocess.Popen[bytes], int]:
+    """A satellite process serving Home Assistant on a free loopback port."""
+    port = free_port()
+    cfg = tmp / "satellite.toml"
+    cfg.write_text('[satellite]\nname = "kitchen"\n' + config, encoding="utf-8")
+    process = subprocess.Popen(
+        [*CLI, "satellite", "--config", str(cfg), "--serve", f"tcp://127.0.0.1:{port}", "--reply-dir", str(tmp),
+         *args],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    return process, port
+
+
+def feed(process: subprocess.Popen[bytes], pcm: bytes) -> None:
+    """Write ``pcm`` to the satellite's stdin and close it."""
+    assert process.stdin is not None
+    process.stdin.write(pcm)
+    process.stdin.close()
+
+
+def finish(process: subprocess.Popen[bytes]) -> list[dict[str, object]]:
+    """The satellite's JSON lines, once it has exited with status 0."""
+    assert process.stdout is not None and process.stderr is not None
+    out, err = process.stdout.read(), process.stderr.read()
+    process.wait(timeout=60)
+    assert process.returncode == 0, err.decode()[-3000:]
+    return [json.loads(line) for line in out.decode().splitlines()]
+
+
+def test_home_assistant_runs_its_pipeline_on_each_utterance_and_the_reply_is_played(tmp_path: Path) -> None:
+    """Two utterances on stdin: the first is transcribed, answered and its reply played (``played`` sent);
+    the second, in which Home Assistant hears nothing, is no command and no error; an announcement is
+    played too; pings are answered; the audio streamed is the utterance itself, cut from the input."""
+    said = spoken("turn on the porch light")
+    pcm = said + spoken("hello there")
+    process, port = satellite(tmp_path, "--stdin")
+    feeder = threading.Thread(target=feed, args=(process, pcm))  # the satellite reads once HA is there
+    feeder.start()
+    reply = espeak("Turned on the porch light.")
+
+    async def home_assistant() -> tuple[Info, list[RunPipeline], list[bytes], int]:
+        ha = HomeAssistant(port)
+        await ha.connect(process)
+        await ha.send(Describe().event())
+        info = Info.from_event(await ha.take(Info.is_type))
+        await ha.send(Ping(text="one").event())
+        assert Pong.from_event(await ha.take(Pong.is_type)).text == "one"
+        await ha.send(RunSatellite().event())
+        await ha.speak(espeak("The washing is done."))  # an announcement, outside any run
+        await ha.take(Played.is_type)
+        runs, audio = [], []
+        run, heard = await ha.utterance()
+        runs.append(run)
+        audio.append(heard)
+        await ha.send(Transcribe(language="en").event(), Transcript(text="turn on the porch light").event(),
+                      Synthesize(text="Turned on the porch light.").event())  # fmt: skip
+        await ha.speak(reply)
+        await ha.take(Played.is_type)
+        run, heard = await ha.utterance()
+        runs.append(run)
+        audio.append(heard)
+        await ha.send(Error(text="No text recognized", code="stt-no-text-recognized").event())
+        while await ha.client.read_event() is not None:  # until the satellite ends with its input
+            pass
+        return info, runs, audio, sum(1 for e in ha.seen if Played.is_type(e.type))
+
+    info, runs, audio, played = asyncio.run(home_assistant())
+    feeder.join(timeout=30)
+    results = finish(process)
+
+    assert info.satellite is not None and info.satellite.name == "kitchen" and info.satellite.installed
+    assert [(r.start_stage.value, r.end_stage.value) for r in runs] == [("asr", "tts"), ("asr", "tts")]
+    assert audio[0] in said and len(audio[0]) >= 0.8 * len(espeak("turn on the porch light"))
+    assert audio[1] in pcm[len(said) :]
+    assert played == 2
+    first, second = results
+    assert first["transcript"] == first["command"] == "turn on the porch light"
+    assert first["handled"] is True and first["reply"] == "Turned on the porch light." and first["error"] is None
+    assert "speech_end_to_handled" in first["timings_ms"]  # type: ignore[operator]
+    assert second["transcript"] == "" and second["reason"] == "nothing heard" and second["error"] is None
+    assert second["command"] is None
+    replies = sorted(tmp_path.glob("reply-*.wav"))
+    assert len(replies) == 2 and all(f.stat().st_size > 8000 for f in replies)
+
+
+def test_with_a_wake_mode_home_assistant_listens_for_its_own_wake_word(tmp_path: Path) -> None:
+    """``[audio] mode = "wake"``: each run starts at Home Assistant's wake word stage (the satellite has no
+    engine to hear a phrase with), and Home Assistant's transcript is the command, not gated here."""
+    wav = write_wav(tmp_path / "one.wav", spoken("okay nabu turn on the porch light"))
+    process, port = satellite(tmp_path, str(wav), config='[audio]\nmode = "wake"\nwake_phrase = "hey computer"\n')
+
+    async def home_assistant() -> RunPipeline:
+        ha = HomeAssistant(port)
+        await ha.connect(process)
+        await ha.send(RunSatellite().event())
+        run, _ = await ha.utterance()
+        await ha.send(Transcript(text="turn on the porch light").event(), Synthesize(text="Done.").event())
+        await ha.speak(espeak("Done."))
+        await ha.take(Played.is_type)
+        return run
+
+    run = asyncio.run(home_assistant())
+    (result,) = finish(process)
+    assert (run.start_stage.value, run.end_stage.value) == ("wake", "tts")
+    assert result["command"] == "turn on the porch light" and result["reply"] == "Done.", result["error"]
+
+
+def test_a_broken_peer_gets_an_error_and_home_assistant_is_served_after_it(tmp_path: Path) -> None:
+    """A peer that sends a line that is no event gets an ``error`` event and is closed; the satellite
+    goes on, and the Home Assistant that connects next runs the utterance."""
+    wav = write_wav(tmp_path / "one.wav", spoken("turn on the porch light"))
+    process, port = satellite(tmp_path, str(wav))
+
+    async def peers() -> tuple[Event | None, RunPipeline]:
+        broken = HomeAssistant(port)
+        await broken.connect(process)
+        await broken.client.write_event(Describe().event())  # answered, then the next line breaks it
+        assert Info.is_type((await broken.take(Info.is_type)).type)
+        assert broken.client._writer is not None
+        broken.client._writer.write(b"this is no wyoming event\n")
+        await broken.client._writer.drain()
+        error = await broken.client.read_event()
+        ha = HomeAssistant(port)
+        await ha.connect(process)
+        await ha.send(RunSatellite().event())
+        run, _ = await ha.utterance()
+        await ha.send(Transcript(text="turn on the porch light").event(), Synthesize(text="Done.").event())
+        await ha.speak(espeak("Done."))
+        await ha.take(Played.is_type)
+        return error, run
+
+    error, run = asyncio.run(peers())
+    (result,) = finish(process)
+    assert error is not None and Error.from_event(error).code == "malformed-event"
+    assert run.start_stage.value == "asr" and result["reply"] == "Done." and result["error"] is None
+
+
+def test_without_home_assistant_a_file_run_fails_with_the_reason(tmp_path: Path) -> None:
+    """Nobody connects within ``[satellite] timeout_s``: exit status 2 and the address in the error."""
+    wav = write_wav(tmp_path / "one.wav", spoken("turn on the porch light"))
+    process, port = satellite(tmp_path, str(wav), config="timeout_s = 1.5\n")
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert f"Home Assistant did not connect to tcp://127.0.0.1:{port} within 1.5 s" in err.decode()
+
+
+def test_systemd_allow_on_the_lan_needs_home_assistants_address(tmp_path: Path) -> None:
+    """``--systemd-allow`` with a LAN address: refused without ``allow_clients``; with them, the drop-in
+    lets Home Assistant's address and the mDNS group through, and nothing else."""
+    cfg = tmp_path / "satellite.toml"
+    cfg.write_text('[satellite]\nserve = "tcp://0.0.0.0:10700"\n', encoding="utf-8")
+    done = subprocess.run([*CLI, "satellite", "--config", str(cfg), "--systemd-allow"], capture_output=True, text=True)
+    assert done.returncode == 2 and "satellite.allow_clients" in done.stderr
+    cfg.write_text('[satellite]\nserve = "tcp://0.0.0.0:10700"\nallow_clients = ["192.168.1.10"]\n', encoding="utf-8")
+    done = subprocess.run([*CLI, "satellite", "--config", str(cfg), "--systemd-allow"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    allowed = [line for line in done.stdout.splitlines() if line.startswith("IPAddressAllow=")]
+    assert allowed and {"192.168.1.10", "224.0.0.251"} <= set(" ".join(allowed).replace("IPAddressAllow=", " ").split())
+    cfg.write_text('[satellite]\nallow_clients = ["192.168.1"]\n', encoding="utf-8")
+    done = subprocess.run([*CLI, "satellite", "--config", str(cfg), "--systemd-allow"], capture_output=True, text=True)
+    assert done.returncode == 2 and "allow_clients" in done.stderr and "192.168.1" in done.stderr
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-v"]))
