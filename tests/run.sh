@@ -19,6 +19,13 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # llama-cpp-python compiles once (~12 min on 2 cores); pip's wheel cache makes later runs fast.
+# Its native x86 build turns on Intel AMX where the CPU reports it, and llama.cpp 0.3.36's AMX
+# matrix multiply crashes (SIGSEGV in ggml_backend_amx_mul_mat) in the Firecracker VMs that CI runs
+# in, although the kernel grants the AMX state. Build without AMX there; a Pi is not affected.
+if [ "$(uname -m)" = x86_64 ] && [ -z "${CMAKE_ARGS:-}" ]; then
+  no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+  export CMAKE_ARGS="-DCMAKE_C_FLAGS='$no_amx' -DCMAKE_CXX_FLAGS='$no_amx'"
+fi
 .venv/bin/pip install -q --upgrade pip
 # The CPU build of torch first, so that the tune extra does not pull a CUDA build of several GB.
 .venv/bin/pip install -q torch==2.13.0
