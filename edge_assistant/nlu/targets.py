@@ -244,14 +244,27 @@ def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] 
             # "the attic lamp" in a home without one: kept as said, so validation rejects it
             # rather than acting on every lamp.
             slots["name"] = said
-    if "name" not in slots and "domain" in spec.slots:
-        for pattern, domain, device_class in DOMAIN_WORDS:
-            if _has(pattern, text) and domain in home.domains:
-                slots["domain"] = domain
-                if device_class and "device_class" in spec.slots:
-                    slots["device_class"] = device_class
-                break
+    if "name" not in slots and "domain" in spec.slots and (said_kind := _kind_said(home, text)):
+        domain, device_class = said_kind
+        slots["domain"] = domain
+        if device_class and "device_class" in spec.slots:
+            slots["device_class"] = device_class
     return slots
+
+
+def _kind_said(home: Home, text: str) -> tuple[str, str | None] | None:
+    """The kind of device ``text`` names: of the home's kinds, the one whose word comes last, as the
+    noun of an English phrase does ("light up the fan" is about the fan; the verb's "light" is not)."""
+    best: tuple[int, int] | None = None
+    found: tuple[str, str | None] | None = None
+    for index, (pattern, domain, device_class) in enumerate(DOMAIN_WORDS):
+        if domain not in home.domains:
+            continue
+        for match in re.finditer(rf"\b(?:{pattern})\b", text):
+            key = (match.end(), -index)  # the last word; ending together ("garage door"), the table's order
+            if best is None or key > best:
+                best, found = key, (domain, device_class)
+    return found
 
 
 def _unknown_device(text: str, spec: IntentSpec, names: _Names) -> str | None:

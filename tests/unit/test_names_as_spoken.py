@@ -220,6 +220,20 @@ def test_the_other_fan_is_the_one_not_just_named(home: Home) -> None:
     assert slots == {"name": "Ceiling Fan"}
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("light up the fans in the study", "fan"),  # the verb's "light" is no light
+        ("turn the lights on in the study", "light"),
+        ("turn on the fan light in the study", "light"),  # a light on a fan is a light
+    ],
+)
+def test_the_kind_said_is_the_last_kind_word(home: Home, text: str, kind: str) -> None:
+    """Of the kind words in a sentence, the noun's (the last) is the kind of device meant."""
+    spec = load_catalog().intent("HassTurnOn")
+    assert extract_slots(spec, home, normalize_text(text)).get("domain") == kind
+
+
 # Unknown rooms and devices are refused, never matched to a sensor.
 
 
