@@ -49,14 +49,13 @@ async def _run_home_assistant(settings: Settings, args: argparse.Namespace, uri:
     from edge_assistant.hub.settings import parse_uri
     from edge_assistant.satellite.homeassistant import HomeAssistantLink
 
-    player = _player(settings, args.reply_dir)
+    name = args.name or settings.satellite.name
     link = HomeAssistantLink(
-        uri, player, name=args.name or settings.satellite.name, remote_wake=settings.audio.mode == "wake",
+        uri, _player(settings, args.reply_dir), name=name, remote_wake=settings.audio.mode == "wake",
         allow_clients=settings.satellite.allow_clients, timeout_s=settings.satellite.timeout_s,
     )  # fmt: skip
     await link.start()
     host, port = parse_uri(uri, field="satellite.serve")
-    name = args.name or settings.satellite.name
     announcement = announce(host, port, name, what="the satellite") if zeroconf else None
     try:
         if args.stdin or args.files:  # a file run waits for Home Assistant before it speaks

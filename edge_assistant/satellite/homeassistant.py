@@ -44,6 +44,7 @@ from wyoming.satellite import PauseSatellite, RunSatellite
 from wyoming.server import AsyncEventHandler, AsyncServer, AsyncTcpServer
 from wyoming.snd import Played
 from wyoming.tts import Synthesize
+from wyoming.wake import Detection
 
 from edge_assistant import __version__
 from edge_assistant.audio import SAMPLE_RATE
@@ -57,7 +58,10 @@ __all__ = ["HomeAssistantLink"]
 log = logging.getLogger(__name__)
 _WRITE_TIMEOUT_S = 10.0
 # Home Assistant's pipeline errors that mean "no command in this utterance", not a fault.
-_NOTHING_SAID = ("stt-no-text-recognized", "wake-word-timeout", "wake-stream-failed", "wake_word-timeout")
+_NOTHING_SAID = ("stt-no-text-recognized", "wake-word-timeout")
+# After audio-stop, how long Home Assistant's wake engine may take to report the wake word it heard.
+# Without one, its pipeline ends at the wake stage and it sends nothing more.
+_DETECTION_GRACE_S = 1.5
 
 
 @dataclass
@@ -66,6 +70,7 @@ class _Run:
 
     transcript: asyncio.Future[str]
     done: asyncio.Future[None]
+    detected: asyncio.Event = field(default_factory=asyncio.Event)  # HA's wake engine heard its wake word
     reply: str = ""
     answered: bool = False  # synthesize came: the audio that follows is this run's reply
     error: str | None = None
@@ -197,6 +202,12 @@ class HomeAssistantLink:
         if not run.stopped:
             run.stopped = True
             await self._send(AudioStop().event())
+        if self.remote_wake and not run.transcript.done():
+            try:
+                await asyncio.wait_for(run.detected.wait(), _DETECTION_GRACE_S)
+            except asyncio.TimeoutError:  # no wake word: Home Assistant's run ended at its wake stage
+                self._run = None
+                return ""
         try:
             text = await asyncio.wait_for(asyncio.shield(run.transcript), self.timeout_s)
         except asyncio.TimeoutError:
@@ -252,6 +263,10 @@ class HomeAssistantLink:
             if run is not None and not run.transcript.done():
                 run.stopped = True  # its own voice detection ended speech to text first
                 run.transcript.set_result(Transcript.from_event(event).text)
+        elif Detection.is_type(event.type):
+            log.info("Home Assistant heard its wake word %r", Detection.from_event(event).name)
+            if run is not None:
+                run.detected.set()
         elif Synthesize.is_type(event.type):
             if run is not None:
                 run.reply = Synthesize.from_event(event).text

@@ -29,6 +29,7 @@ from wyoming.pipeline import RunPipeline
 from wyoming.satellite import RunSatellite
 from wyoming.snd import Played
 from wyoming.tts import Synthesize
+from wyoming.wake import Detection
 
 from tests.support.synth import espeak, write_wav
 from tests.support.wyoming import CLI, free_port, spoken
@@ -180,24 +181,32 @@ def test_home_assistant_runs_its_pipeline_on_each_utterance_and_the_reply_is_pla
 
 def test_with_a_wake_mode_home_assistant_listens_for_its_own_wake_word(tmp_path: Path) -> None:
     """``[audio] mode = "wake"``: each run starts at Home Assistant's wake word stage (the satellite has no
-    engine to hear a phrase with), and Home Assistant's transcript is the command, not gated here."""
-    wav = write_wav(tmp_path / "one.wav", spoken("okay nabu turn on the porch light"))
-    process, port = satellite(tmp_path, str(wav), config='[audio]\nmode = "wake"\nwake_phrase = "hey computer"\n')
+    engine to hear a phrase with), and Home Assistant's transcript is the command, not gated here. An
+    utterance in which Home Assistant's wake engine hears nothing (its run ends there, silently) is no
+    command, at once."""
+    first = write_wav(tmp_path / "one.wav", spoken("okay nabu turn on the porch light"))
+    second = write_wav(tmp_path / "two.wav", spoken("what a lovely day"))
+    config = '[audio]\nmode = "wake"\nwake_phrase = "hey computer"\n'
+    process, port = satellite(tmp_path, str(first), str(second), config=config)
 
-    async def home_assistant() -> RunPipeline:
+    async def home_assistant() -> list[RunPipeline]:
         ha = HomeAssistant(port)
         await ha.connect(process)
         await ha.send(RunSatellite().event())
         run, _ = await ha.utterance()
+        await ha.send(Detection(name="ok_nabu").event(), Transcribe(language="en").event())
         await ha.send(Transcript(text="turn on the porch light").event(), Synthesize(text="Done.").event())
         await ha.speak(espeak("Done."))
         await ha.take(Played.is_type)
-        return run
+        other, _ = await ha.utterance()  # no detection follows: Home Assistant's run ends at the wake stage
+        return [run, other]
 
-    run = asyncio.run(home_assistant())
-    (result,) = finish(process)
-    assert (run.start_stage.value, run.end_stage.value) == ("wake", "tts")
-    assert result["command"] == "turn on the porch light" and result["reply"] == "Done.", result["error"]
+    runs = asyncio.run(home_assistant())
+    results = finish(process)
+    assert [(r.start_stage.value, r.end_stage.value) for r in runs] == [("wake", "tts")] * 2
+    assert results[0]["command"] == "turn on the porch light" and results[0]["reply"] == "Done.", results[0]["error"]
+    # At once, not after a 15 s wait for a transcript that never comes (that would end in an error).
+    assert (results[1]["command"], results[1]["error"], results[1]["reason"]) == (None, None, "nothing heard")
 
 
 def test_a_broken_peer_gets_an_error_and_home_assistant_is_served_after_it(tmp_path: Path) -> None:
