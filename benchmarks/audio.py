@@ -3,7 +3,8 @@
 Each command is spoken by several voices (espeak-ng variants, and piper's en_US-joe-medium when
 installed), padded with silence, mixed with pink noise from ``sox synth`` at each SNR and run
 through ``Pipeline`` exactly as ``listen`` does. A command is accepted when the audio gives the
-same intent and targets as parsing its text. Off-topic sentences and noise-only clips measure
+same intent and targets as parsing its text; one that acts with another intent or other targets is
+a wrong action (counted per SNR and listed). Off-topic sentences and noise-only clips measure
 false accepts. RTF is decoding time over audio time; latency is end of speech (after the
 endpointing wait) to intent, with the queue backlog of faster-than-real-time feeding left out.
 """
@@ -125,6 +126,15 @@ def _matches(records: list[UtteranceRecord], want: dict[str, Any]) -> bool:
     return len(got) == 1 and got[0].intent == want["intent"] and got[0].targets == want["targets"]
 
 
+def _wrong(records: list[UtteranceRecord], want: dict[str, Any]) -> list[str]:
+    """The acts that differ from the text's parse (another intent, other targets): wrong actions."""
+    return [
+        f"{r.parse.intent} {r.parse.targets}"
+        for r in records
+        if r.parse.intent and (r.parse.intent != want["intent"] or r.parse.targets != want["targets"])
+    ]
+
+
 def _pad(pcm: bytes) -> bytes:
     return silence(_PAD_MS) + pcm + silence(_PAD_MS)
 
@@ -138,8 +148,9 @@ def _engine_report(parts: tuple[Any, Any, Any], speech: dict[str, dict[str, byte
     latencies: list[float] = []
     audio_s = 0.0
     failures: list[str] = []
+    wrong_acts: list[str] = []
     for snr in snrs:
-        ok = total = 0
+        ok = total = wrong = 0
         by_voice: dict[str, float] = {}
         for voice, clips in speech.items():
             voice_ok = ok
@@ -154,10 +165,17 @@ def _engine_report(parts: tuple[Any, Any, Any], speech: dict[str, dict[str, byte
                     latencies += [
                         r.timings_ms["speech_end_to_intent"] - r.timings_ms.get("backlog", 0.0) for r in records
                     ]
-                elif snr in ("clean", "12"):
+                    continue
+                acted = _wrong(records, refs[text])
+                if acted:
+                    wrong += 1
+                    wrong_acts.append(f"{snr}/{voice}: {text!r} -> {[r.transcript for r in records]} acted {acted}")
+                if snr in ("clean", "12"):
                     failures.append(f"{snr}/{voice}: {text!r} -> {[r.transcript for r in records]}")
             by_voice[voice] = round((ok - voice_ok) / len(commands), 4)
-        acceptance[snr] = {"accepted": ok, "total": total, "rate": round(ok / total, 4), "by_voice": by_voice}
+        acceptance[snr] = {
+            "accepted": ok, "total": total, "rate": round(ok / total, 4), "wrong": wrong, "by_voice": by_voice,
+        }  # fmt: skip
     false_accepts = _false_accepts(parts, speech, noise)
     lat = sorted(latencies)
     return {
@@ -168,6 +186,7 @@ def _engine_report(parts: tuple[Any, Any, Any], speech: dict[str, dict[str, byte
         if lat
         else {},
         "failures_clean_and_12db": failures[:40],
+        "wrong_actions": wrong_acts,
         "commands_without_text_intent": [text for text in COMMANDS if not refs[text]["intent"]],
     }
 

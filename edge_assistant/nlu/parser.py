@@ -28,9 +28,13 @@ from edge_assistant.nlu.prompt import (
 from edge_assistant.nlu.resolve import MissingValue, Unfit, Unresolved, finalize_slots, resolve_targets
 from edge_assistant.nlu.templates import TemplateMatcher
 from edge_assistant.nlu.timeexpr import clock_command, only_timer_words, repeats
+from edge_assistant.nlu.words import domain_table
 
 __all__ = ["ChoiceModel", "Parser", "ParserSettings"]
 
+# Words an answer naming a device may carry besides the name ("the one in the study, please").
+_FILLERS = frozenset(("the", "a", "an", "my", "our", "in", "at", "please", "one", "that", "this", "just", "it", "is"))
+_WORD = re.compile(r"[a-z0-9']+")
 # Slots that name or place a device; words that ask for every one.
 _NAMING = frozenset(("name", "area", "floor", "domain", "device_class"))
 _EVERY = frozenset(("all", "every", "everything", "everywhere", "whole", "entire", "house"))
@@ -175,7 +179,10 @@ class Parser:
         dialogue = dialogue if dialogue is not None else Dialogue()
         call = _Call(dialogue.colours, min_confidence=min_confidence)
         question = dialogue.take_question()
-        result = answer_question(question, text, self.catalog, self.home) if question is not None else None
+        # A whole command of the home's templates is a command of its own, never an answer: "make
+        # the kitchen light blue" after "which light do you mean?" is no "the kitchen light".
+        answers = question is not None and not self._own_command(text)
+        result = answer_question(question, text, self.catalog, self.home) if question is not None and answers else None
         if result is None:
             result = self._utterance(text, call)
         if result.intent is not None or any(c.intent is not None for c in result.commands):
@@ -185,6 +192,21 @@ class Parser:
             dialogue.question = replace(call.question, deadline=time.monotonic() + self.settings.follow_up_s)
         result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
         return result
+
+    def _own_command(self, text: str) -> bool:
+        """Whether ``text`` is a whole command of its own rather than an answer: a template holds it
+        and it says more than which device or place ("make the kitchen light blue", "turn off the
+        bed light"). A bare name ("the bed light", which a template reads as turning it on) answers."""
+        if not text.strip() or len(text) > self.settings.max_chars:
+            return False
+        result = self._template(text, _Call({}))
+        if result is None or result.intent is None:
+            return False
+        if set(result.slots) - _NAMING:
+            return True
+        named = {w for key in ("name", "area", "floor") for w in _WORD.findall(str(result.slots.get(key, "")).lower())}
+        said = normalize_text(text).split()
+        return any(w not in named and w not in _FILLERS and not domain_table().domain_of(w) for w in said)
 
     def held(self, text: str) -> bool:
         """Whether a template holds ``text`` as a command of this home (an intent, not a refusal).

@@ -43,6 +43,7 @@ GENERIC_MODIFIERS = frozenset((
 ))  # fmt: skip
 _DEVICE_NOUN = r"(?:lamps?|lights?|bulbs?|plugs?|sockets?|outlets?)"
 _ONE = r"1|one"  # "the upstairs one" (normalised text spells it "1")
+_WHEN = {"a", "an", "minute", "minutes", "moment", "second", "seconds", "hour", "hours", "bit", "while", "sec", "min"}
 _HERE = {"here", "there", "this room", "the house", "house", "home", "everywhere", "general", "apartment", "flat"}
 
 
@@ -290,8 +291,8 @@ def _unknown_device(text: str, spec: IntentSpec, names: _Names) -> str | None:
 
 def _unknown_place(text: str, known: dict[str, str]) -> str | None:
     """A place named after "in"/"on" that the home does not know ("in the attic")."""
-    match = re.search(r"\b(?:in|inside) (?:the |my |our )?([a-z]+(?: room)?)\b", text)
-    if match is None or match.group(1) in _HERE or match.group(1).isdigit():
+    match = re.search(r"\b(?:in|inside) (?:the |my |our |a |an )?([a-z]+(?: room)?)\b", text)
+    if match is None or match.group(1) in _HERE or match.group(1) in _WHEN or match.group(1).isdigit():
         return None
     place = match.group(1)
     return None if any(place in spoken for spoken in known) else place

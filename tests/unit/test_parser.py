@@ -199,6 +199,22 @@ def test_the_answer_names_the_device_and_the_setting_goes_ahead(tmp_path: Path) 
     assert parser.parse("the attic lamp", dialogue).reason == "there is no device called 'attic lamp'"
 
 
+def test_a_whole_command_after_a_question_is_its_own_command(tmp_path: Path) -> None:
+    """A sentence the templates hold as a command is no answer, even when it names a device: asked
+    "which light?" for a pink glow, "set the bed light to blue" sets it blue (once the answer "the
+    bed light" would have set it pink, and "blue" was lost)."""
+    from edge_assistant.nlu.dialogue import Dialogue
+
+    parser, dialogue = _two_lights(tmp_path), Dialogue()
+    assert parser.parse("a pink glow", dialogue).awaiting == "HassLightSet"
+    own = parser.parse("set the bed light to blue", dialogue)
+    assert (own.intent, own.slots.get("color"), own.targets) == ("HassLightSet", "blue", ["light.bed"])
+    assert not dialogue.waiting()
+    parser.parse("a pink glow", dialogue)
+    off = parser.parse("turn off the bed light", dialogue)
+    assert (off.intent, off.targets) == ("HassTurnOff", ["light.bed"])
+
+
 @pytest.mark.parametrize(
     ("text", "slots"),
     [("the timer status", {}), ("a timer status", {}), ("pizza timer status", {"name": "pizza"})],
