@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -346,11 +347,14 @@ class Parser:
         asked = self._which_one(text, norm, name, raw, confidence, call)
         if asked is not None:
             return asked
-        kind = self._one_of_kind(raw, norm)
+        kind = self._one_of_kind(spec, raw, norm)
         if kind is not None:
             noun, fitting = kind
-            if len(fitting) > 1:
-                return _ask_which(text, name, {}, fitting, noun, confidence, call)
+            if len(fitting) > 1:  # the question keeps what was said of the value ("blue")
+                values = {k: v for k, v in raw.items() if k not in _NAMING}
+                with contextlib.suppress(Unresolved):  # kept as said; the answer's parse checks it
+                    values = finalize_slots(spec, self.home, values) if values else {}
+                return _ask_which(text, name, values, fitting, noun, confidence, call)
             raw = {**raw, "name": fitting[0].name}
         try:
             return self._resolved(text, name, raw, confidence, "model", call)
@@ -386,30 +390,32 @@ class Parser:
         kind = spec.domains[0].replace("_", " ") if len(spec.domains) == 1 else "device"
         return _ask_which(text, name, slots, fitting, kind, confidence, call)
 
-    def _one_of_kind(self, raw: dict[str, Any], norm: str) -> tuple[str, list[Entity]] | None:
-        """ "Turn on the lamp": a kind of device said in the singular, with no name, place or
-        "all", is one device. The devices it may be (those whose name holds a narrower word said,
-        "lamp", else every one of the kind) and the word, when the home has more than one of the
-        kind; None otherwise. The plural ("the lights") and "all" still mean every one of them.
+    def _one_of_kind(self, spec: IntentSpec, raw: dict[str, Any], norm: str) -> tuple[str, list[Entity]] | None:
+        """ "Turn on the lamp", "make the light blue": a kind of device said in the singular, with
+        no name, place or "all", is one device. The devices it may be (those whose name holds a
+        narrower word said, "lamp", else every one of the kind) and the word, when the home has
+        more than one of the kind; None otherwise. The plural ("the lights") and "all" still mean
+        every one of them. An intent with no domain slot (HassLightSet) takes the kind from its
+        own domains.
         """
-        if "domain" not in raw or raw.keys() & {"name", "area", "floor"}:
+        if raw.keys() & {"name", "area", "floor"}:
             return None
+        domains = [raw["domain"]] if "domain" in raw else list(spec.domains)
         words = norm.split()
-        if set(words) & _EVERY:
+        if not domains or set(words) & _EVERY:
             return None
-        noun = next((w for w in reversed(words) if class_domain(w) == raw["domain"]), None)  # "light up the lamp"
+        noun = next((w for w in reversed(words) if class_domain(w) in domains), None)  # "light up the lamp"
         if noun is None or noun.endswith("s") or noun.endswith("ing"):  # "lights", "lighting"
             return None
+        domain = raw.get("domain") or class_domain(noun)
         kind = [
-            e
-            for e in self.home.entities
-            if e.domain == raw["domain"] and raw.get("device_class") in (None, e.device_class)
+            e for e in self.home.entities if e.domain == domain and raw.get("device_class") in (None, e.device_class)
         ]
         if len(kind) < 2:
             return None
         # A kind's own word ("light") is every one of it; a narrower word ("lamp") picks the devices
         # named with it: "the light" is not the one device called "Dining Table Light".
-        named = [e for e in kind if any(noun in n.lower().split() for n in e.names)] if noun != raw["domain"] else []
+        named = [e for e in kind if any(noun in n.lower().split() for n in e.names)] if noun != domain else []
         fitting = named or kind
         # The other words of a name, said apart ("the study's lamp"), pick that one device.
         said = {w.removesuffix("'s") for w in words}

@@ -199,6 +199,24 @@ def test_the_answer_names_the_device_and_the_setting_goes_ahead(tmp_path: Path) 
     assert parser.parse("the attic lamp", dialogue).reason == "there is no device called 'attic lamp'"
 
 
+def test_a_setting_for_one_light_said_in_the_singular_asks_which_and_keeps_the_value(tmp_path: Path) -> None:
+    """ "Make the light blue" (Whisper heard "Light Blue" for "make the kitchen light blue") set every
+    light of the home blue: HassLightSet has no domain slot, so the singular rule never ran. It asks
+    which light, keeps "blue", and the answer completes it; "the lights" are still every one."""
+    from edge_assistant.nlu.dialogue import Dialogue
+
+    parser, dialogue = _two_lights(tmp_path), Dialogue()
+    asked = parser.parse("a blue glow on the light", dialogue)
+    assert (asked.intent, asked.awaiting, asked.reason) == (
+        None,
+        "HassLightSet",
+        "which light do you mean: the Bed Light or the Desk Light?",
+    )
+    done = parser.parse("the desk light", dialogue)
+    assert (done.intent, done.slots.get("color"), done.targets) == ("HassLightSet", "blue", ["light.desk"])
+    assert parser.parse("a blue glow on the lights").targets == ["light.bed", "light.desk"]
+
+
 def test_a_whole_command_after_a_question_is_its_own_command(tmp_path: Path) -> None:
     """A sentence the templates hold as a command is no answer, even when it names a device: asked
     "which light?" for a pink glow, "set the bed light to blue" sets it blue (once the answer "the

@@ -375,7 +375,7 @@ def test_a_colour_change_in_an_unknown_place_is_rejected(example_home_path: Path
         ("kindly make the attic lamp red", [], "there is no device called 'attic lamp'"),
         ("kindly switch on the disco lights", [], "there is no device called 'disco lights'"),
         ("kindly switch on the bedside lamp", ["light.bedroom_lamp"], None),
-        ("kindly make the blue lamp red", None, None),
+        ("kindly make the blue lamps red", None, None),
         ("kindly switch on the other lights", None, None),
         ("kindly switch on the light bulbs", None, None),
         ("kindly switch on the study's lamp", ["light.study_lamp"], None),
