@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
@@ -147,21 +146,15 @@ def systemd_allow(config: str | None, settings: Settings, host: str, zeroconf: b
     """The hub unit's drop-in: loopback, the handler hosts, the allowed clients and the mDNS group."""
     from edge_assistant.doctor import systemd_allow as handler_hosts_allow
     from edge_assistant.hub.announce import MDNS_GROUP
+    from edge_assistant.hub.settings import is_loopback
 
     clients = list(settings.wyoming.allow_clients)
-    if not _is_loopback(host) and not clients:
+    if not is_loopback(host) and not clients:
         raise ConfigError(
             "a hub on the LAN needs [wyoming] allow_clients (the satellites and Home Assistant, "
             'e.g. ["192.168.1.0/24"]): the unit lets only those reach it',
             path=config,
             field="wyoming.allow_clients",
         )
-    extra = clients + ([MDNS_GROUP] if zeroconf and not _is_loopback(host) else [])
+    extra = clients + ([MDNS_GROUP] if zeroconf and not is_loopback(host) else [])
     return handler_hosts_allow(config, extra)
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return host == "localhost"

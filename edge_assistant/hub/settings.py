@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge_assistant.errors import ConfigError
 
-__all__ = ["DEFAULT_URI", "WyomingSettings", "parse_uri"]
+__all__ = ["DEFAULT_URI", "WyomingSettings", "is_loopback", "parse_uri"]
 
 DEFAULT_URI = "tcp://127.0.0.1:10800"
 
@@ -43,3 +44,11 @@ def parse_uri(uri: str, field: str = "wyoming.uri") -> tuple[str, int]:
     if parts.scheme != "tcp" or not parts.hostname or port is None:
         raise ConfigError(f"'{uri}' is not tcp://HOST:PORT (e.g. tcp://127.0.0.1:10800)", field=field)
     return parts.hostname, port
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or "localhost") is this machine only."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"

@@ -198,10 +198,8 @@ class Parser:
         """Whether ``text`` is a whole command of its own rather than an answer: a template holds it
         and it says more than which device or place ("make the kitchen light blue", "turn off the
         bed light"). A bare name ("the bed light", which a template reads as turning it on) answers."""
-        if not text.strip() or len(text) > self.settings.max_chars:
-            return False
-        result = self._template(text, _Call({}))
-        if result is None or result.intent is None:
+        result = self._held(text)
+        if result is None:
             return False
         if set(result.slots) - _NAMING:
             return True
@@ -215,10 +213,14 @@ class Parser:
         No model and no conversation: the exact test a speech engine's alternative must pass
         before it may stand in for what the engine found likeliest (``Assistant.choose_heard``).
         """
+        return self._held(text) is not None
+
+    def _held(self, text: str) -> IntentResult | None:
+        """The template's command for ``text`` (no model, no conversation), or None."""
         if not text.strip() or len(text) > self.settings.max_chars:
-            return False
+            return None
         result = self._template(text, _Call({}))
-        return result is not None and result.intent is not None
+        return result if result is not None and result.intent is not None else None
 
     def _utterance(self, text: str, call: _Call) -> IntentResult:
         """One command, or several ("turn off the porch light and lock the front door").

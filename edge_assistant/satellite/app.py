@@ -50,8 +50,9 @@ async def _run_home_assistant(settings: Settings, args: argparse.Namespace, uri:
     from edge_assistant.satellite.homeassistant import HomeAssistantLink
 
     name = args.name or settings.satellite.name
+    player = None if settings.satellite.speak == "none" else _player(settings, args.reply_dir)
     link = HomeAssistantLink(
-        uri, _player(settings, args.reply_dir), name=name, remote_wake=settings.audio.mode == "wake",
+        uri, player, name=name, remote_wake=settings.audio.mode == "wake",
         allow_clients=settings.satellite.allow_clients, timeout_s=settings.satellite.timeout_s,
     )  # fmt: skip
     await link.start()
@@ -68,9 +69,7 @@ async def _run_home_assistant(settings: Settings, args: argparse.Namespace, uri:
 
 
 def _player(settings: Settings, reply_dir: str | None) -> Player | None:
-    """Where Home Assistant's replies are played: files, the sound card, or nowhere (``speak = "none"``)."""
-    if settings.satellite.speak == "none":
-        return None
+    """Where replies are played: WAV files in ``reply_dir``, else the sound card; None when it cannot be."""
     if reply_dir:
         return WavFilePlayer(Path(reply_dir))
     try:
@@ -139,12 +138,12 @@ class _Voice:
         if self._ready:
             return
         self._ready = True
-        try:
-            self._player = WavFilePlayer(Path(self._reply_dir)) if self._reply_dir else build_player(self._settings.tts)
-            if self.mode in ("auto", "local"):
+        self._player = _player(self._settings, self._reply_dir)
+        if self._player is not None and self.mode in ("auto", "local"):
+            try:
                 self._local = build_speaker(self._settings.tts, self._player)
-        except SpeechError as exc:
-            log.warning("replies will not be spoken: %s", exc)
+            except SpeechError as exc:
+                log.warning("replies will not be spoken: %s", exc)
 
     async def say(self, text: str) -> None:
         """Speak ``text`` where ``[satellite] speak`` says."""

@@ -69,11 +69,11 @@ def run(args: argparse.Namespace) -> int:
 def _serve_home_assistant(args: argparse.Namespace, settings: Settings, uri: str) -> int:
     """``--serve``: Home Assistant connects here; the unit and the guard allow it and mDNS, nothing more."""
     from edge_assistant.hub.announce import MDNS_GROUP
-    from edge_assistant.hub.settings import parse_uri
+    from edge_assistant.hub.settings import is_loopback, parse_uri
     from edge_assistant.satellite.app import serve_home_assistant
 
     host, _ = parse_uri(uri, field="satellite.serve")
-    loopback = _is_loopback(host)
+    loopback = is_loopback(host)
     zeroconf = settings.satellite.zeroconf and not args.no_zeroconf and not loopback
     if args.systemd_allow:
         from edge_assistant.doctor import allow_drop_in
@@ -95,12 +95,3 @@ def _serve_home_assistant(args: argparse.Namespace, settings: Settings, uri: str
     if not loopback and not settings.satellite.allow_clients:
         log.warning("serving %s with no [satellite] allow_clients: any host that reaches it hears this room", uri)
     return serve_home_assistant(settings, args, uri, zeroconf)
-
-
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return host == "localhost"
