@@ -236,7 +236,9 @@ def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] 
         area = _place(text, names.areas, names.known)
         if area is None and "floor" not in slots:
             # Kept as said: validation rejects it rather than acting everywhere.
-            area = _unknown_place(text, {**names.entities.names, **names.generic, **names.floors.names})
+            area = _unknown_place(
+                text, {**names.entities.names, **names.generic, **names.floors.names}, _values_of(spec)
+            )
         if area is not None:
             slots["area"] = area
     if "name" in spec.slots and not slots.keys() & {"name", "area", "floor"}:
@@ -282,17 +284,30 @@ def _unknown_device(text: str, spec: IntentSpec, names: _Names) -> str | None:
     words = [w.removesuffix("'s") for w in match.group(1).split()]
     if re.fullmatch(_DEVICE_NOUN, words[-1]):
         return None  # "the light bulb", "the lamp plug"
-    colours = {str(v) for slot in spec.slots.values() if slot.type == "enum" for v in (*slot.values, *slot.aliases)}
-    known = names.named | colours | GENERIC_MODIFIERS
+    known = names.named | _values_of(spec) | GENERIC_MODIFIERS
     if all(w in known or w.isdigit() for w in words) or " ".join(words).removesuffix("s") in names.areas.names:
         return None  # known words, or an area said in the plural ("the living rooms lights")
     return f"{' '.join(words)} {match.group(2)}"
 
 
-def _unknown_place(text: str, known: dict[str, str]) -> str | None:
-    """A place named after "in"/"on" that the home does not know ("in the attic")."""
+def _values_of(spec: IntentSpec) -> frozenset[str]:
+    """The words of ``spec``'s enum values and their aliases: colours, modes ("blue", "warm white")."""
+    return frozenset(
+        word
+        for slot in spec.slots.values()
+        if slot.type == "enum"
+        for value in (*slot.values, *slot.aliases)
+        for word in str(value).split()
+    )
+
+
+def _unknown_place(text: str, known: dict[str, str], values: frozenset[str] = frozenset()) -> str | None:
+    """A place named after "in"/"on" that the home does not know ("in the attic"); "in blue" is a
+    colour and "in a minute" a time, not places."""
     match = re.search(r"\b(?:in|inside) (?:the |my |our |a |an )?([a-z]+(?: room)?)\b", text)
     if match is None or match.group(1) in _HERE or match.group(1) in _WHEN or match.group(1).isdigit():
+        return None
+    if match.group(1) in values:
         return None
     place = match.group(1)
     return None if any(place in spoken for spoken in known) else place

@@ -255,3 +255,17 @@ def test_in_a_minute_is_a_time_not_a_place(home: Home) -> None:
     """ "in a minute", "in an hour" say when, not where: no unknown place is read into them."""
     for text in ("turn off the lights in the study in a minute", "turn off the study lights in an hour"):
         assert "no area" not in (_parse(home, text).reason or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "area"),
+    [
+        ("a glow on the light in blue", None),  # Whisper on a natural sentence: a colour, no room
+        ("make the study lights in warm white", "Study"),
+        ("turn the lights in the attic blue", "attic"),  # an unknown room is still kept, to be refused
+    ],
+)
+def test_a_colour_after_in_is_a_value_not_a_place(home: Home, text: str, area: str | None) -> None:
+    """ "in blue" says how, as "in a minute" says when: no unknown place is read into it."""
+    slots = extract_slots(load_catalog().intent("HassLightSet"), home, normalize_text(text))
+    assert slots.get("area") == area
