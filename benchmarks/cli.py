@@ -83,6 +83,13 @@ def _cmd_audio(args: argparse.Namespace) -> int:
         _emit({k: v for k, v in report.items() if k != "recordings"})
         _write(args.json, report)
         return 0
+    if args.suite == "names":
+        from benchmarks.heard_names import run_names_bench
+
+        report = run_names_bench(settings, Path(args.home), Path(args.real))
+        _emit({k: v for k, v in report.items() if k != "rows"})
+        _write(args.json, report)
+        return 0
     if args.suite == "natural":
         from benchmarks.natural_speech import run_natural_bench
 
@@ -176,10 +183,11 @@ def register_suites(suites: Subcommands) -> None:
     add_config(b)
     b.add_argument(
         "--suite",
-        choices=("synthetic", "real", "natural"),
+        choices=("synthetic", "real", "natural", "names"),
         default="synthetic",
         help="synthetic: synthesised commands in noise on --home; real: the real_speech_en recordings on their"
-        " home; natural: development sentences no template holds, spoken by Piper",
+        " home; natural: development sentences no template holds, spoken by Piper; names: refusals for a"
+        " name the home lacks, weighed on the audio (wrong renames, the gap)",
     )
     b.add_argument(
         "--engines", default="", help="comma-separated engines (synthetic; real and natural: one); default [stt] engine"

@@ -15,14 +15,15 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from edge_assistant.events import ActionResult, Dispatcher, IntentResult, Speaker
+from edge_assistant.events import ActionResult, Dispatcher, IntentResult, Speaker, Transcript
 from edge_assistant.nlu.dialogue import Confirmation, Dialogue
+from edge_assistant.nlu.names import renamings, unknown_said
 from edge_assistant.replies import join_replies, not_understood_reply, summarize
 from edge_assistant.stt import SttSettings
 
@@ -30,11 +31,28 @@ if TYPE_CHECKING:
     from edge_assistant.config import Settings
     from edge_assistant.nlu.parser import Parser
 
-__all__ = ["Assistant", "Turn"]
+__all__ = ["Assistant", "Turn", "command_scorer"]
 
 _T = TypeVar("_T")
 # Statuses of a turn that did something the user hears about: acted, asked, or answered a question.
 _HANDLED = frozenset({"done", "dry_run", "confirm", "cancelled"})
+# A name the speech engine's beam never reached stands in for the word heard only when the audio
+# says it nearly as well (at most NAME_GAP nats less likely, over the whole sentence) and better
+# than any other name of the home by NAME_MARGIN (BENCHMARKS.md, "names the ear missed").
+NAME_GAP = 1.0
+NAME_MARGIN = 2.0
+Scorer = Callable[[Sequence[str]], list[float]]
+
+
+def command_scorer(transcript: Transcript | None, command: str) -> Scorer | None:
+    """The engine's scorer of other commands on ``transcript``'s audio, for ``command`` cut from its
+    text (after a wake phrase): each text is scored after the words heard before the command, as
+    the audio says them. None where the engine has no scorer or ``command`` is not how its text ends
+    (an alternative hypothesis was chosen)."""
+    if transcript is None or transcript.score is None or not command or not transcript.text.endswith(command):
+        return None
+    score, lead = transcript.score, transcript.text[: len(transcript.text) - len(command)]
+    return lambda texts: score([lead + text for text in texts])
 
 
 @dataclass(frozen=True)
@@ -165,6 +183,33 @@ class Assistant:
                 return text
             return next((alternative for alternative in alternatives if self.parser.held(alternative)), text)
 
+    def heard_name(self, text: str, result: IntentResult, score: Scorer) -> str | None:
+        """``text`` with the home's name that the audio says in place of a word the home lacks, or None.
+
+        "What is the temperature of the incubi" is refused (no device called "incubi"); Whisper's
+        beam never reached "EcoBee", but scored on the same audio, the sentence with "EcoBee" is as
+        likely as the one heard. It is taken only when it is nearly as likely as what was heard,
+        clearly likelier than with any other name, and a template of the home holds it: the audio
+        and an exact sentence decide, never a guess. Anything else stays refused as heard.
+        """
+        unknown = unknown_said(result.reason)
+        if unknown is None or result.commands:
+            return None
+        candidates = renamings(self.parser.home, text, *unknown)
+        if not candidates:
+            return None
+        heard, *scores = score([text, *(candidate for _, candidate in candidates)])
+        best: dict[str, tuple[float, str]] = {}
+        for (canonical, candidate), value in zip(candidates, scores, strict=True):
+            if value > best.get(canonical, (-float("inf"), ""))[0]:
+                best[canonical] = (value, candidate)
+        ranked = sorted(best.values(), reverse=True)
+        value, candidate = ranked[0]
+        if heard - value > NAME_GAP or (len(ranked) > 1 and value - ranked[1][0] < NAME_MARGIN):
+            return None
+        with self._parse_lock:
+            return candidate if self.parser.held(candidate) else None
+
     def warm_up(self) -> None:
         """Parse one template sentence so that the first real command does not pay hassil's first call."""
         self.parser.parse("cancel the timer")
@@ -177,11 +222,14 @@ class Assistant:
         utterance_id: str | None = None,
         speak: bool = True,
         heard: bool = False,
+        score: Scorer | None = None,
     ) -> Turn:
         """One turn: parse (in a worker thread), dispatch under the policy, reply, speak.
 
         ``heard``: the text is a speech engine's, so the model path needs ``heard_floor`` of
-        confidence to act ("We should bend the fan's next timer" is no "next track").
+        confidence to act ("We should bend the fan's next timer" is no "next track"). ``score``
+        weighs other texts on the utterance's audio: a sentence refused for a name the home lacks
+        is handled as the name the audio says, when it does (``heard_name``).
 
         A rejected parse goes to the dispatcher too: it answers "Sorry, there is no dishwasher"
         and takes "yes"/"no" as the answer to a confirmation waiting in ``dialogue``. Several
@@ -193,6 +241,11 @@ class Assistant:
         start = time.perf_counter()
         floor = self.heard_floor if heard else 0.0
         result = await asyncio.to_thread(partial(self.parse, min_confidence=floor), text, dialogue)
+        if score is not None and result.intent is None:
+            named = await asyncio.to_thread(self.heard_name, text, result, score)
+            if named is not None:
+                text = named
+                result = await asyncio.to_thread(partial(self.parse, min_confidence=floor), text, dialogue)
         timings = {"nlu": (time.perf_counter() - start) * 1000}
         actions: list[ActionResult] = []
         reply = ""

@@ -8,7 +8,7 @@ assistant core and the daemon agree on them: ``Transcript`` (speech to text), ``
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -53,6 +53,9 @@ class Transcript:
     engine: str = ""
     in_grammar: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    # The log-probability of other texts as what was said in this utterance's audio, where the
+    # engine can weigh them (Whisper); None where it cannot.
+    score: Callable[[Sequence[str]], list[float]] | None = field(default=None, repr=False, compare=False)
 
 
 class IntentResult(BaseModel):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge_assistant.assistant import Assistant
+from edge_assistant.assistant import Assistant, command_scorer
 from edge_assistant.audio import FRAME_MS, SAMPLE_RATE, AudioSettings
 from edge_assistant.audio.denoise import NoiseSuppressor
 from edge_assistant.audio.endpoint import Endpointer, Event
@@ -261,7 +261,8 @@ class Pipeline:
         if alternatives:  # which of the engine's hypotheses to act on is part of understanding it
             text = await asyncio.to_thread(self.assistant.choose_heard, text, alternatives)
         begin = time.perf_counter()
-        turn = await self.assistant.handle_async(text, utterance_id=utt.id, speak=False, heard=True)
+        score = command_scorer(transcript, text)
+        turn = await self.assistant.handle_async(text, utterance_id=utt.id, speak=False, heard=True, score=score)
         utt.t["nlu"] = turn.timings_ms["nlu"] + (begin - chose) * 1000
         utt.t["intent"] = begin + turn.timings_ms["nlu"] / 1000
         if "dispatch" in turn.timings_ms:

@@ -28,12 +28,14 @@ from wyoming.ping import Ping, Pong
 from wyoming.server import AsyncEventHandler
 from wyoming.tts import Synthesize
 
+from edge_assistant.assistant import command_scorer
 from edge_assistant.audio.convert import PcmConverter, check_format
 from edge_assistant.errors import AudioSourceError, SpeechError
 from edge_assistant.hub.asr import UtteranceDecode
 from edge_assistant.hub.protocol import IdleTimeout, ProtocolError, RateLimit, read_event
 
 if TYPE_CHECKING:
+    from edge_assistant.events import Transcript
     from edge_assistant.hub.server import Hub
 
 __all__ = ["HubHandler", "Refusal"]
@@ -98,6 +100,7 @@ class HubHandler(AsyncEventHandler):
         self._language: str | None = None
         self._asr_context: dict[str, Any] | None = None
         self._adaptation: str | None = None  # the speech engine's, for this connection's microphone
+        self._heard: Transcript | None = None  # the last utterance's, until a handle of its text
 
     async def write_event(self, event: Event) -> None:
         """Send ``event``; a client that stops reading is dropped rather than waited for."""
@@ -202,6 +205,7 @@ class HubHandler(AsyncEventHandler):
         self.hub.keep_adaptation(self._asr_context, decode.adaptation)
         dialogue = self.hub.dialogue_for(self._asr_context, self.dialogue)
         text = await asyncio.to_thread(self.hub.command_text, transcript, dialogue)
+        self._heard = transcript
         log.info(
             "client %s: transcript %r (engine said %r, in grammar %s) audio_ms=%d stop_to_text_ms=%.1f",
             self.peer, text, transcript.text, transcript.in_grammar, decode.bytes * 1000 // _BYTES_PER_S,
@@ -222,7 +226,9 @@ class HubHandler(AsyncEventHandler):
             return
         dialogue = self.hub.dialogue_for(context, self.dialogue)
         # A Wyoming transcript is a voice pipeline's: heard speech, with the model's floor for it.
-        turn = await self.hub.assistant.handle_async(text, dialogue=dialogue, speak=False, heard=True)
+        # When it is the text this connection's asr just heard, a name missed can be weighed on the audio.
+        score, self._heard = command_scorer(self._heard, text), None
+        turn = await self.hub.assistant.handle_async(text, dialogue=dialogue, speak=False, heard=True, score=score)
         parse = turn.parse
         log.info(
             "client %s: %r -> intent=%s targets=%s handled=%s reply=%r timings_ms=%s",

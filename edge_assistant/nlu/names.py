@@ -9,6 +9,10 @@
   room"), and the odd word within one sound of the name's word; the best name must beat the
   runner-up by a margin. A one-word name must be said (run together or split at most):
   "commuter" is one sound from "computer". Never a word for a whole area or the home.
+- **A name the ear missed is weighed, not guessed** (``unknown_said``, ``renamings``): when a
+  heard sentence is refused for a device or place the home lacks ("the incubi"), the sentence
+  with each of the home's names in its place is a candidate for the speech engine to weigh on
+  the audio (``Assistant.heard_name``).
 - **Qualifiers pick among devices of one kind** (``qualified``): "the right lamp" is the one lamp
   whose name holds "right", "the upstairs one" the one device upstairs, "the other fan" the fan
   that was not just named. One device, or a question: never every lamp of the home.
@@ -33,7 +37,9 @@ __all__ = [
     "entity_words",
     "near_name",
     "qualified",
+    "renamings",
     "slip_cost",
+    "unknown_said",
     "unnamed",
     "which",
 ]
@@ -48,6 +54,7 @@ _SLIP = 1.0  # the most a word may be off, in edits (a sound-alike letter counts
 _MIN_SIMILARITY = 0.7
 _MARGIN = 0.1
 _LISTED = 4  # a question names at most this many devices
+_UNKNOWN = re.compile(r"there is no (device|area) called '(.+)'")
 
 
 def class_domain(spoken: str) -> str | None:
@@ -239,3 +246,33 @@ def unnamed(home: Home, said: str, domains: Iterable[str]) -> str:
     if len(pool) > 1 and (domain or noun == "one"):
         return which(pool, noun if domain else "one")
     return f"there is no device called '{said}'"
+
+
+def unknown_said(reason: str | None) -> tuple[str, str] | None:
+    """("device" or "area", the words said) of a refusal for a name the home lacks, else None."""
+    match = _UNKNOWN.fullmatch(reason or "")
+    return (match.group(1), match.group(2)) if match else None
+
+
+def renamings(home: Home, text: str, kind: str, said: str, most: int = 16) -> list[tuple[str, str]]:
+    """(canonical name, ``text`` with ``said`` replaced by a spoken form of it), one per name of
+    ``kind`` ("device": entities; "area": areas and floors) of the home, nearest in letters first
+    and at most ``most`` of them (each costs a forced decode); empty when ``said`` is not in ``text`` as whole words."""
+    pattern = re.compile(rf"(?<![\w']){re.escape(said)}(?![\w'])", re.IGNORECASE)
+    if pattern.search(text) is None:
+        return []
+    if kind == "device":
+        spoken = [(name, e.name) for e in home.entities for name in e.names]
+    else:
+        spoken = [(name, a.name) for a in home.areas for name in (a.name, *a.aliases)]
+        spoken += [(name, f.name) for f in home.floors for name in (f.name, *f.aliases)]
+    compact = re.sub(r"[^a-z0-9]", "", said.lower())
+    spoken.sort(key=lambda pair: slip_cost(compact, re.sub(r"[^a-z0-9]", "", pair[0].lower())))
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for name, canonical in spoken[:most]:
+        candidate = pattern.sub(name.replace("\\", "\\\\"), text, count=1)
+        if candidate.lower() not in seen:
+            seen.add(candidate.lower())
+            out.append((canonical, candidate))
+    return out

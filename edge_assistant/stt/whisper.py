@@ -8,15 +8,21 @@ transcript, and those nearly as likely travel with it as ``extra["alternatives"]
 assistant can take the one the home's templates hold when the likeliest is a near miss ("Bause
 the timer" beside "Pause the timer"; ``Assistant.choose_heard``). faster-whisper gives the
 features, tokenizer and prompt; the pass itself calls CTranslate2 directly, over a mel window
-shorter than Whisper's 30 s. The home's names go in ``initial_prompt`` (``stt.bias``). Weights
+shorter than Whisper's 30 s. The home's names go in ``initial_prompt`` (``stt.bias``). Each
+transcript carries a ``score`` of other texts on its own audio (forced decoding, CTranslate2's
+``align``), so that a name the beam never reached ("the EcoBee" heard as "the incubi") can be
+weighed against what was heard (``Assistant.handle_async``). Weights
 are a CTranslate2 directory pulled with ``edge-assistant models pull whisper-tiny-en`` (or
 ``whisper-base``), loaded as int8.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +70,7 @@ class WhisperTranscriber:
         *,
         prompt: str = "",
         names: tuple[str, ...] = (),
+        score_prompt: str = "",
         beam_size: int = 1,
         alternatives: int = 5,
         alternative_margin: float = 0.3,
@@ -97,22 +104,27 @@ class WhisperTranscriber:
         self.limits = limits or GuardSettings()
         self.window_frames = int(window_s * 100)
         self.prompt = prompt
-        previous = self._tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
-        self._prompt_tokens = self._model.get_prompt(self._tokenizer, previous, without_timestamps=True)
+        self._prompt_tokens = self._prompt(prompt)
+        # Scoring runs the decoder over its prompt once per text: the names alone bias it to the
+        # home at a third of the cost of the whole prompt (BENCHMARKS.md, "names the ear missed").
+        self._score_tokens = self._prompt(score_prompt or (", ".join(names) + "." if names else ""))
         # CTranslate2 sets up its kernels on the first pass; pay that here, not on the first command.
         self.decode(np.zeros(SAMPLE_RATE, dtype=np.float32))
+
+    def _prompt(self, text: str) -> list[int]:
+        previous = self._tokenizer.encode(" " + text.strip()) if text.strip() else []
+        return list(self._model.get_prompt(self._tokenizer, previous, without_timestamps=True))
 
     def start(self) -> OfflineSession:
         """Begin an utterance: its audio is kept and decoded on ``finish``."""
         return OfflineSession(self.transcribe)
 
     def decode(self, audio: np.ndarray) -> Decoded:
-        """One pass over ``audio`` (float32, 16 kHz): the text, its guard evidence and its alternatives.
+        """One pass over ``audio`` (float32, 16 kHz): the text, its guard evidence and its alternatives."""
+        return self._decode(*self._encode(audio))
 
-        The transcript is the likeliest hypothesis that does not loop, among those within the
-        margin of the best ("What's the date What's the date" loses to "What's the date"); the
-        others within the margin that do not loop are its alternatives, likeliest first.
-        """
+    def _encode(self, audio: np.ndarray) -> tuple[Any, int]:
+        """The encoder's output for ``audio`` and the number of mel frames that hold it."""
         import ctranslate2
 
         features = self._model.feature_extractor(audio)
@@ -120,7 +132,15 @@ class WhisperTranscriber:
         window = np.zeros((1, features.shape[0], frames), dtype=np.float32)
         used = min(frames, features.shape[1])
         window[0, :, :used] = features[:, :used]
-        encoded = self._model.model.encode(ctranslate2.StorageView.from_array(window), to_cpu=False)
+        return self._model.model.encode(ctranslate2.StorageView.from_array(window), to_cpu=False), used
+
+    def _decode(self, encoded: Any, used: int) -> Decoded:
+        """The beam over ``encoded``.
+
+        The transcript is the likeliest hypothesis that does not loop, among those within the
+        margin of the best ("What's the date What's the date" loses to "What's the date"); the
+        others within the margin that do not loop are its alternatives, likeliest first.
+        """
         result = self._model.model.generate(
             encoded,
             [self._prompt_tokens],
@@ -147,10 +167,25 @@ class WhisperTranscriber:
         logprob = float(score) * len(tokens) / (len(tokens) + 1)
         return self._tokenizer.decode(tokens), len(tokens), logprob, len(ids) >= _MAX_NEW_TOKENS
 
+    def score(self, encoded: Any, used: int, texts: Sequence[str]) -> list[float]:
+        """The log-probability of each of ``texts`` as what was said in ``encoded`` (summed over its
+        tokens, after a prompt of the home's names): forced decoding, one text at a time (a batch
+        repeats the encoder's output per text: slower here, and hundreds of MB at its peak)."""
+        out = []
+        for text in texts:
+            tokens = [self._tokenizer.encode(" " + text.strip())]
+            result = self._model.model.align(encoded, self._score_tokens, tokens, [used])[0]
+            out.append(sum(math.log(max(p, 1e-12)) for p in result.text_token_probs))
+        return out
+
     def transcribe(self, audio: np.ndarray) -> Transcript:
-        """The guarded transcript of ``audio``, the home's names spelled as the home writes them."""
-        decoded = self.decode(audio)
+        """The guarded transcript of ``audio``, the home's names spelled as the home writes them,
+        with the means to score other texts on the same audio (``Transcript.score``)."""
+        encoded, used = self._encode(audio)
+        decoded = self._decode(encoded, used)
         transcript = to_transcript(decoded, self.name, self.limits, len(audio) / SAMPLE_RATE)
+        if transcript.text and transcript.in_grammar:
+            transcript = replace(transcript, score=partial(self.score, encoded, used))
         if self.names and transcript.text:
             transcript = replace(transcript, text=respell_names(transcript.text, self.names))
             if "alternatives" in transcript.extra:
