@@ -18,6 +18,11 @@ text). Each recording is one of:
 - **rejected**: a negative, or a command whose text has no intent here, that gave no intent.
   A command refused for the same reason as its text ("there is no light in the Office": the
   home has no lights there) is listed as ``refused_as_text``; it is not counted as understood.
+
+Two rates: ``rate`` counts the commands understood (an intent, as the text's); ``rate_as_text``
+also counts those answered as their text is on its home (issue 15's "intent, targets and values
+as the transcript's parse": four transcripts parse to "there is no light in the Office"/"which
+lamp do you mean?"). An "out of scope" refusal never counts: that is not understanding.
 """
 
 from __future__ import annotations
@@ -195,6 +200,7 @@ def run_real_bench(
             **commands,
             "total": total,
             "rate": round(commands["understood"] / max(1, total), 4),
+            "rate_as_text": round((commands["understood"] + len(refused_as_text)) / max(1, total), 4),
             "with_text_intent": sum(1 for r in rows if r["kind"] == "command" and r["reference"] is not None),
             "refused_as_text": refused_as_text,
         },

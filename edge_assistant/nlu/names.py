@@ -254,7 +254,7 @@ def unknown_said(reason: str | None) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
-def renamings(home: Home, text: str, kind: str, said: str, most: int = 16) -> list[tuple[str, str]]:
+def renamings(home: Home, text: str, kind: str, said: str, most: int = 8) -> list[tuple[str, str]]:
     """(canonical name, ``text`` with ``said`` replaced by a spoken form of it), one per name of
     ``kind`` ("device": entities; "area": areas and floors) of the home, nearest in letters first
     and at most ``most`` of them (each costs a forced decode); empty when ``said`` is not in ``text`` as whole words."""

@@ -151,12 +151,11 @@ def _load_open(
         from edge_assistant.stt.whisper import MODEL_FILES, WhisperTranscriber
 
         model_dir = resolve_model_dir(settings.whisper_model, MODEL_FILES, models_dir)
-        spoken = (*wake_phrase.split(), *names) if wake_phrase else names
+        prompt = initial_prompt((*wake_phrase.split(), *names) if wake_phrase else names, examples)
         engine = WhisperTranscriber(
             model_dir,
-            prompt=initial_prompt(spoken, examples),
+            prompt=prompt,
             names=names,
-            score_prompt=initial_prompt(spoken),
             beam_size=settings.beam_size,
             alternatives=settings.alternatives,
             alternative_margin=settings.alternative_margin,

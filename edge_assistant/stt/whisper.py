@@ -70,7 +70,6 @@ class WhisperTranscriber:
         *,
         prompt: str = "",
         names: tuple[str, ...] = (),
-        score_prompt: str = "",
         beam_size: int = 1,
         alternatives: int = 5,
         alternative_margin: float = 0.3,
@@ -104,16 +103,10 @@ class WhisperTranscriber:
         self.limits = limits or GuardSettings()
         self.window_frames = int(window_s * 100)
         self.prompt = prompt
-        self._prompt_tokens = self._prompt(prompt)
-        # Scoring runs the decoder over its prompt once per text: the names alone bias it to the
-        # home at a third of the cost of the whole prompt (BENCHMARKS.md, "names the ear missed").
-        self._score_tokens = self._prompt(score_prompt or (", ".join(names) + "." if names else ""))
+        previous = self._tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
+        self._prompt_tokens = self._model.get_prompt(self._tokenizer, previous, without_timestamps=True)
         # CTranslate2 sets up its kernels on the first pass; pay that here, not on the first command.
         self.decode(np.zeros(SAMPLE_RATE, dtype=np.float32))
-
-    def _prompt(self, text: str) -> list[int]:
-        previous = self._tokenizer.encode(" " + text.strip()) if text.strip() else []
-        return list(self._model.get_prompt(self._tokenizer, previous, without_timestamps=True))
 
     def start(self) -> OfflineSession:
         """Begin an utterance: its audio is kept and decoded on ``finish``."""
@@ -169,12 +162,15 @@ class WhisperTranscriber:
 
     def score(self, encoded: Any, used: int, texts: Sequence[str]) -> list[float]:
         """The log-probability of each of ``texts`` as what was said in ``encoded`` (summed over its
-        tokens, after a prompt of the home's names): forced decoding, one text at a time (a batch
-        repeats the encoder's output per text: slower here, and hundreds of MB at its peak)."""
+        tokens, after the prompt the beam had): forced decoding, one text at a time (a batch
+        repeats the encoder's output per text: slower here, and hundreds of MB at its peak).
+
+        The whole prompt, not the names alone: a prompt of names only is a third cheaper but pulls
+        every sentence toward them ("the bedside lamp" scored as "the Bed Light"; BENCHMARKS.md)."""
         out = []
         for text in texts:
             tokens = [self._tokenizer.encode(" " + text.strip())]
-            result = self._model.model.align(encoded, self._score_tokens, tokens, [used])[0]
+            result = self._model.model.align(encoded, self._prompt_tokens, tokens, [used])[0]
             out.append(sum(math.log(max(p, 1e-12)) for p in result.text_token_probs))
         return out
 
