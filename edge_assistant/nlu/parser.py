@@ -90,6 +90,9 @@ _VERBS: dict[str, dict[str, frozenset[str]]] = {
     "lock": {"HassTurnOn": frozenset({"lock"}), "HassTurnOff": frozenset({"unlock"})},
     "cover": {"HassTurnOn": frozenset({"open"}), "HassTurnOff": frozenset({"close", "shut"})},
 }
+# "Turn the study", "switch the fan": a verb that needs its way said, said without one.
+_WAYLESS = frozenset(("turn", "switch"))
+_WAY_WORDS = frozenset(("on", "off", "up", "down", "out", "back", "open", "close", "shut", "lock", "unlock"))
 
 
 @dataclass
@@ -504,7 +507,12 @@ class Parser:
         return IntentResult(text=text, intent=name, slots=slots, targets=targets, confidence=confidence, source=source)
 
     def _said_way(self, name: str, targets: list[str], text: str) -> str:
-        """The model's turn on or off of locks or covers, turned the way the verb said goes.
+        """The model's turn on or off, as the words said it.
+
+        "Turn the study" or "switch the fan" with no way said ("on", "off", "up", "open", ...) is
+        refused with what is missing, not guessed: Whisper heard "turn the study" in noise for
+        "what is the temperature in the study", and the model's pick switched on the study's lamp
+        and opened its blinds.
 
         In Home Assistant's terms locking a lock and opening a cover are turning it on. A model
         that read "I'm heading out, lock the front door" as off would unlock it: the one verb said
@@ -513,11 +521,13 @@ class Parser:
         """
         if name not in _WAYS or not targets:
             return name
+        words = set(re.findall(r"[a-z]+", text.lower()))
+        if words & _WAYLESS and not words & _WAY_WORDS:
+            raise Unresolved("on or off? say which")
         domains = {self._entities[t].domain for t in targets if t in self._entities}
         verbs = _VERBS.get(domains.pop()) if len(domains) == 1 else None
         if verbs is None:
             return name
-        words = set(re.findall(r"[a-z]+", text.lower()))
         said = [intent for intent, said_by in verbs.items() if words & said_by]
         return said[0] if len(said) == 1 else name
 

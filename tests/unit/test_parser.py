@@ -272,6 +272,28 @@ def test_the_verb_said_turns_a_lock_or_a_cover_its_way(
 
 
 @pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("turn the study", None),  # Whisper in noise for "what is the temperature in the study"
+        ("switch the porch light", None),
+        ("turn the porch light back on", "HassTurnOn"),
+        ("switch the porch light off", "HassTurnOff"),
+        ("please turn up the porch light", "HassTurnOn"),
+    ],
+)
+def test_turn_with_no_way_said_is_refused_not_guessed(example_home_path: Path, text: str, intent: str | None) -> None:
+    """On the model path, "turn"/"switch" with no "on", "off", "up", ... says no way: a model's
+    pick of on would switch the study's lamp on and open its blinds. It says what is missing."""
+    model = KeywordChoiceModel({"off": "turn off", "turn": "turn on", "switch": "turn on"})
+    result = Parser(load_catalog(), load_home(example_home_path), model, ParserSettings(use_templates=False)).parse(
+        text
+    )
+    assert result.intent == intent, result
+    if intent is None:
+        assert result.reason == "on or off? say which"
+
+
+@pytest.mark.parametrize(
     ("text", "targets", "reason"),
     [
         # Three devices are named "... Lamp": which one?
