@@ -20,12 +20,9 @@ the real recording comes from ``../shared/benchmarks/real_speech_en``.
 
 from __future__ import annotations
 
-import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from benchmarks.real_speech import FIXTURE_HOME
 from edge_assistant.assistant import NAME_GAP, NAME_MARGIN, Assistant
@@ -34,7 +31,8 @@ from edge_assistant.home import load_home
 from edge_assistant.nlu.names import renamings, unknown_said
 from edge_assistant.pipeline import build_transcriber
 from edge_assistant.runtime import build_parser
-from tests.support.synth import espeak, mix_at_snr, piper, piper_voice, silence, sox_noise
+from edge_assistant.stt import Transcriber
+from tests.support.synth import espeak, mix_at_snr, piper, piper_voice, silence, sox_noise, wav_bytes_to_pcm
 
 __all__ = ["run_names_bench"]
 
@@ -81,13 +79,12 @@ SENTENCES: dict[str, tuple[list[str], list[str]]] = {
 _REAL = "speech_to_phrase/what_s_the_temperature_of_the_ecobee.wav"
 
 
-def _floats(pcm: bytes) -> np.ndarray:
-    return np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768
-
-
-def _weigh(assistant: Assistant, transcriber: Any, audio: np.ndarray, floor: float) -> dict[str, Any] | None:
-    """What was heard, and how the rule weighed it when it was refused for a name; None otherwise."""
-    transcript = transcriber.transcribe(audio)
+def _weigh(assistant: Assistant, transcriber: Transcriber, pcm: bytes, floor: float) -> dict[str, Any] | None:
+    """What was heard, and how the rule weighed it when it was refused for a name; None otherwise
+    (an engine that cannot score, such as pocketsphinx, weighs nothing)."""
+    session = transcriber.start()
+    session.accept(pcm)
+    transcript = session.finish()
     if not transcript.text or not transcript.in_grammar or transcript.score is None:
         return None
     result = assistant.parser.parse(transcript.text, min_confidence=floor)
@@ -112,7 +109,12 @@ def run_names_bench(settings: Settings, example_home: Path, real: Path) -> dict[
     noise = sox_noise(10.0)
     floor = settings.stt.min_model_confidence
     homes = {"speech_to_phrase": real / FIXTURE_HOME, "example": example_home}
-    report: dict[str, Any] = {"name_gap": NAME_GAP, "name_margin": NAME_MARGIN, "rows": []}
+    report: dict[str, Any] = {
+        "engine": settings.stt.engine,
+        "name_gap": NAME_GAP,
+        "name_margin": NAME_MARGIN,
+        "rows": [],
+    }
     counts = {kind: {"clips": 0, "weighed": 0, "taken": 0} for kind in ("known", "unknown")}
     parser = None
     for key, path in homes.items():
@@ -126,7 +128,7 @@ def run_names_bench(settings: Settings, example_home: Path, real: Path) -> dict[
                     clean = silence(300) + speak(sentence) + silence(300)
                     for snr, pcm in (("clean", clean), ("12", mix_at_snr(clean, noise, 12.0))):
                         counts[kind]["clips"] += 1
-                        row = _weigh(assistant, transcriber, _floats(pcm), floor)
+                        row = _weigh(assistant, transcriber, pcm, floor)
                         if row is None:
                             continue
                         counts[kind]["weighed"] += 1
@@ -135,9 +137,7 @@ def run_names_bench(settings: Settings, example_home: Path, real: Path) -> dict[
                             {"home": key, "kind": kind, "said": sentence, "voice": name, "snr": snr, **row}
                         )
         if key == "speech_to_phrase" and (real / _REAL).exists():
-            with wave.open(str(real / _REAL)) as wav:
-                audio = _floats(wav.readframes(wav.getnframes()))
-            row = _weigh(assistant, transcriber, audio, floor)
+            row = _weigh(assistant, transcriber, wav_bytes_to_pcm((real / _REAL).read_bytes()), floor)
             report["real"] = {"said": "what's the temperature of the EcoBee", **(row or {"weighed": False})}
     gaps = [r["gap"] for r in report["rows"] if r["kind"] == "unknown" and r["gap"] is not None]
     report.update(counts)
