@@ -45,6 +45,8 @@ _DEVICE_NOUN = r"(?:lamps?|lights?|bulbs?|plugs?|sockets?|outlets?)"
 _ONE = r"1|one"  # "the upstairs one" (normalised text spells it "1")
 _WHEN = {"a", "an", "minute", "minutes", "moment", "second", "seconds", "hour", "hours", "bit", "while", "sec", "min"}
 _HERE = {"here", "there", "this room", "the house", "house", "home", "everywhere", "general", "apartment", "flat"}
+# How a room is, not which: "sitting in the dark", "the light should be in dim".
+_HOW = {"dark", "darkness", "dim", "bright", "colour", "color"}
 
 
 def _has(pattern: str, text: str) -> re.Match[str] | None:
@@ -291,23 +293,23 @@ def _unknown_device(text: str, spec: IntentSpec, names: _Names) -> str | None:
 
 
 def _values_of(spec: IntentSpec) -> frozenset[str]:
-    """The words of ``spec``'s enum values and their aliases: colours, modes ("blue", "warm white")."""
+    """The words of ``spec``'s enum values and of every slot's aliases: colours, modes, colour
+    temperatures ("blue", "warm white", "cosy")."""
     return frozenset(
         word
         for slot in spec.slots.values()
-        if slot.type == "enum"
-        for value in (*slot.values, *slot.aliases)
+        for value in (*(slot.values if slot.type == "enum" else ()), *slot.aliases)
         for word in str(value).split()
     )
 
 
 def _unknown_place(text: str, known: dict[str, str], values: frozenset[str] = frozenset()) -> str | None:
     """A place named after "in"/"on" that the home does not know ("in the attic"); "in blue" is a
-    colour and "in a minute" a time, not places."""
+    colour, "in the dark" how a room is and "in a minute" a time, not places."""
     match = re.search(r"\b(?:in|inside) (?:the |my |our |a |an )?([a-z]+(?: room)?)\b", text)
     if match is None or match.group(1) in _HERE or match.group(1) in _WHEN or match.group(1).isdigit():
         return None
-    if match.group(1) in values:
+    if match.group(1) in values or match.group(1) in _HOW:
         return None
     place = match.group(1)
     return None if any(place in spoken for spoken in known) else place

@@ -262,6 +262,8 @@ def test_in_a_minute_is_a_time_not_a_place(home: Home) -> None:
     [
         ("a glow on the light in blue", None),  # Whisper on a natural sentence: a colour, no room
         ("make the study lights in warm white", "Study"),
+        ("period the light should be in dim", None),  # a state, as NLU-Eval's speakers say it
+        ("set the lights in cosy", None),  # a colour temperature's alias
         ("turn the lights in the attic blue", "attic"),  # an unknown room is still kept, to be refused
     ],
 )
