@@ -28,7 +28,6 @@ from benchmarks.real_speech import FIXTURE_HOME
 from edge_assistant.assistant import NAME_GAP, NAME_MARGIN, Assistant
 from edge_assistant.config import Settings
 from edge_assistant.home import load_home
-from edge_assistant.nlu.names import renamings, unknown_said
 from edge_assistant.pipeline import build_transcriber
 from edge_assistant.runtime import build_parser
 from edge_assistant.stt import Transcriber
@@ -88,14 +87,11 @@ def _weigh(assistant: Assistant, transcriber: Transcriber, pcm: bytes, floor: fl
     if not transcript.text or not transcript.in_grammar or transcript.score is None:
         return None
     result = assistant.parser.parse(transcript.text, min_confidence=floor)
-    unknown = unknown_said(result.reason)
-    if result.intent is not None or unknown is None:
+    weighed = assistant.weigh_name(transcript.text, result, transcript.score) if result.intent is None else None
+    if weighed is None:
         return None
-    candidates = renamings(assistant.parser.home, transcript.text, *unknown)
-    heard, *scores = transcript.score([transcript.text, *(text for _, text in candidates)])
-    gap = heard - max(scores) if scores else None
-    taken = assistant.heard_name(transcript.text, result, transcript.score)
-    return {"heard": transcript.text, "gap": None if gap is None else round(gap, 2), "taken": taken}
+    taken = weighed.candidate if weighed.taken else None
+    return {"heard": transcript.text, "gap": round(weighed.gap, 2), "taken": taken}
 
 
 def run_names_bench(settings: Settings, example_home: Path, real: Path) -> dict[str, Any]:

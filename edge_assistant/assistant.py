@@ -15,13 +15,13 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from edge_assistant.events import ActionResult, Dispatcher, IntentResult, Speaker, Transcript
+from edge_assistant.events import ActionResult, Dispatcher, IntentResult, Scorer, Speaker, Transcript
 from edge_assistant.nlu.dialogue import Confirmation, Dialogue
 from edge_assistant.nlu.names import renamings, unknown_said
 from edge_assistant.replies import join_replies, not_understood_reply, summarize
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from edge_assistant.config import Settings
     from edge_assistant.nlu.parser import Parser
 
-__all__ = ["Assistant", "Turn", "command_scorer"]
+__all__ = ["Assistant", "NameWeighing", "Turn", "command_scorer"]
 
 _T = TypeVar("_T")
 # Statuses of a turn that did something the user hears about: acted, asked, or answered a question.
@@ -41,7 +41,16 @@ _HANDLED = frozenset({"done", "dry_run", "confirm", "cancelled"})
 # than any other name of the home by NAME_MARGIN (BENCHMARKS.md, "names the ear missed").
 NAME_GAP = 1.0
 NAME_MARGIN = 2.0
-Scorer = Callable[[Sequence[str]], list[float]]
+
+
+@dataclass(frozen=True)
+class NameWeighing:
+    """How the audio weighed the home's names in place of a word the home lacks (``weigh_name``)."""
+
+    candidate: str  # the sentence with the name the audio says best
+    gap: float  # nats by which the audio prefers what was heard (negative: it prefers the name)
+    lead: float | None  # nats by which that name beats the next one (None: the only name)
+    taken: bool  # within NAME_GAP, NAME_MARGIN ahead, and a template of the home holds it
 
 
 def command_scorer(transcript: Transcript | None, command: str) -> Scorer | None:
@@ -192,6 +201,11 @@ class Assistant:
         clearly likelier than with any other name, and a template of the home holds it: the audio
         and an exact sentence decide, never a guess. Anything else stays refused as heard.
         """
+        weighed = self.weigh_name(text, result, score)
+        return weighed.candidate if weighed is not None and weighed.taken else None
+
+    def weigh_name(self, text: str, result: IntentResult, score: Scorer) -> NameWeighing | None:
+        """The evidence ``heard_name`` decides on; None when ``result`` is no refusal for a name."""
         unknown = unknown_said(result.reason)
         if unknown is None or result.commands:
             return None
@@ -205,10 +219,12 @@ class Assistant:
                 best[canonical] = (value, candidate)
         ranked = sorted(best.values(), reverse=True)
         value, candidate = ranked[0]
-        if heard - value > NAME_GAP or (len(ranked) > 1 and value - ranked[1][0] < NAME_MARGIN):
-            return None
-        with self._parse_lock:
-            return candidate if self.parser.held(candidate) else None
+        lead = value - ranked[1][0] if len(ranked) > 1 else None
+        taken = heard - value <= NAME_GAP and (lead is None or lead >= NAME_MARGIN)
+        if taken:
+            with self._parse_lock:
+                taken = self.parser.held(candidate)
+        return NameWeighing(candidate, heard - value, lead, taken)
 
     def warm_up(self) -> None:
         """Parse one template sentence so that the first real command does not pay hassil's first call."""

@@ -21,12 +21,17 @@ __all__ = [
     "ActionResult",
     "Dispatcher",
     "IntentResult",
+    "Scorer",
     "Speaker",
     "Transcript",
     "UtteranceRecord",
     "WordInfo",
     "hand_over",
 ]
+
+
+# The log-probability of each text as what was said in one utterance's audio (``Transcript.score``).
+Scorer = Callable[[Sequence[str]], list[float]]
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ class Transcript:
     extra: dict[str, Any] = field(default_factory=dict)
     # The log-probability of other texts as what was said in this utterance's audio, where the
     # engine can weigh them (Whisper); None where it cannot.
-    score: Callable[[Sequence[str]], list[float]] | None = field(default=None, repr=False, compare=False)
+    score: Scorer | None = field(default=None, repr=False, compare=False)
 
 
 class IntentResult(BaseModel):

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from edge_assistant.home import Entity, Home
+from edge_assistant.nlu.normalize import compact
 from edge_assistant.nlu.words import domain_table
 
 __all__ = [
@@ -266,8 +267,8 @@ def renamings(home: Home, text: str, kind: str, said: str, most: int = 8) -> lis
     else:
         spoken = [(name, a.name) for a in home.areas for name in (a.name, *a.aliases)]
         spoken += [(name, f.name) for f in home.floors for name in (f.name, *f.aliases)]
-    compact = re.sub(r"[^a-z0-9]", "", said.lower())
-    spoken.sort(key=lambda pair: slip_cost(compact, re.sub(r"[^a-z0-9]", "", pair[0].lower())))
+    letters = compact(said)
+    spoken.sort(key=lambda pair: slip_cost(letters, compact(pair[0])))
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
     for name, canonical in spoken[:most]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from edge_assistant.nlu.words import number_table
 
-__all__ = ["Amount", "amount_in", "normalize_text", "numbers_in", "to_int", "words_to_digits"]
+__all__ = ["Amount", "amount_in", "compact", "normalize_text", "numbers_in", "to_int", "words_to_digits"]
 
 
 @cache
@@ -70,6 +70,11 @@ def _read_number(tokens: list[str], start: int) -> tuple[int, int]:
         used += 1
         i += 1
     return total + current, used
+
+
+def compact(text: str) -> str:
+    """``text`` as its letters and digits only, lower case: "Eco-Bee" and "eco bee" are "ecobee"."""
+    return re.sub(r"[^0-9a-z]", "", text.lower())
 
 
 def normalize_text(text: str) -> str:

@@ -238,9 +238,7 @@ def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] 
         area = _place(text, names.areas, names.known)
         if area is None and "floor" not in slots:
             # Kept as said: validation rejects it rather than acting everywhere.
-            area = _unknown_place(
-                text, {**names.entities.names, **names.generic, **names.floors.names}, _values_of(spec)
-            )
+            area = _unknown_place(text, {**names.entities.names, **names.generic, **names.floors.names}, spec)
         if area is not None:
             slots["area"] = area
     if "name" in spec.slots and not slots.keys() & {"name", "area", "floor"}:
@@ -303,13 +301,13 @@ def _values_of(spec: IntentSpec) -> frozenset[str]:
     )
 
 
-def _unknown_place(text: str, known: dict[str, str], values: frozenset[str] = frozenset()) -> str | None:
+def _unknown_place(text: str, known: dict[str, str], spec: IntentSpec) -> str | None:
     """A place named after "in"/"on" that the home does not know ("in the attic"); "in blue" is a
     colour, "in the dark" how a room is and "in a minute" a time, not places."""
     match = re.search(r"\b(?:in|inside) (?:the |my |our |a |an )?([a-z]+(?: room)?)\b", text)
-    if match is None or match.group(1) in _HERE or match.group(1) in _WHEN or match.group(1).isdigit():
-        return None
-    if match.group(1) in values or match.group(1) in _HOW:
+    if match is None:
         return None
     place = match.group(1)
+    if place in _HERE or place in _WHEN or place in _HOW or place.isdigit() or place in _values_of(spec):
+        return None
     return None if any(place in spoken for spoken in known) else place

@@ -12,10 +12,10 @@ name once spaces, hyphens and case are ignored ("eco bee") are written as the na
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from edge_assistant.home import Home
+from edge_assistant.nlu.normalize import compact
 
 __all__ = ["home_names", "initial_prompt", "respell_names"]
 
@@ -61,23 +61,19 @@ def initial_prompt(names: Sequence[str], examples: Sequence[str] = ()) -> str:
     return " ".join([*lead, tail]).strip()
 
 
-def _compact(text: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", text.lower())
-
-
 def respell_names(text: str, names: Sequence[str], longest: int = 4) -> str:
     """``text`` with each run of up to ``longest`` words that spells a name written as that name.
 
     Only spaces, hyphens, apostrophes and case may differ ("eco-bee", "Eco Bee" -> "EcoBee"), so
     no other word is ever turned into a name.
     """
-    by_compact = {_compact(n): n for n in names if _compact(n)}
+    by_compact = {compact(n): n for n in names if compact(n)}
     words = text.split()
     out: list[str] = []
     i = 0
     while i < len(words):
         for size in range(min(longest, len(words) - i), 0, -1):
-            name = by_compact.get(_compact(" ".join(words[i : i + size])))
+            name = by_compact.get(compact(" ".join(words[i : i + size])))
             if name is not None:
                 out.append(name)
                 i += size
