@@ -26,15 +26,11 @@ def _write(path: str | None, report: object) -> None:
 def _cmd_nlu(args: argparse.Namespace) -> int:
     from benchmarks.nlu import run_nlu_bench
     from edge_assistant.config import load_settings
-    from edge_assistant.nlu.llm import LlamaModel
-    from edge_assistant.runtime import resolve_model_path
+    from edge_assistant.runtime import open_model, resolve_model_path
 
     settings = load_settings(args.config)
     path = resolve_model_path(settings, args.model)
-    threads, n_ctx = settings.model.n_threads or None, settings.model.n_ctx
-    report = run_nlu_bench(
-        Path(args.data), lambda: LlamaModel(path, n_threads=threads, n_ctx=n_ctx), path, args.anchor_every
-    )
+    report = run_nlu_bench(Path(args.data), lambda: open_model(settings, path, None), path, args.anchor_every)
     report["model"] = str(path.name)
     _write(args.json, report)
     return 0
@@ -43,13 +39,12 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
 def _cmd_multi(args: argparse.Namespace) -> int:
     from benchmarks.multi import run_multi_bench
     from edge_assistant.config import load_settings
-    from edge_assistant.nlu.llm import LlamaModel
-    from edge_assistant.runtime import resolve_lora_path, resolve_model_path
+    from edge_assistant.runtime import open_model, resolve_lora_path, resolve_model_path
 
     settings = load_settings(args.config)
     path = resolve_model_path(settings, args.model)
     lora = resolve_lora_path(settings, path)
-    model = LlamaModel(path, n_threads=settings.model.n_threads or None, n_ctx=settings.model.n_ctx, lora_path=lora)
+    model = open_model(settings, path, lora)
     report = run_multi_bench(model, tuned_prompt=lora is not None, size=args.size)
     report["model"], report["adapter"] = path.name, lora.name if lora else None
     _write(args.json, report)

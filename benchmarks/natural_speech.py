@@ -47,8 +47,7 @@ def _heard(records: list[UtteranceRecord], text: str) -> IntentResult:
 
 def run_natural_bench(settings: Settings, engine: str, root: Path = SHARED_DATA, limit: int = 80) -> dict[str, Any]:
     """Speak ``limit`` development sentences that no template holds (evenly spread); the report."""
-    from edge_assistant.nlu.llm import LlamaModel
-    from edge_assistant.runtime import resolve_lora_path, resolve_model_path
+    from edge_assistant.runtime import open_model, resolve_lora_path, resolve_model_path
 
     catalog = load_catalog([BUILTIN_CATALOG_DIR, DATA_DIR / "slurp_catalog.yaml"])
     cases = dev_cases(root)
@@ -58,7 +57,7 @@ def run_natural_bench(settings: Settings, engine: str, root: Path = SHARED_DATA,
     chosen = untemplated[:: max(1, math.ceil(len(untemplated) / limit))][:limit] if limit else untemplated
     base = resolve_model_path(settings, None)
     lora = resolve_lora_path(settings, base)
-    model = LlamaModel(base, n_threads=settings.model.n_threads or None, n_ctx=settings.model.n_ctx, lora_path=lora)
+    model = open_model(settings, base, lora)
     parser = Parser(catalog, home, model, ParserSettings(tuned_prompt=lora is not None))
     transcriber = build_transcriber(settings, parser, engine)
     voice = piper_voice()

@@ -37,7 +37,7 @@ def run_tuned(args: argparse.Namespace) -> int:
     from edge_assistant.config import load_settings
     from edge_assistant.errors import ConfigError
     from edge_assistant.nlu.llm import LlamaModel
-    from edge_assistant.runtime import resolve_model_path, shipped_adapter
+    from edge_assistant.runtime import open_model, resolve_model_path, shipped_adapter
 
     settings = load_settings(args.config)
     base = resolve_model_path(settings, args.model)
@@ -45,7 +45,6 @@ def run_tuned(args: argparse.Namespace) -> int:
         adapters = parse_adapters(args.adapter or [])
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
-    threads = settings.model.n_threads or None
     report: dict[str, Any] = {"model": base.name, "configurations": {}}
     configs: list[tuple[str, Path | None]] = [] if args.skip_base else [("base", None)]
     shipped = shipped_adapter(base)
@@ -55,7 +54,7 @@ def run_tuned(args: argparse.Namespace) -> int:
         print(f"== {name}", file=sys.stdout, flush=True)
 
         def factory(lora: Path | None = lora) -> LlamaModel:
-            return LlamaModel(base, n_threads=threads, lora_path=lora)
+            return open_model(settings, base, lora)
 
         if args.dev:
             result = run_dev_bench(Path(args.data), factory(), tuned_prompt=lora is not None)

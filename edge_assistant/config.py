@@ -35,6 +35,9 @@ class ModelSettings(BaseModel):
     n_gpu_layers: int = Field(default=0, ge=-1)
     n_ctx: int = Field(default=2048, ge=256, le=32768)
     lora_path: str = ""
+    # On the CPU, compute the output layer for the tokens a choice allows only (llm._OutputHead);
+    # false: llama.cpp's whole output layer at every step (slower; the same choices).
+    output_head: bool = True
 
 
 class NluSettings(BaseModel):

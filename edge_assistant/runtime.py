@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge_assistant.config import Settings, relative_to_config
 from edge_assistant.errors import ConfigError, ModelNotFoundError
@@ -11,6 +12,9 @@ from edge_assistant.home import load_home
 from edge_assistant.modelstore import MANIFEST_PATH, default_models_dir, load_manifest, model_path
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
 from edge_assistant.nlu.parser import Parser, ParserSettings
+
+if TYPE_CHECKING:
+    from edge_assistant.nlu.llm import LlamaModel
 
 __all__ = [
     "SHIPPED_ADAPTERS_DIR",
@@ -65,6 +69,20 @@ def resolve_lora_path(settings: Settings, base: Path) -> Path | None:
     return path
 
 
+def open_model(settings: Settings, base: Path, lora: Path | None) -> LlamaModel:
+    """The GGUF model ``base`` (with adapter ``lora``) as ``[model]`` says to run it."""
+    from edge_assistant.nlu.llm import LlamaModel
+
+    return LlamaModel(
+        base,
+        n_threads=settings.model.n_threads or os.cpu_count(),
+        n_gpu_layers=settings.model.n_gpu_layers,
+        n_ctx=settings.model.n_ctx,
+        lora_path=lora,
+        output_head=settings.model.output_head,
+    )
+
+
 def build_parser(
     settings: Settings, home_path: str | Path, model_override: str | None = None, use_model: bool = True
 ) -> Parser:
@@ -74,17 +92,9 @@ def build_parser(
     model = None
     lora: Path | None = None
     if use_model:
-        from edge_assistant.nlu.llm import LlamaModel
-
         base = resolve_model_path(settings, model_override)
         lora = resolve_lora_path(settings, base)
-        model = LlamaModel(
-            base,
-            n_threads=settings.model.n_threads or os.cpu_count(),
-            n_gpu_layers=settings.model.n_gpu_layers,
-            n_ctx=settings.model.n_ctx,
-            lora_path=lora,
-        )
+        model = open_model(settings, base, lora)
     nlu = settings.nlu
     parser_settings = ParserSettings(
         min_confidence=nlu.min_confidence,

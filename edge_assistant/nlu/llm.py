@@ -3,8 +3,10 @@
 The only module that imports ``llama_cpp``. The model never free-generates: every answer is a
 choice among a closed set of options (intent labels and "none"), decoded over a token trie.
 Where the trie allows one token, that token is forced and fed with the others in one batch;
-where it branches, only the logits of the allowed tokens are read (no pass over the whole
-vocabulary). The static prompt prefix is evaluated once and its KV cache reused per call.
+where it branches, only the logits of the allowed tokens are computed: on the CPU, llama.cpp's
+graph stops at the final hidden state and the output layer's rows for those tokens are taken
+from the GGUF file (``_OutputHead``; in a small model that layer is most of the weights). The
+static prompt prefix is evaluated once and its KV cache reused per call.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import math
+import os
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,11 +89,17 @@ _GGUF_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12:
 _GGUF_STRING, _GGUF_ARRAY = 8, 9
 
 
-def gguf_string(path: Path, key: str) -> str | None:
-    """The string metadata ``key`` of GGUF file ``path``, or None when it has no such key.
+@dataclass(frozen=True)
+class _Tensor:
+    """Where one tensor's data lies in a GGUF file."""
 
-    Reads only the header (what an adapter's provenance keys need), never the tensors.
-    """
+    kind: int  # ggml type
+    shape: tuple[int, ...]  # ne0 first (a matrix row's length), as GGUF stores it
+    start: int  # byte offset in the file
+
+
+def _read_gguf(path: Path, key: str | None = None, tensors: bool = False) -> tuple[str | None, dict[str, _Tensor]]:
+    """String metadata ``key`` (None when absent) and, with ``tensors``, every tensor's place."""
 
     def read(count: int) -> bytes:
         data = handle.read(count)
@@ -116,18 +125,43 @@ def gguf_string(path: Path, key: str) -> str | None:
         else:
             raise ModelError(f"{path}: unknown GGUF metadata type {kind}")
 
+    found: str | None = None
+    alignment = 32
+    places: dict[str, _Tensor] = {}
     with path.open("rb") as handle:
         if read(4) != _GGUF_MAGIC:
             raise ModelError(f"{path} is not a GGUF file (it does not start with 'GGUF')")
         number(4)  # version
-        number(8)  # tensor count
+        n_tensors = number(8)
         for _ in range(number(8)):
             name = read(number(8)).decode("utf-8", "replace")
             kind = number(4)
             if name == key and kind == _GGUF_STRING:
-                return read(number(8)).decode("utf-8", "replace")
-            skip(kind)
-    return None
+                found = read(number(8)).decode("utf-8", "replace")
+                if not tensors:
+                    return found, places
+            elif name == "general.alignment" and kind == 4:
+                alignment = number(4) or 32
+            else:
+                skip(kind)
+        if not tensors:
+            return found, places
+        infos = []
+        for _ in range(n_tensors):
+            name = read(number(8)).decode("utf-8", "replace")
+            shape = tuple(number(8) for _ in range(number(4)))
+            infos.append((name, number(4), shape, number(8)))
+        data_start = -(-handle.tell() // alignment) * alignment
+    places = {name: _Tensor(kind, shape, data_start + offset) for name, kind, shape, offset in infos}
+    return found, places
+
+
+def gguf_string(path: Path, key: str) -> str | None:
+    """The string metadata ``key`` of GGUF file ``path``, or None when it has no such key.
+
+    Reads only the header (what an adapter's provenance keys need), never the tensors.
+    """
+    return _read_gguf(path, key)[0]
 
 
 def adapter_prompt_format(path: Path) -> str:
@@ -145,6 +179,87 @@ def adapter_prompt_format(path: Path) -> str:
     return found
 
 
+class _OutputHead:
+    """The model's output layer, read from its GGUF file, for the few tokens a choice may take.
+
+    In a small model the output layer is most of the weights (Gemma 3 270M: 262,144 tokens x 640,
+    170 MB as Q8_0, against about 60 MB for its 18 layers), and llama.cpp multiplies all of it for
+    every evaluation that reads logits. A choice needs the logits of a handful of allowed tokens:
+    their rows, dequantized once and kept, times the final hidden state.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import numpy as np
+        from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
+        from gguf.quants import dequantize
+
+        places = _read_gguf(path, tensors=True)[1]
+        tensor = places.get("output.weight") or places.get("token_embd.weight")
+        if tensor is None or len(tensor.shape) != 2:
+            raise ModelError(f"{path} has no output or token embedding matrix")
+        kind = GGMLQuantizationType(tensor.kind)
+        width, rows = tensor.shape
+        block, size = GGML_QUANT_SIZES[kind]
+        self.width = width
+        self._kind = kind
+        self._dequantize = dequantize
+        self._np = np
+        self._rows = np.memmap(path, dtype=np.uint8, mode="r", offset=tensor.start, shape=(rows, width // block * size))
+        self._cache: dict[int, Any] = {}
+
+    def logits(self, hidden: Any, tokens: list[int]) -> list[float]:
+        """The logit of each of ``tokens`` for final hidden state ``hidden``."""
+        missing = [t for t in dict.fromkeys(tokens) if t not in self._cache]
+        if missing:
+            weights = self._dequantize(self._np.asarray(self._rows[missing]), self._kind)
+            for token, row in zip(missing, weights.astype(self._np.float32), strict=True):
+                self._cache[token] = row
+        rows = self._np.stack([self._cache[t] for t in tokens])
+        return [float(v) for v in rows @ hidden]
+
+
+class _HiddenTap:
+    """Stops llama.cpp's graph at the final norm ("result_norm") and keeps that hidden state.
+
+    llama.cpp calls a context's eval callback for each node of the graph; a node it is asked about
+    and told "needed" is computed with everything before it and shown; answering False then ends
+    the graph there. Everything before the norm (every layer, the KV cache writes) has run; the
+    output layer, which ``_OutputHead`` computes for the allowed tokens only, has not.
+    """
+
+    NAME = b"result_norm"
+
+    def __init__(self, llama_lib: Any, width: int) -> None:
+        import numpy as np
+
+        self._np = np
+        self._name = llama_lib.ggml_get_name
+        self._name.restype, self._name.argtypes = ctypes.c_char_p, [ctypes.c_void_p]
+        self._data = llama_lib.ggml_get_data_f32
+        self._data.restype, self._data.argtypes = ctypes.POINTER(ctypes.c_float), [ctypes.c_void_p]
+        self._count = llama_lib.ggml_nelements
+        self._count.restype, self._count.argtypes = ctypes.c_int64, [ctypes.c_void_p]
+        self.width = width
+        self.stop = True  # False: let the graph run on (llama.cpp's own logits are computed too)
+        self.hidden: Any = None
+
+    def __call__(self, tensor: ctypes.c_void_p, ask: bool, user_data: ctypes.c_void_p) -> bool:
+        try:
+            if self._name(tensor) != self.NAME:
+                return not ask  # a node shown though not asked for: go on
+            if ask:
+                return True
+            count = int(self._count(tensor))
+            if count < self.width:
+                return True
+            values = self._np.ctypeslib.as_array(self._data(tensor), shape=(count,))
+            self.hidden = values[count - self.width :].copy()  # the last output row
+            return not self.stop
+        except Exception:  # never let an error end the graph early: the KV cache would be left half-written
+            _llama_log.exception("the hidden-state tap failed")
+            return not ask
+
+
 class LlamaModel:
     """A GGUF model held open for constrained choices after a cached prompt prefix."""
 
@@ -156,6 +271,7 @@ class LlamaModel:
         n_gpu_layers: int = 0,
         n_ctx: int = 2048,
         lora_path: str | Path | None = None,
+        output_head: bool = True,
     ) -> None:
         try:
             import llama_cpp
@@ -165,10 +281,12 @@ class LlamaModel:
         check_gguf(self.path)
         self._lib = llama_cpp
         _route_llama_logs(llama_cpp)
+        threads = n_threads or os.cpu_count() or 1
         kwargs: dict[str, Any] = {
             "model_path": str(self.path),
             "n_ctx": n_ctx,
-            "n_threads": n_threads,
+            "n_threads": threads,
+            "n_threads_batch": threads,
             "n_gpu_layers": n_gpu_layers,
             "n_batch": 128,
             "verbose": False,
@@ -186,6 +304,86 @@ class LlamaModel:
             raise ModelError(f"llama.cpp cannot load {self.path}: {exc}" + (f" ({detail})" if detail else "")) from exc
         self._prefix_len = 0
         self.n_ctx = n_ctx
+        # The output layer computed for the allowed tokens only (CPU; see _OutputHead), or None:
+        # llama.cpp's full logits. Checked against llama.cpp's own logits at every set_prefix.
+        self._head: _OutputHead | None = None
+        self._tap: _HiddenTap | None = None
+        self._tap_callback: Any = None
+        if output_head and n_gpu_layers == 0:
+            self._install_head()
+
+    def _install_head(self) -> None:
+        """Give the context an eval callback that stops at the final norm; on any failure, keep llama.cpp's logits."""
+        llama_cpp = self._lib
+        context = None
+        try:
+            head = _OutputHead(self.path)
+            tap = _HiddenTap(llama_cpp.llama_cpp._lib, head.width)
+            callback = llama_cpp.ggml_backend_sched_eval_callback(tap)
+            params = self._llm.context_params
+            params.cb_eval = callback
+            params.cb_eval_user_data = None
+            context = llama_cpp._internals.LlamaContext(model=self._llm._model, params=params, verbose=False)
+            adapter = getattr(self._llm, "_lora_adapter", None)
+            if adapter is not None:
+                scale = float(self._llm.lora_scale)
+                if hasattr(llama_cpp, "llama_set_adapters_lora"):
+                    adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
+                    failed = llama_cpp.llama_set_adapters_lora(context.ctx, adapters, 1, (ctypes.c_float * 1)(scale))
+                else:  # llama-cpp-python before 0.3.20: one adapter at a time
+                    failed = llama_cpp.llama_set_adapter_lora(context.ctx, adapter, scale)
+                if failed:
+                    raise ModelError("llama.cpp cannot apply the adapter to the new context")
+        except Exception as exc:  # an older binding, a type gguf cannot read: the full output layer
+            if context is not None:
+                context.close()
+            _llama_log.info("output layer for allowed tokens only is off (%s: %s)", type(exc).__name__, exc)
+            return
+        previous: Any = self._llm._ctx
+        self._llm._ctx = context
+        previous.close()  # the context llama-cpp-python made, with no callback
+        self._head, self._tap, self._tap_callback = head, tap, callback
+
+    @property
+    def output_head(self) -> bool:
+        """Whether choices compute the output layer for their allowed tokens only."""
+        return self._head is not None
+
+    def _eval(self, tokens: list[int]) -> None:
+        if self._tap is not None:
+            self._tap.hidden = None
+        self._llm.eval(tokens)
+
+    def _logits(self, allowed: list[int]) -> list[float]:
+        """The logits of ``allowed`` after the last evaluation."""
+        if self._head is not None and self._tap is not None and self._tap.hidden is not None:
+            return self._head.logits(self._tap.hidden, allowed)
+        logits = self._lib.llama_get_logits_ith(self._llm.ctx, -1)
+        return [float(logits[t]) for t in allowed]
+
+    def _check_head(self) -> None:
+        """After an evaluation that ran the whole graph: the head's logits must be llama.cpp's.
+
+        Compared on llama.cpp's 16 likeliest tokens and 16 spread over the vocabulary. A model
+        whose output is more than its last matrix (a logit soft-cap, a scale) fails here and
+        keeps llama.cpp's full output layer.
+        """
+        if self._head is None or self._tap is None:
+            return
+        import numpy as np
+
+        size = int(self._llm.n_vocab())
+        theirs = np.ctypeslib.as_array(self._lib.llama_get_logits_ith(self._llm.ctx, -1), shape=(size,))
+        probe = [*(int(t) for t in np.argsort(-theirs)[:16]), *range(0, size, max(1, size // 16))]
+        hidden = self._tap.hidden
+        ours = self._head.logits(hidden, probe) if hidden is not None else None
+        if ours is None or any(
+            abs(a - float(theirs[t])) > 0.25 + 0.05 * abs(float(theirs[t])) for a, t in zip(ours, probe, strict=True)
+        ):
+            _llama_log.warning(
+                "%s: the output layer computed apart differs from llama.cpp's; using llama.cpp's", self.path
+            )
+            self._head = None
 
     def tokens(self, text: str) -> list[int]:
         """Token ids of ``text`` without a BOS token."""
@@ -200,7 +398,14 @@ class LlamaModel:
                 f"the prompt prefix ({len(ids)} tokens: every intent of the catalog) does not fit n_ctx={self.n_ctx};"
                 f" raise [model] n_ctx in the config to {1 << (len(ids) + 64).bit_length()} or more"
             )
-        self._llm.eval(ids)
+        if self._tap is not None:
+            self._tap.stop = False  # the whole graph once, for llama.cpp's logits to check the head against
+        try:
+            self._eval(ids)
+            self._check_head()
+        finally:
+            if self._tap is not None:
+                self._tap.stop = self._head is not None
         self._prefix_len = len(ids)
         return len(ids)
 
@@ -223,7 +428,7 @@ class LlamaModel:
                 pending.append(allowed[0])
                 node = node.children[allowed[0]]
                 continue
-            self._llm.eval(pending)
+            self._eval(pending)
             pending = []
             best, best_lp = self._pick(allowed)
             log_p += best_lp
@@ -259,7 +464,7 @@ class LlamaModel:
             if same == len(path):
                 same -= 1  # the cache holds this path (or more): re-evaluate its last token for its logits
             self._llm.n_tokens = self._prefix_len + same
-            self._llm.eval(path[same:])
+            self._eval(path[same:])
             held = list(path)
             allowed = list(node.children)
             for token, lp in zip(allowed, self._log_softmax(allowed), strict=True):
@@ -267,16 +472,13 @@ class LlamaModel:
         return probs
 
     def _log_softmax(self, allowed: list[int]) -> list[float]:
-        logits = self._lib.llama_get_logits_ith(self._llm.ctx, -1)
-        values = [float(logits[t]) for t in allowed]
+        values = self._logits(allowed)
         top = max(values)
         norm = top + math.log(sum(math.exp(v - top) for v in values))
         return [v - norm for v in values]
 
     def _pick(self, allowed: list[int]) -> tuple[int, float]:
-        lib = self._lib
-        logits = lib.llama_get_logits_ith(self._llm.ctx, -1)
-        values = [float(logits[t]) for t in allowed]
+        values = self._logits(allowed)
         top = max(values)
         norm = top + math.log(sum(math.exp(v - top) for v in values))
         i = values.index(top)

@@ -96,3 +96,42 @@ def test_distribution_covers_every_option_and_agrees_with_choose(model: LlamaMod
     first = model.distribution("Text: the sea\nColour:", options)
     model.choose("Text: grass\nColour:", options)
     assert model.distribution("Text: the sea\nColour:", options) == pytest.approx(first, abs=1e-5)
+
+
+@pytest.fixture(scope="module")
+def full_layer(default_model_path: Path) -> Iterator[LlamaModel]:
+    """The default model with llama.cpp's whole output layer (no head of our own)."""
+    loaded = LlamaModel(default_model_path, n_threads=2, output_head=False)
+    yield loaded
+    loaded.close()
+
+
+def test_output_head_gives_llama_cpps_probabilities(model: LlamaModel, full_layer: LlamaModel) -> None:
+    """Choices over the allowed tokens' rows alone match llama.cpp's whole output layer."""
+    options = ["red", "green", "blue sky", "blue", "dark red"]
+    for loaded in (model, full_layer):
+        loaded.set_prefix("Answer with a colour.\n")
+    assert model.output_head and not full_layer.output_head
+    for text in ("grass", "the sea", "a fire truck", "snow"):
+        ours = model.distribution(f"Text: {text}\nColour:", options)
+        theirs = full_layer.distribution(f"Text: {text}\nColour:", options)
+        assert ours == pytest.approx(theirs, abs=0.02)
+        assert model.choose(f"Text: {text}\nColour:", options).index == max(range(len(theirs)), key=theirs.__getitem__)
+
+
+def test_output_head_that_disagrees_is_dropped(default_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A head whose logits are not llama.cpp's (a soft-capped model, say) is found at set_prefix and not used."""
+    from edge_assistant.nlu import llm
+
+    real = llm._OutputHead.logits
+    monkeypatch.setattr(
+        llm._OutputHead, "logits", lambda self, hidden, tokens: [v * 1.5 for v in real(self, hidden, tokens)]
+    )
+    loaded = LlamaModel(default_model_path, n_threads=2)
+    try:
+        assert loaded.output_head
+        loaded.set_prefix("Answer yes or no.\n")
+        assert not loaded.output_head
+        assert loaded.choose("Q: is fire hot?\nA:", ["yes", "no"]).option == "yes"
+    finally:
+        loaded.close()
