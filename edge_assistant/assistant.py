@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from edge_assistant.events import ActionResult, Dispatcher, IntentResult, Scorer, Speaker, Transcript
 from edge_assistant.nlu.dialogue import Confirmation, Dialogue
 from edge_assistant.nlu.names import renamings, unknown_said
+from edge_assistant.nlu.normalize import normalize_text
+from edge_assistant.nlu.targets import names_said
 from edge_assistant.replies import join_replies, not_understood_reply, summarize
 from edge_assistant.stt import SttSettings
 
@@ -180,9 +182,11 @@ class Assistant:
         Whisper's likeliest hypothesis is sometimes a near miss ("Bause the timer", "Turn on
         standing lights") while one nearly as likely is a command of this home ("Pause the timer");
         the exact template match is the evidence that decides, never the model's reading of a
-        misheard word. Natural phrasing the templates do not hold stays as heard when no
-        alternative is a template sentence, and goes to the model. While a question or a
-        confirmation waits for an answer, the text is taken as heard ("the bed light", "yes").
+        misheard word. An alternative never drops a device or place of the home that ``text``
+        names ("... in the Office" refused where the Office has no lights is not "... in the
+        house"). Natural phrasing the templates do not hold stays as heard when no alternative is
+        a template sentence, and goes to the model. While a question or a confirmation waits for
+        an answer, the text is taken as heard ("the bed light", "yes").
         """
         dialogue = self.dialogue if dialogue is None else dialogue
         if not alternatives or dialogue.waiting():
@@ -190,7 +194,11 @@ class Assistant:
         with self._parse_lock:
             if self.parser.held(text):
                 return text
-            return next((alternative for alternative in alternatives if self.parser.held(alternative)), text)
+            home = self.parser.home
+            named = names_said(home, normalize_text(text))
+            return next(
+                (a for a in alternatives if named <= names_said(home, normalize_text(a)) and self.parser.held(a)), text
+            )
 
     def heard_name(self, text: str, result: IntentResult, score: Scorer) -> str | None:
         """``text`` with the home's name that the audio says in place of a word the home lacks, or None.

@@ -22,7 +22,7 @@ from edge_assistant.nlu.names import DETERMINERS, POSITIONS, SpokenNames, as_cla
 from edge_assistant.nlu.resolve import SWITCHABLE
 from edge_assistant.nlu.words import domain_table
 
-__all__ = ["DOMAIN_WORDS", "GENERIC_MODIFIERS", "find_names", "target_slots"]
+__all__ = ["DOMAIN_WORDS", "GENERIC_MODIFIERS", "find_names", "names_said", "target_slots"]
 
 # Spoken words for domains and device classes as (pattern, domain, device class); the first match
 # wins. From the language's table (intents/en/domain_words.yaml).
@@ -224,6 +224,18 @@ def _place(text: str, places: SpokenNames, known: frozenset[str]) -> str | None:
     return near.name if near is not None else None
 
 
+def names_said(home: Home, text: str) -> set[str]:
+    """The spoken forms of the home's devices, areas and floors that normalised ``text`` holds as
+    words ("study" and "study lamp" in "turn on the study lamp")."""
+    names, padded = _names_of(home), f" {text} "
+    return {
+        spoken
+        for table in (names.entities, names.areas, names.floors)
+        for spoken in table.names
+        if re.search(rf"(?<=\s){re.escape(spoken)}s?(?=\s)", padded)
+    }
+
+
 def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] = ()) -> dict[str, Any]:
     """The name, area, floor and domain slots of ``spec`` that normalised ``text`` states."""
     names = _names_of(home)
@@ -252,7 +264,57 @@ def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] 
         slots["domain"] = domain
         if device_class and "device_class" in spec.slots:
             slots["device_class"] = device_class
+    every_kind = len(spec.domains) != 1  # a room's every device, not one kind's (turn on/off)
+    placed_only = slots.keys() & {"area", "floor"} and not slots.keys() & {"name", "domain"}
+    if every_kind and "name" in spec.slots and placed_only:
+        said = _unknown_object(text, spec, names)
+        if said:
+            # "the telly in the living room": kept as said, so validation rejects it rather than
+            # acting on everything in the room.
+            slots["name"] = said
     return slots
+
+
+# Words that say "everything" in a room ("switch off the power in the study") or only shape the
+# sentence ("turn off the study please"), so no device is named by them.
+_WHOLE = frozenset(("everything", "power", "electricity", "electrics", "things", "stuff", "devices", "appliances"))
+_FILLER = frozenset((
+    "please", "now", "for", "me", "us", "you", "thanks", "thank", "too", "again", "then", "and", "off", "on", "up",
+    "down", "out", "back", "open", "closed", "shut", "over", "there", "here", "already", "right", "away", "soon",
+    "it", "them", "one", "ones", "is", "are", "be", "if", "can", "could", "would", "will", "just", "so", "of", "to",
+    "with", "by", "from", "into", "straight", "quick", "fast", "asap", "tonight", "later", "today", "first", "also",
+    "as", "well", "anymore",
+))  # fmt: skip
+
+
+def _unknown_object(text: str, spec: IntentSpec, names: _Names) -> str | None:
+    """The thing a command on a room names, when it is no word of the home: "switch on the telly in
+    the living room", "turn on the gizmo in the kitchen", "open the study lines" (Whisper for "blinds").
+
+    Two shapes only: a phrase of up to three words after "the"/"my"/"our" and before "in"/"on"
+    ("the master bedroom in ..." ends in a place and is that place), and a place with one more word
+    that ends the sentence (but "please"), no adverb ("the study quickly", "the kitchen straight
+    away", "the living room real quick"). A phrase of the home's own words, kinds, values and
+    qualifiers names the room or its devices.
+    """
+    known = names.known | _values_of(spec) | _spoken_of(spec) | GENERIC_MODIFIERS | _WHOLE | _FILLER
+
+    def strange(words: list[str]) -> bool:
+        return any(w not in known and not w.isdigit() and domain_table().domain_of(w) is None for w in words)
+
+    spoken_places = sorted((*names.areas.names, *names.floors.names), key=len, reverse=True)
+    ends = {name.split()[-1] for name in spoken_places}
+    for match in re.finditer(r"\b(?:the|my|our) ((?:[a-z']+ ){0,2}?[a-z']+) (?:in|on|inside) ", text):
+        words = [w.removesuffix("'s") for w in match.group(1).split()]
+        if words[-1] not in ends and strange(words):
+            return " ".join(w for w in words if w not in _FILLER)
+    if spoken_places:
+        place = "|".join(re.escape(p) for p in spoken_places)
+        last = re.search(rf"\b(?:the|my|our) ({place}) ([a-z']+)(?: please| now| thanks| thank you)*$", text)
+        word = last.group(2) if last is not None else ""
+        if last is not None and word not in _FILLER and not word.endswith("ly") and strange([word]):
+            return f"{last.group(1)} {word}"
+    return None
 
 
 def _kind_said(home: Home, text: str) -> tuple[str, str | None] | None:
@@ -271,9 +333,10 @@ def _kind_said(home: Home, text: str) -> tuple[str, str | None] | None:
 
 
 def _unknown_device(text: str, spec: IntentSpec, names: _Names) -> str | None:
-    """ "the attic lamp", "the living room lamp": a word (or a room: "X room") before a device
-    noun that names nothing the home knows."""
-    match = re.search(rf"\b(?:the|my|our|that|this) ([a-z']+ rooms?|[a-z']+) ({_DEVICE_NOUN})\b", text)
+    """ "the attic lamp", "the living room lamp", "turn off hallway lights": a word (or a room: "X
+    room") before a device noun, after a determiner or the verb's "on"/"off", that names nothing
+    the home knows."""
+    match = re.search(rf"\b(?:the|my|our|that|this|on|off) ([a-z']+ rooms?|[a-z']+) ({_DEVICE_NOUN})\b", text)
     if match is None:
         # "the temperature of the toaster": the last word, after "of the", names the device.
         last = re.search(r"\bof (?:the|my|our) ([a-z']+)$", text)
@@ -299,6 +362,13 @@ def _values_of(spec: IntentSpec) -> frozenset[str]:
         for value in (*(slot.values if slot.type == "enum" else ()), *slot.aliases)
         for word in str(value).split()
     )
+
+
+def _spoken_of(spec: IntentSpec) -> frozenset[str]:
+    """The words of ``spec``'s slot names and of its catalog examples: what it sets, as said
+    ("dim the brightness in the study", "turn up the heat")."""
+    said = [*spec.slots, *(example.text for example in spec.examples)]
+    return frozenset(re.findall(r"[a-z']+", " ".join(said).lower().replace("_", " ")))
 
 
 def _unknown_place(text: str, known: dict[str, str], spec: IntentSpec) -> str | None:

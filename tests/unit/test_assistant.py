@@ -102,6 +102,14 @@ def test_the_async_twin_serves_a_running_loop(tmp_path: Path, example_home_path:
         ("Kill the lights in the study", ["Kill the light's in the study"], "Kill the lights in the study"),  # none
         # A template sentence that names no device of this home is no command: it is not held.
         ("Turn on the garden late", ["Turn on the garden light"], "Turn on the garden late"),
+        # An alternative never drops a place or device of the home that was heard: the garage has no
+        # lights, and "in the house" (Whisper's fourth guess for a real recording) is another command.
+        (
+            "Turn off all of the lights in the Garage",
+            ["Turn off all of the lights in the house"],
+            "Turn off all of the lights in the Garage",
+        ),
+        ("Turn on the Study Lamb", ["Turn on the Study Lamp"], "Turn on the Study Lamp"),  # "study" is kept
     ],
 )
 def test_the_alternative_a_template_holds_stands_in_for_a_near_miss(

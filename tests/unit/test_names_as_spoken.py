@@ -243,12 +243,51 @@ def test_the_kind_said_is_the_last_kind_word(home: Home, text: str, kind: str) -
         ("turn on the attic light", "there is no device called 'attic light'"),
         ("turn off the lights in the attic", "there is no area called 'attic'"),
         ("turn on the lights in a bare loop", "there is no area called 'bare'"),  # Whisper in 6 dB noise
+        ("turn off hallway lights", "there is no device called 'hallway lights'"),  # no "the"
+        ("turn on stand lights", "there is no device called 'stand lights'"),  # Whisper for "standing light"
     ],
 )
 def test_unknown_places_and_devices_are_refused(home: Home, text: str, reason: str) -> None:
     """A room or device the home lacks is refused with why; the sensor called "Light" is never used."""
     result = _parse(home, text)
     assert (result.intent, result.targets, result.reason) == (None, [], reason)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("switch on the telly in the study", "telly"),
+        ("turn on the gizmo in the dining room", "gizmo"),
+        ("turn off the study lines", "study lines"),  # Whisper in noise for "the study blinds"
+        ("turn off the lines in the study", "lines"),
+    ],
+)
+def test_a_thing_the_home_lacks_in_a_room_is_refused_not_everything_there(home: Home, text: str, said: str) -> None:
+    """A command on a room that names a thing no word of the home names acts on nothing, not on
+    every device in the room, and says what it did not find (so a missed name can be weighed)."""
+    for templates in (True, False):
+        result = _parse(home, text, templates=templates)
+        assert (result.intent, result.targets, result.reason) == (None, [], f"there is no device called '{said}'")
+
+
+@pytest.mark.parametrize(
+    ("text", "targets"),
+    [
+        ("turn off everything in the study", [*STUDY_LIGHTS, "fan.desk", "cover.study_blinds"]),
+        ("turn off the power in the study please", [*STUDY_LIGHTS, "fan.desk", "cover.study_blinds"]),
+        ("turn off the lights in the study", STUDY_LIGHTS),
+        ("turn off the big lights in the study", STUDY_LIGHTS),
+        ("turn off the desk fan in the study", ["fan.desk"]),
+        ("turn off the study straight away", [*STUDY_LIGHTS, "fan.desk", "cover.study_blinds"]),
+        ("turn off the study quickly", [*STUDY_LIGHTS, "fan.desk", "cover.study_blinds"]),
+        ("turn off the study real quick", [*STUDY_LIGHTS, "fan.desk", "cover.study_blinds"]),
+        ("turn off the master bedroom", ["light.bedroom_lamp", "light.tom", "light.tim"]),
+    ],
+)
+def test_a_room_said_with_its_own_words_still_acts_there(home: Home, text: str, targets: list[str]) -> None:
+    """Everything in a room, a kind, a qualifier or a name of the home are no unknown thing."""
+    result = _parse(home, text, templates=False)
+    assert sorted(result.targets) == sorted(targets), result.reason
 
 
 def test_in_a_minute_is_a_time_not_a_place(home: Home) -> None:
