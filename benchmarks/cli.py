@@ -74,7 +74,11 @@ def _cmd_audio(args: argparse.Namespace) -> int:
         from benchmarks.real_speech import run_real_bench
 
         engine = args.engines or settings.stt.engine
-        report = run_real_bench(settings, engine, Path(args.real), Path(args.home), use_model=not args.templates_only)
+        snrs = args.snr.split(",")
+        snr = float(snrs[0]) if len(snrs) == 1 and snrs[0] != "clean" else None  # the synthetic default: clean
+        report = run_real_bench(
+            settings, engine, Path(args.real), Path(args.home), use_model=not args.templates_only, snr=snr
+        )
         _emit({k: v for k, v in report.items() if k != "recordings"})
         _write(args.json, report)
         return 0
@@ -187,7 +191,11 @@ def register_suites(suites: Subcommands) -> None:
     b.add_argument(
         "--engines", default="", help="comma-separated engines (synthetic; real and natural: one); default [stt] engine"
     )
-    b.add_argument("--snr", default="clean,24,18,12,6", help="synthetic: comma-separated SNRs in dB, 'clean' for none")
+    b.add_argument(
+        "--snr",
+        default="clean,24,18,12,6",
+        help="synthetic: comma-separated SNRs in dB, 'clean' for none; real: one SNR (pink noise into each recording)",
+    )
     b.add_argument("--real", default=str(SHARED_DATA / "real_speech_en"), help="real: the real_speech_en directory")
     b.add_argument("--templates-only", action="store_true", help="synthetic, real: parse without the intent model")
     b.add_argument("--data", default=str(SHARED_DATA), help="natural: the shared/benchmarks directory")

@@ -23,6 +23,10 @@ Two rates: ``rate`` counts the commands understood (an intent, as the text's); `
 also counts those answered as their text is on its home (issue 15's "intent, targets and values
 as the transcript's parse": four transcripts parse to "there is no light in the Office"/"which
 lamp do you mean?"). An "out of scope" refusal never counts: that is not understanding.
+
+With ``snr`` (``--snr 12``) every recording is first mixed with the synthetic suite's pink noise
+at that SNR over its speech (``mix_at_snr``; 16 kHz mono): real voices in noise, where the
+synthetic suite has synthetic ones. The references stay the texts' parses.
 """
 
 from __future__ import annotations
@@ -33,8 +37,11 @@ import json
 import re
 import resource
 import statistics
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -49,6 +56,7 @@ from edge_assistant.home import load_home
 from edge_assistant.nlu.parser import Parser
 from edge_assistant.pipeline import Pipeline, build_transcriber
 from edge_assistant.runtime import build_parser
+from tests.support.synth import mix_at_snr, sox_noise, wav_bytes_to_pcm, write_wav
 
 __all__ = ["REAL_SPEECH", "Recording", "load_recordings", "outcome", "parse_key", "run_real_bench"]
 
@@ -118,27 +126,53 @@ def _about_the_home(reason: str | None) -> bool:
     return bool(reason) and str(reason).startswith(("there is no", "which "))
 
 
+def _noisy(file: Path, noise: bytes, snr: float, into: Path) -> Path:
+    """``file`` as 16 kHz mono with ``noise`` mixed in at ``snr`` dB over its speech, written under ``into``."""
+    return write_wav(into / file.name, mix_at_snr(wav_bytes_to_pcm(file.read_bytes()), noise, snr))
+
+
 def _run(
-    recording: Recording, parser: Parser, settings: Settings, transcriber: Any
+    recording: Recording, parser: Parser, settings: Settings, transcriber: Any, file: Path | None = None
 ) -> tuple[list[UtteranceRecord], float]:
     audio = settings.audio
     if recording.wake_phrase:
         audio = audio.model_copy(update={"mode": "wake", "wake_phrase": recording.wake_phrase})
     records: list[UtteranceRecord] = []
-    pipeline = Pipeline(WavSource(recording.file), transcriber, Assistant(parser), audio, records.append)
+    source = WavSource(file or recording.file)
+    pipeline = Pipeline(source, transcriber, Assistant(parser), audio, records.append)
     started = time.process_time()
     asyncio.run(pipeline.run())
     return records, time.process_time() - started
 
 
 def run_real_bench(
-    settings: Settings, engine: str, root: Path = REAL_SPEECH, other_home: Path = EXAMPLE_HOME, use_model: bool = True
+    settings: Settings,
+    engine: str,
+    root: Path = REAL_SPEECH,
+    other_home: Path = EXAMPLE_HOME,
+    use_model: bool = True,
+    snr: float | None = None,
 ) -> dict[str, Any]:
     """Run every recording of ``root`` through the pipeline on its home; the report.
 
     speech-to-phrase's recordings were made for its fixture home; the Rhasspy ones ("turn on the
     living room lamp") name no home, so they run on ``other_home``, which has a living room lamp.
+    ``snr``: mix each recording with pink noise at that SNR first.
     """
+    with tempfile.TemporaryDirectory() as tmp:
+        noisy = None if snr is None else partial(_noisy, noise=sox_noise(30.0, "pinknoise"), snr=snr, into=Path(tmp))
+        return _real_bench(settings, engine, root, other_home, use_model, snr, noisy)
+
+
+def _real_bench(
+    settings: Settings,
+    engine: str,
+    root: Path,
+    other_home: Path,
+    use_model: bool,
+    snr: float | None,
+    noisy: Callable[[Path], Path] | None,
+) -> dict[str, Any]:
     parsers: dict[Path, Parser] = {}
     current: tuple[Path, str] | None = None
     transcriber: Any = None
@@ -167,7 +201,8 @@ def run_real_bench(
                 cannot = str(exc)
         text = parser.parse(recording.said) if recording.said and recording.kind != "negative" else None
         want = parse_key(text) if text is not None else None
-        records, cpu_s = _run(recording, parser, settings, transcriber) if transcriber else ([], 0.0)
+        file = noisy(recording.file) if noisy is not None else None
+        records, cpu_s = _run(recording, parser, settings, transcriber, file) if transcriber else ([], 0.0)
         result = outcome([r.parse for r in records], want)
         counts[recording.kind][result] += 1
         refused = [r.parse.reason for r in records if r.parse.reason] or ([] if transcriber else [cannot])
@@ -195,6 +230,7 @@ def run_real_bench(
     return {
         "engine": engine,
         "model": "templates only" if not use_model else "default",
+        "snr_db": snr,
         "homes": {"speech_to_phrase": str(root / FIXTURE_HOME), "rhasspy": str(other_home)},
         "commands": {
             **commands,

@@ -235,10 +235,12 @@ class _HiddenTap:
         self._np = np
         self._name = llama_lib.ggml_get_name
         self._name.restype, self._name.argtypes = ctypes.c_char_p, [ctypes.c_void_p]
-        self._data = llama_lib.ggml_get_data_f32
-        self._data.restype, self._data.argtypes = ctypes.POINTER(ctypes.c_float), [ctypes.c_void_p]
-        self._count = llama_lib.ggml_nelements
-        self._count.restype, self._count.argtypes = ctypes.c_int64, [ctypes.c_void_p]
+        self._bytes = llama_lib.ggml_nbytes
+        self._bytes.restype, self._bytes.argtypes = ctypes.c_size_t, [ctypes.c_void_p]
+        # Copies out of whichever backend holds the tensor (a CUDA build may compute it on the GPU).
+        self._get = llama_lib.ggml_backend_tensor_get
+        self._get.restype = None
+        self._get.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t]
         self.width = width
         self.stop = True  # False: let the graph run on (llama.cpp's own logits are computed too)
         self.hidden: Any = None
@@ -249,11 +251,12 @@ class _HiddenTap:
                 return not ask  # a node shown though not asked for: go on
             if ask:
                 return True
-            count = int(self._count(tensor))
-            if count < self.width:
+            size = int(self._bytes(tensor))  # float32: [width, outputs]
+            if size < 4 * self.width or size % (4 * self.width):
                 return True
-            values = self._np.ctypeslib.as_array(self._data(tensor), shape=(count,))
-            self.hidden = values[count - self.width :].copy()  # the last output row
+            hidden = self._np.empty(self.width, dtype=self._np.float32)
+            self._get(tensor, hidden.ctypes.data, size - 4 * self.width, 4 * self.width)  # the last output row
+            self.hidden = hidden
             return not self.stop
         except Exception:  # never let an error end the graph early: the KV cache would be left half-written
             _llama_log.exception("the hidden-state tap failed")
@@ -495,5 +498,6 @@ class LlamaModel:
         return root
 
     def close(self) -> None:
-        """Free the native model now rather than at garbage collection."""
+        """Free the native model (and the output layer's file map) now rather than at garbage collection."""
         self._llm.close()
+        self._head = None

@@ -77,3 +77,18 @@ def test_real_speech_suite_scores_recordings_on_their_home(tmp_path: Path) -> No
         "rhasspy_wake/lamp.wav": "understood",
     }, report["recordings"]
     assert (report["commands"]["understood"], report["negatives_accepted"], report["wake"]["understood"]) == (1, 0, 1)
+
+
+def test_real_speech_suite_mixes_noise_into_each_recording(tmp_path: Path) -> None:
+    """``--snr`` mixes pink noise into each recording at that SNR over its speech before the pipeline."""
+    from benchmarks.real_speech import _noisy
+    from tests.support.synth import sox_noise, wav_bytes_to_pcm
+
+    speech = silence(500) + espeak("close the garage door") + silence(800)
+    (tmp_path / "noisy").mkdir()
+    noisy = _noisy(write_wav(tmp_path / "close.wav", speech), sox_noise(5.0), 12.0, tmp_path / "noisy")
+    mixed = np.frombuffer(wav_bytes_to_pcm(noisy.read_bytes()), np.int16).astype(np.float64)
+    clean = np.frombuffer(speech, np.int16).astype(np.float64)
+    active = clean[np.abs(clean) > 0.05 * np.abs(clean).max()]
+    snr = 10 * np.log10(np.mean(active**2) / np.mean((mixed - clean) ** 2))
+    assert len(mixed) == len(clean) and abs(snr - 12.0) < 0.5
