@@ -25,6 +25,7 @@ from edge_assistant.events import ActionResult, Dispatcher, IntentResult, Scorer
 from edge_assistant.nlu.dialogue import Confirmation, Dialogue
 from edge_assistant.nlu.names import renamings, unknown_said
 from edge_assistant.nlu.normalize import normalize_text
+from edge_assistant.nlu.parser import unsure_numbers
 from edge_assistant.nlu.targets import names_said
 from edge_assistant.replies import join_replies, not_understood_reply, summarize
 from edge_assistant.stt import SttSettings
@@ -64,6 +65,15 @@ def command_scorer(transcript: Transcript | None, command: str) -> Scorer | None
         return None
     score, lead = transcript.score, transcript.text[: len(transcript.text) - len(command)]
     return lambda texts: score([lead + text for text in texts])
+
+
+def heard_hypotheses(transcript: Transcript | None, command: str) -> list[str]:
+    """The speech engine's readings of the utterance ``command`` came from (its text and its
+    alternatives), or none when ``command`` is not one of them."""
+    if transcript is None or not command:
+        return []
+    readings = [transcript.text, *(transcript.extra.get("alternatives") or ())]
+    return readings if any(reading.endswith(command) for reading in readings) else []
 
 
 @dataclass(frozen=True)
@@ -167,12 +177,20 @@ class Assistant:
         """A fresh conversation, for a front end that serves several (one per Wyoming client)."""
         return Dialogue()
 
-    def parse(self, text: str, dialogue: Dialogue | None = None, *, min_confidence: float = 0.0) -> IntentResult:
+    def parse(
+        self,
+        text: str,
+        dialogue: Dialogue | None = None,
+        *,
+        min_confidence: float = 0.0,
+        unsure: frozenset[float] = frozenset(),
+    ) -> IntentResult:
         """Parse only (no handlers), in ``dialogue`` (default: the assistant's own conversation);
-        ``min_confidence``: the model path's floor for this text (``Parser.parse``)."""
+        ``min_confidence``: the model path's floor for this text; ``unsure``: numbers to ask for
+        rather than act on (``Parser.parse``)."""
         with self._parse_lock:
             return self.parser.parse(
-                text, self.dialogue if dialogue is None else dialogue, min_confidence=min_confidence
+                text, self.dialogue if dialogue is None else dialogue, min_confidence=min_confidence, unsure=unsure
             )
 
     def choose_heard(self, text: str, alternatives: Sequence[str], dialogue: Dialogue | None = None) -> str:
@@ -247,13 +265,16 @@ class Assistant:
         speak: bool = True,
         heard: bool = False,
         score: Scorer | None = None,
+        hypotheses: Sequence[str] = (),
     ) -> Turn:
         """One turn: parse (in a worker thread), dispatch under the policy, reply, speak.
 
         ``heard``: the text is a speech engine's, so the model path needs ``heard_floor`` of
         confidence to act ("We should bend the fan's next timer" is no "next track"). ``score``
         weighs other texts on the utterance's audio: a sentence refused for a name the home lacks
-        is handled as the name the audio says, when it does (``heard_name``).
+        is handled as the name the audio says, when it does (``heard_name``). ``hypotheses``: the
+        speech engine's other readings of the utterance; a number they hear otherwise is asked
+        for ("What temperature?"), never acted on (``unsure_numbers``).
 
         A rejected parse goes to the dispatcher too: it answers "Sorry, there is no dishwasher"
         and takes "yes"/"no" as the answer to a confirmation waiting in ``dialogue``. Several
@@ -264,12 +285,13 @@ class Assistant:
         turn_id = utterance_id or uuid.uuid4().hex[:8]
         start = time.perf_counter()
         floor = self.heard_floor if heard else 0.0
-        result = await asyncio.to_thread(partial(self.parse, min_confidence=floor), text, dialogue)
+        parse = partial(self.parse, min_confidence=floor, unsure=unsure_numbers(text, hypotheses))
+        result = await asyncio.to_thread(parse, text, dialogue)
         if score is not None and result.intent is None:
             named = await asyncio.to_thread(self.heard_name, text, result, score)
             if named is not None:
                 text = named
-                result = await asyncio.to_thread(partial(self.parse, min_confidence=floor), text, dialogue)
+                result = await asyncio.to_thread(parse, text, dialogue)
         timings = {"nlu": (time.perf_counter() - start) * 1000}
         actions: list[ActionResult] = []
         reply = ""

@@ -258,11 +258,14 @@ class Pipeline:
             return record.model_copy(update={"transcript": transcript.text, "parse": result})
         chose = time.perf_counter()
         alternatives = self._alternatives(transcript, text)
+        hypotheses = [text, *alternatives]
         if alternatives:  # which of the engine's hypotheses to act on is part of understanding it
             text = await asyncio.to_thread(self.assistant.choose_heard, text, alternatives)
         begin = time.perf_counter()
         score = command_scorer(transcript, text)
-        turn = await self.assistant.handle_async(text, utterance_id=utt.id, speak=False, heard=True, score=score)
+        turn = await self.assistant.handle_async(
+            text, utterance_id=utt.id, speak=False, heard=True, score=score, hypotheses=hypotheses
+        )
         utt.t["nlu"] = turn.timings_ms["nlu"] + (begin - chose) * 1000
         utt.t["intent"] = begin + turn.timings_ms["nlu"] / 1000
         if "dispatch" in turn.timings_ms:

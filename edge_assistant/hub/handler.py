@@ -28,7 +28,7 @@ from wyoming.ping import Ping, Pong
 from wyoming.server import AsyncEventHandler
 from wyoming.tts import Synthesize
 
-from edge_assistant.assistant import command_scorer
+from edge_assistant.assistant import command_scorer, heard_hypotheses
 from edge_assistant.audio.convert import PcmConverter, check_format
 from edge_assistant.errors import AudioSourceError, SpeechError
 from edge_assistant.hub.asr import UtteranceDecode
@@ -227,8 +227,11 @@ class HubHandler(AsyncEventHandler):
         dialogue = self.hub.dialogue_for(context, self.dialogue)
         # A Wyoming transcript is a voice pipeline's: heard speech, with the model's floor for it.
         # When it is the text this connection's asr just heard, a name missed can be weighed on the audio.
-        score, self._heard = command_scorer(self._heard, text), None
-        turn = await self.hub.assistant.handle_async(text, dialogue=dialogue, speak=False, heard=True, score=score)
+        score, hypotheses = command_scorer(self._heard, text), heard_hypotheses(self._heard, text)
+        self._heard = None
+        turn = await self.hub.assistant.handle_async(
+            text, dialogue=dialogue, speak=False, heard=True, score=score, hypotheses=hypotheses
+        )
         parse = turn.parse
         log.info(
             "client %s: %r -> intent=%s targets=%s handled=%s reply=%r timings_ms=%s",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -31,7 +31,7 @@ from edge_assistant.nlu.templates import TemplateMatcher
 from edge_assistant.nlu.timeexpr import clock_command, only_timer_words, repeats
 from edge_assistant.nlu.words import domain_table
 
-__all__ = ["ChoiceModel", "Parser", "ParserSettings"]
+__all__ = ["ChoiceModel", "Parser", "ParserSettings", "unsure_numbers"]
 
 # Words an answer naming a device may carry besides the name ("the one in the study, please").
 _FILLERS = frozenset(("the", "a", "an", "my", "our", "in", "at", "please", "one", "that", "this", "just", "it", "is"))
@@ -105,6 +105,43 @@ class _Call:
     memory: dict[str, str] = field(default_factory=dict)
     # The model's least confidence for this utterance, above the settings' (heard speech).
     min_confidence: float = 0.0
+    # Numbers said that the speech engine's other hypotheses heard otherwise: asked for, not used.
+    unsure: frozenset[float] = frozenset()
+
+
+def _sure(raw: dict[str, Any], unsure: frozenset[float]) -> dict[str, Any]:
+    """``raw`` without the values that are numbers the speech engine was unsure of."""
+    if not unsure:
+        return raw
+    return {k: v for k, v in raw.items() if _as_number(v) not in unsure}
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value).strip().rstrip("%"))
+    except ValueError:
+        return None
+
+
+def unsure_numbers(text: str, hypotheses: Sequence[str]) -> frozenset[float]:
+    """The numbers of ``text`` when most of the speech engine's ``hypotheses`` (its readings of the
+    same audio, ``text`` among them) heard other numbers: "set the 15.5 degrees" beside four
+    readings of "25 degrees" is a value the ear is unsure of. One reading of "20" beside three of
+    "21" is not. Readings that hold no number say nothing of it."""
+    said = _numbers(text)
+    if not said:
+        return frozenset()
+    heard = [found for h in hypotheses if (found := _numbers(h))]
+    other = sum(found != said for found in heard)
+    return frozenset(said) if other > len(heard) - other else frozenset()
+
+
+def _numbers(text: str) -> list[float]:
+    return sorted(float(n) for n in re.findall(r"\d+(?:\.\d+)?", normalize_text(text)))
 
 
 def _ask_which(
@@ -170,18 +207,27 @@ class Parser:
         fmt = getattr(model, "prompt_format", None) or TUNED_FORMAT
         return build_tuned_prefix(catalog, with_examples=TUNED_FORMATS.get(fmt, True))
 
-    def parse(self, text: str, dialogue: Dialogue | None = None, *, min_confidence: float = 0.0) -> IntentResult:
+    def parse(
+        self,
+        text: str,
+        dialogue: Dialogue | None = None,
+        *,
+        min_confidence: float = 0.0,
+        unsure: frozenset[float] = frozenset(),
+    ) -> IntentResult:
         """Parse one utterance; never raises for bad text, rejects it with a reason.
 
         ``dialogue`` is the conversation the utterance belongs to: its open question may be
         answered, and a new question or colour is kept in it. None parses the text on its own.
         ``min_confidence`` raises the model path's floor for this utterance (``[nlu]
         min_confidence`` stays the least): heard speech may be misheard into nonsense that the
-        model still maps to an intent (``[stt] min_model_confidence``).
+        model still maps to an intent (``[stt] min_model_confidence``). ``unsure``: numbers of
+        ``text`` that the speech engine was not sure of (``unsure_numbers``); a value that is one
+        of them is asked for ("What temperature?"), never acted on.
         """
         start = time.perf_counter()
         dialogue = dialogue if dialogue is not None else Dialogue()
-        call = _Call(dialogue.colours, min_confidence=min_confidence)
+        call = _Call(dialogue.colours, min_confidence=min_confidence, unsure=unsure)
         question = dialogue.take_question()
         # A whole command of the home's templates is a command of its own, never an answer: "make
         # the kitchen light blue" after "which light do you mean?" is no "the kitchen light".
@@ -235,7 +281,7 @@ class Parser:
         parts = self._splitter.split(text) if len(text) <= self.settings.max_chars else []
         if len(parts) < 2:
             return self._parse(text, call)
-        mine = _Call(call.colours, min_confidence=call.min_confidence)
+        mine = _Call(call.colours, min_confidence=call.min_confidence, unsure=call.unsure)
         commands = combine(spoken(text), parts, [self._part(part, mine) for part in parts], self.home)
         understood = [c.understood for c in commands]
         if not all(understood):
@@ -465,6 +511,7 @@ class Parser:
         attic, not asked about.
         """
         spec = self.catalog.intents[name]
+        raw = _sure(raw, call.unsure)
         try:
             slots = finalize_slots(spec.model_copy(update={"require_one_of": ()}), self.home, raw)
             targets = resolve_targets(spec, self.home, slots) if self.settings.resolve_targets else []
@@ -484,6 +531,7 @@ class Parser:
     ) -> IntentResult:
         """The validated, resolved result; ``Unresolved`` when the command cannot be carried out."""
         spec = self.catalog.intents[name]
+        raw = _sure(raw, call.unsure)
         try:
             slots = finalize_slots(spec, self.home, raw)
         except MissingValue:

@@ -157,3 +157,49 @@ def test_heard_speech_needs_a_surer_model(
         turn = assistant.handle("kill the porch light", heard=heard, speak=False)
     assert turn.parse.intent == intent
     assert intent is not None or turn.parse.reason == "not sure"
+
+
+@pytest.mark.parametrize(
+    ("heard", "hypotheses", "unsure"),
+    [
+        # Whisper at 12 dB on a real "set temperature to 22.5 degrees": four readings of "25".
+        ("Set the 15.5 degrees", ["Set the 15.5 degrees", *["Set to 25 degrees"] * 4, "Set the volume"], {15.5}),
+        ("Set it to 22.5 degrees", ["Set it to 22.5 degrees", "Set to 22.5 degrees"], set()),  # they agree
+        ("Set it to 21 degrees", ["Set it to 21 degrees", "Set it to 20 degrees", "Set to 21 degrees"], set()),  # most
+        ("Set a timer for 5 minutes", ["Set a timer for five minutes", "Set a time"], set()),  # words are numbers
+        ("Turn on the lamp", ["Turn on lamp 2"], set()),  # no number was said
+    ],
+)
+def test_a_number_the_other_hypotheses_hear_otherwise_is_unsure(
+    heard: str, hypotheses: list[str], unsure: set[float]
+) -> None:
+    """``unsure_numbers``: the numbers of the text when another reading of the audio has other numbers."""
+    from edge_assistant.nlu.parser import unsure_numbers
+
+    assert unsure_numbers(heard, hypotheses) == unsure
+
+
+def test_an_unsure_value_is_asked_for_and_the_answer_acts(tmp_path: Path, example_home_path: Path) -> None:
+    """Whisper heard "15.5" where most of its readings heard "25": the thermostat is set to neither;
+    the value is asked for and the answer sets it. Readings that agree act at once."""
+    assistant, log = _assistant(tmp_path, example_home_path)
+    heard = "set the study thermostat to 15.5 degrees"
+    with assistant:
+        asked = asyncio.run(
+            assistant.handle_async(
+                heard, heard=True, hypotheses=[heard, *["set the study thermostat to 25 degrees"] * 2]
+            )
+        )
+        answered = asyncio.run(assistant.handle_async("22.5 degrees", heard=True))
+        sure = asyncio.run(
+            assistant.handle_async(heard, dialogue=assistant.new_dialogue(), heard=True, hypotheses=[heard])
+        )
+    assert (asked.parse.intent, asked.parse.awaiting, asked.reply) == (
+        None,
+        "HassClimateSetTemperature",
+        "What temperature?",
+    )
+    assert (answered.parse.intent, answered.parse.slots.get("temperature")) == ("HassClimateSetTemperature", 22.5)
+    assert (sure.parse.intent, sure.parse.slots.get("temperature")) == ("HassClimateSetTemperature", 15.5)
+    written = [json.loads(line)["slots"]["temperature"] for line in log.read_text(encoding="utf-8").splitlines()]
+    assert written == [22.5, 15.5]

@@ -189,7 +189,7 @@ def test_swap_assistant_applies_to_the_next_utterance(parser: Parser, example_ho
     class Fixed:
         catalog, home = parser.catalog, parser.home
 
-        def parse(self, text: str, dialogue: Any = None, min_confidence: float = 0.0) -> IntentResult:
+        def parse(self, text: str, dialogue: Any = None, min_confidence: float = 0.0, **_: Any) -> IntentResult:
             return IntentResult(text=text, intent="HassCancelTimer", confidence=1.0, source="template")
 
         def held(self, text: str) -> bool:
