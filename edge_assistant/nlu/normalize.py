@@ -6,13 +6,23 @@ Number words come from the language's one table (``intents/en/numbers.yaml``, ``
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from edge_assistant.nlu.words import number_table
 
-__all__ = ["Amount", "amount_in", "compact", "normalize_text", "numbers_in", "to_int", "words_to_digits"]
+__all__ = [
+    "Amount",
+    "amount_in",
+    "compact",
+    "normalize_text",
+    "numbers_in",
+    "to_int",
+    "unsure_numbers",
+    "words_to_digits",
+]
 
 
 @cache
@@ -139,3 +149,16 @@ def amount_in(text: str) -> Amount | None:
         value = float(whole) + share if whole else share
         return Amount(round(value, 4), whole is None and share <= 1.0, match.start(), match.end())
     return None
+
+
+def unsure_numbers(text: str, hypotheses: Sequence[str]) -> frozenset[float]:
+    """The numbers of ``text`` when most of the speech engine's ``hypotheses`` (its readings of the
+    same audio, ``text`` among them) heard other numbers: "set the 15.5 degrees" beside four
+    readings of "25 degrees" is a value the ear is unsure of. One reading of "20" beside three of
+    "21" is not. Readings that hold no number say nothing of it."""
+    said = sorted(numbers_in(normalize_text(text)))
+    if not said:
+        return frozenset()
+    heard = [found for h in hypotheses if (found := sorted(numbers_in(normalize_text(h))))]
+    other = sum(found != said for found in heard)
+    return frozenset(said) if other > len(heard) - other else frozenset()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -31,7 +31,7 @@ from edge_assistant.nlu.templates import TemplateMatcher
 from edge_assistant.nlu.timeexpr import clock_command, only_timer_words, repeats
 from edge_assistant.nlu.words import domain_table
 
-__all__ = ["ChoiceModel", "Parser", "ParserSettings", "unsure_numbers"]
+__all__ = ["ChoiceModel", "Parser", "ParserSettings"]
 
 # Words an answer naming a device may carry besides the name ("the one in the study, please").
 _FILLERS = frozenset(("the", "a", "an", "my", "our", "in", "at", "please", "one", "that", "this", "just", "it", "is"))
@@ -125,23 +125,6 @@ def _as_number(value: Any) -> float | None:
         return float(str(value).strip().rstrip("%"))
     except ValueError:
         return None
-
-
-def unsure_numbers(text: str, hypotheses: Sequence[str]) -> frozenset[float]:
-    """The numbers of ``text`` when most of the speech engine's ``hypotheses`` (its readings of the
-    same audio, ``text`` among them) heard other numbers: "set the 15.5 degrees" beside four
-    readings of "25 degrees" is a value the ear is unsure of. One reading of "20" beside three of
-    "21" is not. Readings that hold no number say nothing of it."""
-    said = _numbers(text)
-    if not said:
-        return frozenset()
-    heard = [found for h in hypotheses if (found := _numbers(h))]
-    other = sum(found != said for found in heard)
-    return frozenset(said) if other > len(heard) - other else frozenset()
-
-
-def _numbers(text: str) -> list[float]:
-    return sorted(float(n) for n in re.findall(r"\d+(?:\.\d+)?", normalize_text(text)))
 
 
 def _ask_which(

@@ -174,7 +174,7 @@ def test_a_number_the_other_hypotheses_hear_otherwise_is_unsure(
     heard: str, hypotheses: list[str], unsure: set[float]
 ) -> None:
     """``unsure_numbers``: the numbers of the text when another reading of the audio has other numbers."""
-    from edge_assistant.nlu.parser import unsure_numbers
+    from edge_assistant.nlu.normalize import unsure_numbers
 
     assert unsure_numbers(heard, hypotheses) == unsure
 
