@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,7 +74,7 @@ def open_model(settings: Settings, base: Path, lora: Path | None) -> LlamaModel:
 
     return LlamaModel(
         base,
-        n_threads=settings.model.n_threads or os.cpu_count(),
+        n_threads=settings.model.n_threads or None,  # LlamaModel: every core
         n_gpu_layers=settings.model.n_gpu_layers,
         n_ctx=settings.model.n_ctx,
         lora_path=lora,
