@@ -1,7 +1,11 @@
 """End of utterance: an energy detector against an adaptive noise floor.
 
-Speech starts after ``min_speech_ms`` of frames ``threshold_db`` above the noise floor and ends
-after ``silence_ms`` of trailing quiet or at ``max_utterance_s``. A short pre-roll is kept so the
+Speech starts once ``min_speech_ms`` of frames ``threshold_db`` above the noise floor fall within
+a window of two and a half times that (fast speech in noise rises above the threshold syllable by
+syllable, with dips between), and ends after ``silence_ms`` of trailing quiet or at
+``max_utterance_s``. A loud frame holds the utterance open only when the median level of the
+last 100 ms is loud too: steady noise has frames a few dB above its floor now and then, and one
+of them must not hold an utterance open until its maximum length. A short pre-roll is kept so the
 first phone is not cut. The quietest of the first 200 ms sets the noise floor. Push-to-talk replaces the detector
 with explicit start/stop.
 """
@@ -9,6 +13,7 @@ with explicit start/stop.
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
 from dataclasses import dataclass
 from typing import Literal
@@ -22,6 +27,8 @@ __all__ = ["Endpointer", "Event", "frame_db"]
 _PREROLL_MS = 500
 _FLOOR_MIN_DB = 20.0
 _WARMUP_FRAMES = 10
+_START_WINDOW = 2.5  # the window in which min_speech_ms of loud frames start speech, in min_speech_ms
+_QUIET_FRAMES = 5  # a loud frame goes on with the speech only while the median of this many is loud
 
 
 def frame_db(frame: bytes) -> float:
@@ -49,8 +56,11 @@ class Endpointer:
         self.settings = settings
         self.floor_db = 40.0
         self.in_speech = False
-        self._loud = 0
+        needed = max(1, settings.min_speech_ms // FRAME_MS)
+        self._needed = needed
+        self._recent: deque[bool] = deque(maxlen=max(needed, round(needed * _START_WINDOW)))
         self._quiet = 0
+        self._levels: deque[float] = deque(maxlen=_QUIET_FRAMES)
         self._warmup = _WARMUP_FRAMES
         self._last_db = self.floor_db
         self._length = 0
@@ -59,6 +69,7 @@ class Endpointer:
     def push(self, frame: bytes) -> Event:
         """Classify one frame and advance the state machine."""
         level = frame_db(frame)
+        self._levels.append(level)
         if self._warmup > 0:  # the quietest of the first frames sets the noise floor; nothing starts in them
             self._warmup -= 1
             self.floor_db = level if self._warmup == _WARMUP_FRAMES - 1 else min(self.floor_db, level)
@@ -72,7 +83,9 @@ class Endpointer:
         if not self.in_speech:
             return self._idle(frame, loud)
         self._length += 1
-        self._quiet = 0 if loud else self._quiet + 1
+        # A loud frame goes on with the speech only when the last 100 ms are loud too (their median).
+        still = loud and statistics.median(self._levels) > self.floor_db + margin
+        self._quiet = 0 if still else self._quiet + 1
         if self._quiet * FRAME_MS >= self.settings.silence_ms:
             return self._end("silence")
         if self._length * FRAME_MS >= self.settings.max_utterance_s * 1000:
@@ -85,10 +98,11 @@ class Endpointer:
 
     def _idle(self, frame: bytes, loud: bool) -> Event:
         self._pending.append(frame)
-        self._loud = self._loud + 1 if loud else 0
-        if self._loud * FRAME_MS < self.settings.min_speech_ms:
+        self._recent.append(loud)
+        if not loud or sum(self._recent) < self._needed:
             return Event("none")
-        self.in_speech, self._length, self._quiet, self._loud = True, len(self._pending), 0, 0
+        self._recent.clear()
+        self.in_speech, self._length, self._quiet = True, len(self._pending), 0
         frames = tuple(self._pending)
         self._pending.clear()
         return Event("start", frames)

@@ -99,3 +99,41 @@ def test_speech_from_the_first_frame_is_found() -> None:
     events = _events(speech + _quiet(1000))
     assert [e.kind for _, e in events] == ["start", "end"]
     assert events[0][0] < 25
+
+
+def _sum(*parts: bytes) -> bytes:
+    arrays = [np.frombuffer(p, dtype="<i2").astype(np.int32) for p in parts]
+    size = min(len(a) for a in arrays)
+    return bytes(np.clip(sum(a[:size] for a in arrays), -32768, 32767).astype("<i2").tobytes())
+
+
+def _spiky_noise(ms: int, amplitude: float, every_ms: int = 140, seed: int = 2) -> bytes:
+    """Steady noise with a single frame about 5 dB louder now and then, as fans and pink noise have."""
+    noise = np.frombuffer(_noise(ms, amplitude, seed), dtype="<i2").astype(np.float64)
+    frame = SAMPLE_RATE * FRAME_MS // 1000
+    for start in range(0, len(noise) - frame, SAMPLE_RATE * every_ms // 1000):
+        noise[start : start + frame] *= 1.8
+    return bytes(np.clip(noise, -32768, 32767).astype("<i2").tobytes())
+
+
+def test_an_utterance_in_steady_noise_ends_after_the_trailing_silence() -> None:
+    """Frames of the noise a few dB above its floor now and then do not hold the utterance open
+    until its maximum length: a loud frame goes on with the speech only when the median of the
+    last 100 ms is loud too."""
+    noise = _spiky_noise(6000, 0.02)
+    speech = _quiet(1500) + _tone(800, 0.1) + _quiet(6000 - 2300)
+    events = _events(_sum(noise, speech), AudioSettings(silence_ms=500, max_utterance_s=10.0))
+    assert [e.kind for _, e in events] == ["start", "end"]
+    assert events[1][1].reason == "silence"
+    sound_stops = (1500 + 800) // FRAME_MS
+    assert (events[1][0] - sound_stops) * FRAME_MS <= 500 + 6 * FRAME_MS
+
+
+def test_fast_syllables_in_noise_start_speech() -> None:
+    """Syllables of 60 ms with dips between them, none long enough alone, start an utterance:
+    120 ms of loud frames within 300 ms is speech. A lone 60 ms burst is not."""
+    syllables = b"".join(_tone(60, 0.1) + _quiet(40) for _ in range(6))
+    noise = _noise(3000, 0.01)
+    events = _events(_sum(noise, _quiet(1000) + syllables + _quiet(1400)))
+    assert [e.kind for _, e in events][:1] == ["start"]
+    assert _events(_sum(noise, _quiet(1000) + _tone(60, 0.1) + _quiet(1940))) == []
