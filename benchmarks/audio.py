@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.weighings import recorded_weighings, summary
 from edge_assistant.assistant import Assistant
 from edge_assistant.audio import SAMPLE_RATE
 from edge_assistant.audio.sources import PcmSource
@@ -225,6 +226,7 @@ def run_audio_bench(
     with the templates alone.
     """
     parser = build_parser(settings, home, use_model=use_model)
+    Assistant(parser, settings=settings).warm_up(heard=True)  # as `listen` and `run` start
     voices = _voices(use_piper)
     speech = {name: {text: speak(text) for text in (*COMMANDS, *OFF_TOPIC)} for name, speak in voices.items()}
     report: dict[str, Any] = {
@@ -239,5 +241,7 @@ def run_audio_bench(
         except Exception as exc:  # a missing engine model is reported, not fatal to the benchmark
             report[engine] = {"error": str(exc)}
             continue
-        report[engine] = _engine_report((timed, Assistant(parser), settings), speech, snrs)
+        with recorded_weighings() as weighings:
+            report[engine] = _engine_report((timed, Assistant(parser, settings=settings), settings), speech, snrs)
+        report[engine]["near_commands"] = summary(weighings)
     return report

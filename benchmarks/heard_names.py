@@ -115,7 +115,7 @@ def run_names_bench(settings: Settings, example_home: Path, real: Path) -> dict[
     parser = None
     for key, path in homes.items():
         parser = build_parser(settings, path) if parser is None else parser.for_home(load_home(path))
-        assistant = Assistant(parser)
+        assistant = Assistant(parser, settings=settings)
         transcriber = build_transcriber(settings, parser)
         known, unknown = SENTENCES[key]
         for kind, sentences in (("known", known), ("unknown", unknown)):

@@ -21,6 +21,7 @@ from benchmarks.datasets import complete_slurp_home, dev_cases
 from benchmarks.nlu import score
 from benchmarks.paths import DATA_DIR, SHARED_DATA
 from benchmarks.stats import nearest_rank
+from benchmarks.weighings import recorded_weighings, summary
 from edge_assistant.assistant import Assistant
 from edge_assistant.audio.sources import PcmSource
 from edge_assistant.config import Settings
@@ -59,6 +60,7 @@ def run_natural_bench(settings: Settings, engine: str, root: Path = SHARED_DATA,
     lora = resolve_lora_path(settings, base)
     model = open_model(settings, base, lora)
     parser = Parser(catalog, home, model, ParserSettings(tuned_prompt=lora is not None))
+    Assistant(parser, settings=settings).warm_up(heard=True)  # as `listen` and `run` start
     transcriber = build_transcriber(settings, parser, engine)
     voice = piper_voice()
     said = {c.text for c in chosen}
@@ -71,7 +73,9 @@ def run_natural_bench(settings: Settings, engine: str, root: Path = SHARED_DATA,
             return parser.parse(text)
         pcm = silence(_PAD_MS) + piper(text, voice) + silence(_PAD_MS)
         records: list[UtteranceRecord] = []
-        pipeline = Pipeline(PcmSource(pcm), transcriber, Assistant(parser), settings.audio, records.append)
+        pipeline = Pipeline(
+            PcmSource(pcm), transcriber, Assistant(parser, settings=settings), settings.audio, records.append
+        )
         started = time.process_time()
         asyncio.run(pipeline.run())
         cpu.append(time.process_time() - started)
@@ -80,7 +84,8 @@ def run_natural_bench(settings: Settings, engine: str, root: Path = SHARED_DATA,
         return _heard(records, text)
 
     voice_misses: list[dict[str, Any]] = []
-    spoken = score(by_voice, chosen, False, delayed_as_command=True, misses=voice_misses).row()
+    with recorded_weighings() as weighings:
+        spoken = score(by_voice, chosen, False, delayed_as_command=True, misses=voice_misses).row()
     written = score(parser.parse, chosen, False, delayed_as_command=True).row()
     for miss in voice_misses:
         miss["heard"] = heard.get(miss["text"], "")
@@ -97,4 +102,5 @@ def run_natural_bench(settings: Settings, engine: str, root: Path = SHARED_DATA,
         "cpu_s_per_sentence": round(statistics.mean(cpu), 3) if cpu else None,
         "speech_end_to_intent_ms": {"p50": nearest_rank(latency, 0.5), "p95": nearest_rank(latency, 0.95)},
         "misses_by_voice": voice_misses,
+        "near_commands": summary(weighings),
     }

@@ -47,6 +47,7 @@ from typing import Any, Literal
 
 from benchmarks.paths import EXAMPLE_HOME, SHARED_DATA
 from benchmarks.stats import nearest_rank
+from benchmarks.weighings import recorded_weighings, summary
 from edge_assistant.assistant import Assistant
 from edge_assistant.audio.sources import WavSource
 from edge_assistant.config import Settings
@@ -139,7 +140,7 @@ def _run(
         audio = audio.model_copy(update={"mode": "wake", "wake_phrase": recording.wake_phrase})
     records: list[UtteranceRecord] = []
     source = WavSource(file or recording.file)
-    pipeline = Pipeline(source, transcriber, Assistant(parser), audio, records.append)
+    pipeline = Pipeline(source, transcriber, Assistant(parser, settings=settings), audio, records.append)
     started = time.process_time()
     asyncio.run(pipeline.run())
     return records, time.process_time() - started
@@ -161,7 +162,9 @@ def run_real_bench(
     """
     with tempfile.TemporaryDirectory() as tmp:
         noisy = None if snr is None else partial(_noisy, noise=sox_noise(30.0, "pinknoise"), snr=snr, into=Path(tmp))
-        return _real_bench(settings, engine, root, other_home, use_model, snr, noisy)
+        with recorded_weighings() as weighings:
+            report = _real_bench(settings, engine, root, other_home, use_model, snr, noisy)
+        return {**report, "near_commands": summary(weighings)}
 
 
 def _real_bench(
@@ -188,6 +191,7 @@ def _real_bench(
             parsers[home] = (
                 build_parser(settings, home, use_model=use_model) if first is None else first.for_home(load_home(home))
             )
+            Assistant(parsers[home], settings=settings).warm_up(heard=True)  # as `listen` and `run` start
         parser = parsers[home]
         if (home, recording.wake_phrase) != current:  # the home's names and the wake phrase bias the engine
             current = (home, recording.wake_phrase)
@@ -217,6 +221,7 @@ def _real_bench(
                 "kind": recording.kind,
                 "said": recording.said,
                 "heard": [r.transcript for r in records],
+                "handled_as": [r.parse.text for r in records],  # what was acted on (a near command, a name)
                 "outcome": result,
                 "reference": want,
                 "got": [parse_key(r.parse) for r in records],

@@ -12,9 +12,11 @@ conversation, and ``new_dialogue()`` gives one to each client of a server.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -32,10 +34,12 @@ from edge_assistant.stt import SttSettings
 if TYPE_CHECKING:
     from edge_assistant.config import Settings
     from edge_assistant.nlu.parser import Parser
+    from edge_assistant.stt.near import NearCommands
 
-__all__ = ["Assistant", "NameWeighing", "Turn", "command_scorer"]
+__all__ = ["Assistant", "CommandWeighing", "NameWeighing", "Turn", "command_scorer"]
 
 _T = TypeVar("_T")
+_log = logging.getLogger(__name__)
 # Statuses of a turn that did something the user hears about: acted, asked, or answered a question.
 _HANDLED = frozenset({"done", "dry_run", "confirm", "cancelled"})
 # A name the speech engine's beam never reached stands in for the word heard only when the audio
@@ -43,6 +47,14 @@ _HANDLED = frozenset({"done", "dry_run", "confirm", "cancelled"})
 # than any other name of the home by NAME_MARGIN (BENCHMARKS.md, "names the ear missed").
 NAME_GAP = 1.0
 NAME_MARGIN = 2.0
+# A command of the home a few letters from what was heard ("Time for status" / "timer status")
+# stands in for it only when the audio says it at most COMMAND_GAP nats less likely, and better
+# than any command that means something else by COMMAND_MARGIN (BENCHMARKS.md, "Commands the ear
+# nearly heard").
+COMMAND_GAP = 5.0
+COMMAND_MARGIN = 2.0
+_NEAR: weakref.WeakKeyDictionary[Parser, NearCommands] = weakref.WeakKeyDictionary()
+_NEAR_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,18 @@ class NameWeighing:
     gap: float  # nats by which the audio prefers what was heard (negative: it prefers the name)
     lead: float | None  # nats by which that name beats the next one (None: the only name)
     taken: bool  # within NAME_GAP, NAME_MARGIN ahead, and a template of the home holds it
+
+
+@dataclass(frozen=True)
+class CommandWeighing:
+    """How the audio weighed the home's commands nearest to a heard sentence that nothing, or only
+    the intent model, acted on (``weigh_command``)."""
+
+    candidate: str  # the command the audio says best
+    gap: float  # nats by which the audio prefers what was heard (negative: it prefers the command)
+    lead: float | None  # nats ahead of the best command that means something else (None: none)
+    taken: bool  # within COMMAND_GAP and COMMAND_MARGIN ahead
+    weighed: int  # how many commands were scored
 
 
 def command_scorer(transcript: Transcript | None, command: str) -> Scorer | None:
@@ -120,7 +144,9 @@ class Assistant:
         self.speaker = speaker
         self.settings = settings
         # The model path's floor for heard speech (``[stt] min_model_confidence``; BENCHMARKS.md).
-        self.heard_floor = (settings.stt if settings is not None else SttSettings()).min_model_confidence
+        stt = settings.stt if settings is not None else SttSettings()
+        self.heard_floor = stt.min_model_confidence
+        self.near_most = stt.near_commands
         self.dialogue = Dialogue()
         self._parse_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -251,9 +277,83 @@ class Assistant:
                 taken = self.parser.held(candidate)
         return NameWeighing(candidate, heard - value, lead, taken)
 
-    def warm_up(self) -> None:
-        """Parse one template sentence so that the first real command does not pay hassil's first call."""
+    def heard_command(self, text: str, result: IntentResult, score: Scorer) -> str | None:
+        """The command of the home that the audio says in place of ``text``, or None.
+
+        In noise the ear hears a command a few letters off ("Cancel all the tires", "Time for
+        status") that nothing acts on, or that the intent model reads as something else ("Then
+        the light is in the Study" as switching the lamp on, for "dim the lights in the study").
+        The home's command sentences nearest to it in letters are scored on the same audio; one
+        is taken only when it is nearly as likely as what was heard and clearly likelier than any
+        that does something else: the audio and an exact sentence of the home decide, never a
+        guess. Anything else stays as it was.
+        """
+        weighed = self.weigh_command(text, result, score)
+        if weighed is None:
+            return None
+        _log.log(
+            logging.INFO if weighed.taken else logging.DEBUG,
+            "heard %r (%s): %s %r, the audio %.2f nats from it, %s",
+            text,
+            result.intent or result.reason,
+            "acting on" if weighed.taken else "not taking",
+            weighed.candidate,
+            weighed.gap,
+            "nothing else near" if weighed.lead is None else f"{weighed.lead:.2f} nats ahead of the next",
+            extra={"weighing": weighed, "heard": text, "read": result.intent},
+        )
+        return weighed.candidate if weighed.taken else None
+
+    def weigh_command(self, text: str, result: IntentResult, score: Scorer) -> CommandWeighing | None:
+        """The evidence ``heard_command`` decides on. None when a template acted on ``result`` or
+        matches ``text`` (heard as a command, and refused as one), when ``result`` asks a question
+        ("which lamp do you mean: ...?", "What brightness?": it was understood, and the answer
+        completes it), when a name the home lacks was weighed already (``heard_name``), or when no
+        command is near that does other than the model read (then there is nothing to weigh)."""
+        if self.near_most == 0 or result.awaiting or result.commands:
+            return None
+        if result.intent is not None and result.source != "model":
+            return None
+        if unknown_said(result.reason):
+            return None
+        near = self.near_commands()
+        with self._parse_lock:
+            if self.parser.templated(text) is not None:
+                return None
+            held = [(c, self.parser.held_command(c)) for c in near.near(text, self.near_most)]
+            # A bare name is a template ("the TV" turns it on) but no reading of a sentence that
+            # said more: "New the TV" is not "the TV".
+            candidates = [(c, _meaning(command)) for c, command in held if command and self.parser.own_command(c)]
+        if all(meaning == _meaning(result) for _, meaning in candidates):
+            return None  # nothing near, or all of it does what the model read already
+        heard, *scores = score([text, *(c for c, _ in candidates)])
+        best: dict[tuple[object, ...], tuple[float, str]] = {}
+        for (candidate, meaning), value in zip(candidates, scores, strict=True):
+            if value > best.get(meaning, (-float("inf"), ""))[0]:
+                best[meaning] = (value, candidate)
+        ranked = sorted(best.values(), reverse=True)
+        value, candidate = ranked[0]
+        lead = value - ranked[1][0] if len(ranked) > 1 else None
+        taken = heard - value <= COMMAND_GAP and (lead is None or lead >= COMMAND_MARGIN)
+        return CommandWeighing(candidate, heard - value, lead, taken, len(candidates))
+
+    def near_commands(self) -> NearCommands:
+        """The home's command sentences for ``heard_command``, built once per parser (about a
+        second; a reload brings a new parser and so the new home's sentences)."""
+        with _NEAR_LOCK:
+            near = _NEAR.get(self.parser)
+            if near is None:
+                from edge_assistant.stt.near import build_near_commands
+
+                near = _NEAR[self.parser] = build_near_commands(self.parser.catalog, self.parser.home)
+            return near
+
+    def warm_up(self, *, heard: bool = False) -> None:
+        """Parse one template sentence so that the first real command does not pay hassil's first
+        call; ``heard``: speech will be handled, so build what ``heard_command`` searches too."""
         self.parser.parse("cancel the timer")
+        if heard and self.near_most:
+            self.near_commands()
 
     async def handle_async(
         self,
@@ -271,7 +371,9 @@ class Assistant:
         ``heard``: the text is a speech engine's, so the model path needs ``heard_floor`` of
         confidence to act ("We should bend the fan's next timer" is no "next track"). ``score``
         weighs other texts on the utterance's audio: a sentence refused for a name the home lacks
-        is handled as the name the audio says, when it does (``heard_name``). ``hypotheses``: the
+        is handled as the name the audio says, when it does (``heard_name``), and a sentence that
+        nothing or only the model acts on as the command of the home the audio says nearly as
+        well, when there is one (``heard_command``). ``hypotheses``: the
         speech engine's other readings of the utterance; a number they hear otherwise is asked
         for ("What temperature?"), never acted on (``unsure_numbers``).
 
@@ -284,13 +386,16 @@ class Assistant:
         turn_id = utterance_id or uuid.uuid4().hex[:8]
         start = time.perf_counter()
         floor = self.heard_floor if heard else 0.0
-        parse = partial(self.parse, min_confidence=floor, unsure=unsure_numbers(text, hypotheses))
-        result = await asyncio.to_thread(parse, text, dialogue)
-        if score is not None and result.intent is None:
-            named = await asyncio.to_thread(self.heard_name, text, result, score)
+        answering = dialogue.waiting()
+        parse = partial(self.parse, min_confidence=floor)
+        result = await asyncio.to_thread(parse, text, dialogue, unsure=unsure_numbers(text, hypotheses))
+        if score is not None and (result.intent is None or result.source == "model"):
+            named = await asyncio.to_thread(self.heard_name, text, result, score) if result.intent is None else None
+            if named is None and not answering:  # an answer is taken as heard ("the bed light", "yes")
+                named = await asyncio.to_thread(self.heard_command, text, result, score)
             if named is not None:
                 text = named
-                result = await asyncio.to_thread(parse, text, dialogue)
+                result = await asyncio.to_thread(parse, text, dialogue, unsure=unsure_numbers(text, hypotheses))
         timings = {"nlu": (time.perf_counter() - start) * 1000}
         actions: list[ActionResult] = []
         reply = ""
@@ -364,3 +469,9 @@ class Assistant:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _meaning(command: IntentResult) -> tuple[object, ...]:
+    """What a command does, however it was named: its intent, targets and values."""
+    values = sorted((key, str(value)) for key, value in command.slots.items() if key not in ("name", "area", "floor"))
+    return (command.intent, tuple(sorted(command.targets)), tuple(values))

@@ -44,7 +44,7 @@ def _assistant(settings: Settings, options: RunOptions) -> Assistant:
     assistant = Assistant.from_settings(
         settings, options.config, home=options.home, model=options.model, use_model=options.use_model, speak=True
     )
-    assistant.warm_up()
+    assistant.warm_up(heard=options.input != "text")
     return assistant
 
 

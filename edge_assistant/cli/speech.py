@@ -78,7 +78,7 @@ def _cmd_listen(args: argparse.Namespace) -> int:
 
         dispatcher = build_dispatcher(settings, parser.home, parser.catalog)
     assistant = Assistant(parser, dispatcher, None, settings)
-    assistant.warm_up()
+    assistant.warm_up(heard=True)
     transcriber = build_transcriber(settings, parser, args.stt)
     return listen_files(transcriber, assistant, settings, args.files, args.dispatch)
 

@@ -65,7 +65,7 @@ def build_hub(settings: Settings, args: argparse.Namespace) -> Hub:
 
     use_model = not args.templates_only
     assistant = Assistant.from_settings(settings, args.config, home=args.home, model=args.model, use_model=use_model)
-    assistant.warm_up()
+    assistant.warm_up(heard=True)
     pool = _engines(settings, assistant, args.stt)
     engine = args.stt or settings.stt.engine
     info = build_info(engine, settings.stt.mode, _model_name(settings, args.model, use_model), settings.tts)

@@ -214,7 +214,7 @@ class Parser:
         question = dialogue.take_question()
         # A whole command of the home's templates is a command of its own, never an answer: "make
         # the kitchen light blue" after "which light do you mean?" is no "the kitchen light".
-        answers = question is not None and not self._own_command(text)
+        answers = question is not None and not self.own_command(text)
         result = answer_question(question, text, self.catalog, self.home) if question is not None and answers else None
         if result is None:
             result = self._utterance(text, call)
@@ -226,7 +226,7 @@ class Parser:
         result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
         return result
 
-    def _own_command(self, text: str) -> bool:
+    def own_command(self, text: str) -> bool:
         """Whether ``text`` is a whole command of its own rather than an answer: a template holds it
         and it says more than which device or place ("make the kitchen light blue", "turn off the
         bed light"). A bare name ("the bed light", which a template reads as turning it on) answers."""
@@ -247,11 +247,20 @@ class Parser:
         """
         return self._held(text) is not None
 
-    def _held(self, text: str) -> IntentResult | None:
-        """The template's command for ``text`` (no model, no conversation), or None."""
+    def held_command(self, text: str) -> IntentResult | None:
+        """The command a template holds ``text`` as (``held``), or None."""
+        return self._held(text)
+
+    def templated(self, text: str) -> IntentResult | None:
+        """What a template makes of ``text`` (no model, no conversation), a refusal or a question
+        included ("which lamp do you mean?"), or None when no template matches it."""
         if not text.strip() or len(text) > self.settings.max_chars:
             return None
-        result = self._template(text, _Call({}))
+        return self._template(text, _Call({}))
+
+    def _held(self, text: str) -> IntentResult | None:
+        """The template's command for ``text`` (no model, no conversation), or None."""
+        result = self.templated(text)
         return result if result is not None and result.intent is not None else None
 
     def _utterance(self, text: str, call: _Call) -> IntentResult:

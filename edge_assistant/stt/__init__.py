@@ -58,6 +58,10 @@ class SttSettings(BaseModel):
     # misheard sentence is often nonsense the model still maps to an intent (BENCHMARKS.md,
     # "Real speech"). Text typed or sent to `parse` keeps `[nlu] min_confidence`.
     min_model_confidence: float = Field(default=0.75, ge=0.0, le=1.0)
+    # A heard sentence that nothing acts on is weighed on its audio against this many of the
+    # home's command sentences nearest to it in letters ("Cancel all the tires" -> "cancel all
+    # timers"; ``Assistant.heard_command``, BENCHMARKS.md). 0: off. Engines with a scorer only.
+    near_commands: int = Field(default=8, ge=0, le=16)
     # An open engine in grammar mode (stt.hybrid): "off" runs it alone, biased to the grammar's
     # names (the measured best, BENCHMARKS.md); "agree" also runs pocketsphinx's grammar pass and
     # acts on its sentence only when the open pass heard the same words (at least

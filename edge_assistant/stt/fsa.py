@@ -9,14 +9,20 @@ not a command, so that it comes out as filler instead of being forced onto the n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import bisect
+import heapq
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from edge_assistant.stt.grammar import CommandGrammar, Node
 
 __all__ = ["Automaton", "compile_grammar"]
 
 _Arcs = list[list[tuple[str | None, int]]]
+# A path of words back to the start: (last word, the path before it), None at the start.
+_Path = tuple[str, "_Path"] | None
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,87 @@ class Automaton:
                 return False
             state = nxt
         return state in self.finals
+
+    def nearest(
+        self,
+        words: Sequence[str],
+        most: int,
+        max_cost: float,
+        cost: Callable[[str, str], float],
+        max_steps: int = 20_000,
+    ) -> list[tuple[float, tuple[str, ...]]]:
+        """Up to ``most`` sentences of the automaton nearest to ``words``, cheapest first, each
+        with its cost: a heard word taken as a word of the grammar costs ``cost(heard, word)``
+        (letter edits, at least half an edit per letter of difference in length), a heard word
+        left out or a grammar word added costs its letters, and a heard word may stand for two
+        grammar words or two for one ("standlight" for "standing light"). Nothing dearer than
+        ``max_cost`` is returned.
+
+        Dijkstra over (state, words consumed), each node settled at most ``most`` times, so that
+        the ``most`` cheapest distinct sentences come out; a deterministic automaton gives each
+        sentence one path, and a sentence reached again by a dearer alignment is skipped. Only
+        the arcs whose word length keeps within the budget are looked at, and the search stops
+        after ``max_steps`` nodes (what it found by then is still the cheapest, in order).
+        """
+        edit = lru_cache(maxsize=None)(cost)
+        n = len(words)
+        tick = itertools.count()
+        heap: list[tuple[float, int, int, int, _Path]] = [(0.0, 0, 0, 0, None)]
+        settled: dict[tuple[int, int], int] = {}
+        found: list[tuple[float, tuple[str, ...]]] = []
+        seen: set[tuple[str, ...]] = set()
+        by_length = self._by_length
+
+        def push(value: float, state: int, used: int, path: _Path) -> None:
+            if value <= max_cost:
+                heapq.heappush(heap, (value, next(tick), state, used, path))
+
+        def arcs(state: int, low: float, high: float) -> list[tuple[int, str, int]]:
+            lengths, arcs = by_length[state]
+            return arcs[bisect.bisect_left(lengths, low) : bisect.bisect_right(lengths, high)]
+
+        for _ in range(max_steps):
+            if not heap or len(found) >= most:
+                break
+            spent, _, state, used, path = heapq.heappop(heap)
+            times = settled.get((state, used), 0)
+            if times >= most:
+                continue
+            settled[(state, used)] = times + 1
+            if used == n and state in self.finals:
+                sentence = _unwind(path)
+                if sentence not in seen:
+                    seen.add(sentence)
+                    found.append((spent, sentence))
+            room = max_cost - spent
+            if used < n:
+                push(spent + len(words[used]), state, used + 1, path)
+            for size, word, target in arcs(state, 0, room):
+                push(spent + size, target, used, (word, path))
+            if used == n:
+                continue
+            heard = words[used]
+            for _, word, target in arcs(state, len(heard) - 2 * room, len(heard) + 2 * room):
+                push(spent + edit(heard, word), target, used + 1, (word, path))
+            if used + 1 < n:
+                joined = heard + words[used + 1]
+                for _, word, target in arcs(state, len(joined) - 2 * room, len(joined) + 2 * room):
+                    push(spent + edit(joined, word), target, used + 2, (word, path))
+            for size, word, target in arcs(state, 1, len(heard) - 1):
+                if heard.startswith(word[:2]):
+                    rest = len(heard) - size
+                    for _, second, after in arcs(target, rest - 2 * room, rest + 2 * room):
+                        push(spent + edit(heard, word + second), after, used + 1, (second, (word, path)))
+        return found
+
+    @cached_property
+    def _by_length(self) -> list[tuple[list[int], list[tuple[int, str, int]]]]:
+        """Each state's arcs as (word length, word, target), shortest first, and their lengths."""
+        out = []
+        for arcs in self.arcs:
+            ordered = sorted((len(word), word, target) for word, target in arcs.items())
+            out.append(([size for size, _, _ in ordered], ordered))
+        return out
 
     def to_fsg(self, fillers: Iterable[str] = (), filler_prob: float = 0.0, prefix: Iterable[str] = ()) -> str:
         """pocketsphinx FSG text: the commands, and beside them a loop of ``fillers`` (``filler_prob``
@@ -58,6 +145,14 @@ class Automaton:
         states = n + 4 + max(len(prefix) - 1, 0)
         head = ["FSG_BEGIN commands", f"NUM_STATES {states}", f"START_STATE {entry}", f"FINAL_STATE {final}"]
         return "\n".join([*head, *lines, "FSG_END", ""])
+
+
+def _unwind(path: _Path) -> tuple[str, ...]:
+    words: list[str] = []
+    while path is not None:
+        words.append(path[0])
+        path = path[1]
+    return tuple(reversed(words))
 
 
 def compile_grammar(grammar: CommandGrammar, known: Callable[[str], bool] = lambda _w: True) -> Automaton:

@@ -20,7 +20,7 @@ from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
 from edge_assistant.nlu.parser import Parser
 from edge_assistant.stt import SttSettings, Transcriber, load_transcriber
 from edge_assistant.stt.grammar import build_command_grammar
-from tests.support.synth import piper, piper_voice, silence, sox_noise, wav_bytes_to_pcm
+from tests.support.synth import mix_at_snr, piper, piper_voice, silence, sox_noise, wav_bytes_to_pcm
 
 pytestmark = pytest.mark.model
 
@@ -148,6 +148,39 @@ def test_a_name_the_beam_missed_is_weighed_on_the_audio(real_parts: tuple[Transc
     refused = IntentResult(text=result.text, reason=f"there is no device called '{word}'")
     text = Assistant(parser).heard_name(result.text, refused, result.score)
     assert text is not None and _does(parser, text) == _does(parser, "what's the temperature of the EcoBee")
+
+
+@pytest.mark.parametrize(
+    ("file", "said"),
+    [("cancel_all_timers.wav", "cancel all timers"), ("timer_status.wav", "timer status")],
+)
+def test_a_command_heard_a_few_letters_off_in_noise_is_weighed_on_the_audio(
+    real_parts: tuple[Transcriber, Parser], file: str, said: str
+) -> None:
+    """Real voices in pink noise at 12 dB: "Cancel all the tires", "Time for status" act on
+    nothing; scored on the same audio, the home's command nearest in letters is nearly as likely
+    as what was heard and clearly likelier than any other, so the assistant acts on it."""
+    from edge_assistant.assistant import Assistant
+
+    transcriber, parser = real_parts
+    pcm = mix_at_snr(wav_bytes_to_pcm((REAL / "speech_to_phrase" / file).read_bytes()), sox_noise(30.0), 12.0)
+    result = _hear(transcriber, pcm)
+    assert result.score is not None and parser.parse(result.text).intent is None, result
+    weighed = Assistant(parser).weigh_command(result.text, parser.parse(result.text), result.score)
+    assert weighed is not None and weighed.taken, (result.text, weighed)
+    assert _does(parser, weighed.candidate) == _does(parser, said) and _does(parser, said)[0] is not None
+
+
+def test_off_topic_speech_is_not_heard_as_a_near_command(example_parts: tuple[Transcriber, Parser], voice: Any) -> None:
+    """Sentences a few letters from a command of the home ("How tall is the Eiffel Tower" /
+    "How is the Garage Door"): the audio says what was said far better, so nothing acts."""
+    from edge_assistant.assistant import COMMAND_GAP, Assistant
+
+    transcriber, parser = example_parts
+    for sentence in ("how tall is the eiffel tower", "how many miles is it to the airport"):
+        result = _hear(transcriber, silence(300) + piper(sentence, voice) + silence(300))
+        weighed = Assistant(parser).weigh_command(result.text, parser.parse(result.text), result.score)  # type: ignore[arg-type]
+        assert weighed is None or (not weighed.taken and weighed.gap > 2 * COMMAND_GAP), (result.text, weighed)
 
 
 def test_a_device_the_home_lacks_is_not_heard_as_one_it_has(
