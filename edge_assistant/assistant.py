@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -263,19 +263,12 @@ class Assistant:
         candidates = renamings(self.parser.home, text, *unknown)
         if not candidates:
             return None
-        heard, *scores = score([text, *(candidate for _, candidate in candidates)])
-        best: dict[str, tuple[float, str]] = {}
-        for (canonical, candidate), value in zip(candidates, scores, strict=True):
-            if value > best.get(canonical, (-float("inf"), ""))[0]:
-                best[canonical] = (value, candidate)
-        ranked = sorted(best.values(), reverse=True)
-        value, candidate = ranked[0]
-        lead = value - ranked[1][0] if len(ranked) > 1 else None
-        taken = heard - value <= NAME_GAP and (lead is None or lead >= NAME_MARGIN)
+        candidate, gap, lead = _weigh(text, candidates, score)
+        taken = gap <= NAME_GAP and (lead is None or lead >= NAME_MARGIN)
         if taken:
             with self._parse_lock:
                 taken = self.parser.held(candidate)
-        return NameWeighing(candidate, heard - value, lead, taken)
+        return NameWeighing(candidate, gap, lead, taken)
 
     def heard_command(self, text: str, result: IntentResult, score: Scorer) -> str | None:
         """The command of the home that the audio says in place of ``text``, or None.
@@ -323,19 +316,12 @@ class Assistant:
             held = [(c, self.parser.held_command(c)) for c in near.near(text, self.near_most)]
             # A bare name is a template ("the TV" turns it on) but no reading of a sentence that
             # said more: "New the TV" is not "the TV".
-            candidates = [(c, _meaning(command)) for c, command in held if command and self.parser.own_command(c)]
-        if all(meaning == _meaning(result) for _, meaning in candidates):
+            candidates = [(_meaning(command), c) for c, command in held if command and self.parser.own_command(c)]
+        if all(meaning == _meaning(result) for meaning, _ in candidates):
             return None  # nothing near, or all of it does what the model read already
-        heard, *scores = score([text, *(c for c, _ in candidates)])
-        best: dict[tuple[object, ...], tuple[float, str]] = {}
-        for (candidate, meaning), value in zip(candidates, scores, strict=True):
-            if value > best.get(meaning, (-float("inf"), ""))[0]:
-                best[meaning] = (value, candidate)
-        ranked = sorted(best.values(), reverse=True)
-        value, candidate = ranked[0]
-        lead = value - ranked[1][0] if len(ranked) > 1 else None
-        taken = heard - value <= COMMAND_GAP and (lead is None or lead >= COMMAND_MARGIN)
-        return CommandWeighing(candidate, heard - value, lead, taken, len(candidates))
+        candidate, gap, lead = _weigh(text, candidates, score)
+        taken = gap <= COMMAND_GAP and (lead is None or lead >= COMMAND_MARGIN)
+        return CommandWeighing(candidate, gap, lead, taken, len(candidates))
 
     def near_commands(self) -> NearCommands:
         """The home's command sentences for ``heard_command``, built once per parser (about a
@@ -469,6 +455,20 @@ class Assistant:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _weigh(text: str, candidates: Sequence[tuple[Hashable, str]], score: Scorer) -> tuple[str, float, float | None]:
+    """``text`` and each (reading, candidate text) scored on the audio: the best candidate of the
+    best reading, the nats by which the audio prefers ``text`` to it, and its lead over the best
+    of any other reading (None when there is no other)."""
+    heard, *scores = score([text, *(candidate for _, candidate in candidates)])
+    best: dict[Hashable, tuple[float, str]] = {}
+    for (reading, candidate), value in zip(candidates, scores, strict=True):
+        if value > best.get(reading, (-float("inf"), ""))[0]:
+            best[reading] = (value, candidate)
+    ranked = sorted(best.values(), reverse=True)
+    value, candidate = ranked[0]
+    return candidate, heard - value, value - ranked[1][0] if len(ranked) > 1 else None
 
 
 def _meaning(command: IntentResult) -> tuple[object, ...]:
