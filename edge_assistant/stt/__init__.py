@@ -57,7 +57,7 @@ class SttSettings(BaseModel):
     # A heard sentence that no template holds acts only when the intent model is this sure: a
     # misheard sentence is often nonsense the model still maps to an intent (BENCHMARKS.md,
     # "Real speech"). Text typed or sent to `parse` keeps `[nlu] min_confidence`.
-    min_model_confidence: float = Field(default=0.75, ge=0.0, le=1.0)
+    min_model_confidence: float = Field(default=0.8, ge=0.0, le=1.0)
     # A heard sentence that nothing acts on is weighed on its audio against this many of the
     # home's command sentences nearest to it in letters ("Cancel all the tires" -> "cancel all
     # timers"; ``Assistant.heard_command``, BENCHMARKS.md). 0: off. Engines with a scorer only.

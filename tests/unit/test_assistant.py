@@ -152,7 +152,7 @@ def test_heard_speech_needs_a_surer_model(
 
     model = KeywordChoiceModel({"kill": "turn off"}, probability=sure)
     assistant = Assistant(Parser(load_catalog(), load_home(example_home_path), model))
-    assert assistant.heard_floor == 0.75  # [stt] min_model_confidence's default
+    assert assistant.heard_floor == 0.8  # [stt] min_model_confidence's default
     with assistant:
         turn = assistant.handle("kill the porch light", heard=heard, speak=False)
     assert turn.parse.intent == intent

@@ -247,9 +247,9 @@ def test_an_alternative_the_templates_hold_is_acted_on(parser: Parser) -> None:
     assert records[1].parse.reason == "no wake phrase"
 
 
-@pytest.mark.parametrize(("sure", "intent"), [(0.6, None), (0.8, "HassTurnOff")])
+@pytest.mark.parametrize(("sure", "intent"), [(0.6, None), (0.9, "HassTurnOff")])
 def test_heard_text_acts_on_the_model_only_when_it_is_sure(example_home_path: Path, sure: float, intent: str) -> None:
-    """What the pipeline hears is parsed with the assistant's ``heard_floor`` (0.75 by default):
+    """What the pipeline hears is parsed with the assistant's ``heard_floor`` (0.8 by default):
     a model pick of 0.6 that typed text would act on is "not sure" when heard."""
     from edge_assistant.testing import KeywordChoiceModel
 
