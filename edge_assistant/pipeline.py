@@ -280,7 +280,13 @@ class Pipeline:
             return "", "nothing heard"
         if not transcript.in_grammar:
             return transcript.text, "not a command (speech outside the grammar)"
-        return self._wake.command(transcript.text, bool(transcript.extra.get("wake")))
+        text, reason = self._wake.command(transcript.text, bool(transcript.extra.get("wake")))
+        score = transcript.score
+        # "There's no board" for "Snowboy" said alone in noise: the audio may say the phrase.
+        if reason == "no wake phrase" and score is not None and self._wake.said_on_audio(transcript.text, score):
+            log.info("heard %r: the audio says the wake phrase alone as well", transcript.text)
+            return self._wake.command("", heard_wake=True)
+        return text, reason
 
     def _alternatives(self, transcript: Transcript, command: str) -> list[str]:
         """The engine's other hypotheses as commands: cut after the wake phrase as the transcript was."""

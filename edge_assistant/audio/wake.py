@@ -9,17 +9,28 @@ An open-vocabulary engine spells a made-up word as it hears it ("okay raspy" for
 "hey my croft" for "hey mycroft"), so the opening words match when their letters are a slip of
 the phrase's: at most one edit per five letters (a sound-alike letter costs half; at least one
 edit is allowed), with the same first letter, over one word fewer or more than the phrase has.
+
+A phrase said alone in noise may be beyond the engine's beam altogether ("There's no board" for
+"Snowboy" at 12 dB). Where the engine can weigh texts on the utterance's audio, a short
+utterance that does not open with the phrase wakes when the audio says the phrase alone nearly
+as well as what was heard (``said_on_audio``): a made-up word is a name the ear missed, and the
+same gap as for names holds.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from edge_assistant.nlu.names import slip_cost
 
-__all__ = ["WakeGate"]
+__all__ = ["WAKE_GAP", "WakeGate"]
+
+# The phrase said alone stands for a short utterance heard otherwise when the audio says it at
+# most this many nats less likely than what was heard: ``NAME_GAP``, a name the ear missed.
+WAKE_GAP = 1.0
+_MORE_WORDS = 2  # a short utterance: at most the phrase's words and this many more
 
 
 class WakeGate:
@@ -27,6 +38,7 @@ class WakeGate:
 
     def __init__(self, phrase: str, timeout_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.words = tuple(w for w in (_letters(w) for w in phrase.split()) if w)
+        self.phrase = " ".join(phrase.split())
         self.timeout_s = timeout_s
         self._clock = clock
         self._armed_until = 0.0
@@ -51,6 +63,17 @@ class WakeGate:
             self._armed_until = 0.0
             return text, None
         return text, "no wake phrase"
+
+    def said_on_audio(self, text: str, score: Callable[[Sequence[str]], list[float]]) -> bool:
+        """Whether ``text``, a short utterance that does not open with the phrase, was the phrase
+        said alone: ``score`` (the engine's weighing of texts on the utterance's audio) gives the
+        phrase, as written or with a capital, at most ``WAKE_GAP`` nats less than ``text``."""
+        if not self.words or not text.split() or len(text.split()) > len(self.words) + _MORE_WORDS:
+            return False
+        if self._opening(text.split()):
+            return False
+        heard, *phrase = score([text, self.phrase, self.phrase[:1].upper() + self.phrase[1:]])
+        return heard - max(phrase) <= WAKE_GAP
 
     def strip(self, text: str) -> str | None:
         """The words after the wake phrase that opens ``text``; None when it does not open with it.

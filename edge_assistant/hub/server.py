@@ -117,12 +117,17 @@ class Hub:
 
     def command_text(self, transcript: Transcript, dialogue: Dialogue | None = None) -> str:
         """The text an ``asr`` client gets: empty for speech outside the grammar (never a forced command),
-        the wake phrase kept in front when the engine heard it (a satellite checks for it). Of the
+        the wake phrase kept in front when the engine heard it (a satellite checks for it), or the
+        phrase alone when a short utterance was heard otherwise but the audio says the phrase as
+        well (``WakeGate.said_on_audio``). Of the
         engine's hypotheses, the one the home's templates hold when the likeliest is held by none
         (``Assistant.choose_heard``, in the client's ``dialogue``)."""
         if not transcript.in_grammar or not transcript.text.strip():
             return ""
         text = transcript.text
+        score = transcript.score
+        if self._wake is not None and score is not None and self._wake.said_on_audio(text, score):
+            return self.wake_phrase  # "There's no board": the audio says "snowboy" alone as well
         alternatives = transcript.extra.get("alternatives")
         if alternatives:
             text = self._chosen(text, alternatives, dialogue)

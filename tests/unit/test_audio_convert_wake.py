@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import pytest
 
@@ -100,3 +102,30 @@ def test_a_wake_phrase_spelled_as_heard_still_wakes(phrase: str, heard: str) -> 
 def test_other_words_do_not_wake(phrase: str, heard: str) -> None:
     """Words that only share some letters with the phrase are no wake phrase."""
     assert WakeGate(phrase).command(heard) == (heard, "no wake phrase")
+
+
+def _scorer(table: dict[str, float], default: float = -30.0) -> Callable[[Sequence[str]], list[float]]:
+    return lambda texts: [table.get(text, default) for text in texts]
+
+
+def test_a_lone_phrase_the_audio_says_better_than_what_was_heard_wakes() -> None:
+    """ "Snowboy" said alone at 12 dB is heard "There's no board"; scored on the same audio, the
+    phrase is likelier than the words heard (a real recording: -1.0 against -4.1 nats)."""
+    gate = WakeGate("snowboy")
+    assert gate.said_on_audio("There's no board", _scorer({"There's no board": -4.1, "snowboy": -1.0}))
+    assert gate.said_on_audio("There's no board", _scorer({"There's no board": -4.1, "Snowboy": -4.9}))  # within 1 nat
+    assert not gate.said_on_audio("There's no board", _scorer({"There's no board": -4.1, "snowboy": -6.0}))
+
+
+def test_long_utterances_and_the_phrase_itself_are_not_weighed() -> None:
+    asked: list[list[str]] = []
+
+    def score(texts: Sequence[str]) -> list[float]:
+        asked.append(list(texts))
+        return [0.0 for _ in texts]
+
+    gate = WakeGate("snowboy")
+    assert not gate.said_on_audio("turn on the living room lamp please", score)  # a sentence, not a lone phrase
+    assert not gate.said_on_audio("Snow boy", score)  # the letters already wake it
+    assert not WakeGate("").said_on_audio("There's no board", score)
+    assert asked == []

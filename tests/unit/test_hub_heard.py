@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,20 @@ def test_the_wake_phrase_is_kept_and_the_command_after_it_chosen(example_home_pa
     hub = Hub(Assistant(parser), pool, WyomingSettings(), Info(), wake_phrase="hey jarvis")
     heard = Transcript("Hey Jarvis bause the timer", extra={"alternatives": ["Hey Jarvis pause the timer"]})
     assert hub.command_text(heard, hub.assistant.new_dialogue()) == "hey jarvis pause the timer"
+
+
+def test_a_lone_wake_phrase_heard_otherwise_goes_to_the_satellite_as_the_phrase(example_home_path: Path) -> None:
+    """ "Hey there, Vis" alone: the audio says "hey jarvis" as well, so the satellite gets the phrase
+    and waits for the command; a short utterance the audio does not say so stays as heard."""
+    parser = Parser(load_catalog([BUILTIN_CATALOG_DIR]), load_home(example_home_path))
+    pool = TranscriberPool(lambda: FakeTranscriber([]), 1)
+    hub = Hub(Assistant(parser), pool, WyomingSettings(), Info(), wake_phrase="hey jarvis")
+
+    def scorer(table: dict[str, float]) -> Callable[[Sequence[str]], list[float]]:
+        return lambda texts: [table.get(text, -25.0) for text in texts]
+
+    dialogue = hub.assistant.new_dialogue()
+    phrase = Transcript("Hey there, Vis", score=scorer({"Hey there, Vis": -3.0, "Hey jarvis": -2.5}))
+    assert hub.command_text(phrase, dialogue) == "hey jarvis"
+    other = Transcript("Let's go", score=scorer({"Let's go": -2.0, "Hey jarvis": -14.0}))
+    assert hub.command_text(other, dialogue) == "Let's go"

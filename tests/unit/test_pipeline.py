@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +221,22 @@ def test_wake_phrase_mode(parser: Parser) -> None:
     _run(pipeline)
     assert [r.parse.intent for r in records] == ["HassTurnOn", None, None, "HassTurnOff"]
     assert records[1].parse.reason == "no wake phrase"
+
+
+def test_a_lone_wake_phrase_heard_otherwise_wakes_when_the_audio_says_it(parser: Parser) -> None:
+    """ "Snowboy" alone in noise heard "There's no board": the engine's score of the phrase on the
+    same audio wakes the assistant for the next utterance; with no score it does not."""
+
+    def score(texts: Sequence[str]) -> list[float]:
+        return [{"There's no board": -4.1, "snowboy": -1.0}.get(text, -30.0) for text in texts]
+
+    settings = AudioSettings(mode="wake", wake_phrase="snowboy")
+    for scored, intent in ((score, "HassTurnOff"), (None, None)):
+        script = [Transcript("There's no board", score=scored), Transcript("turn off the porch light")]
+        pipeline, records = _pipeline(parser, script, 2, settings=settings)
+        _run(pipeline)
+        assert records[1].parse.intent == intent
+        assert records[0].parse.reason == ("wake phrase heard; waiting for the command" if scored else "no wake phrase")
 
 
 def test_an_alternative_the_templates_hold_is_acted_on(parser: Parser) -> None:
