@@ -313,10 +313,10 @@ class Assistant:
         with self._parse_lock:
             if self.parser.templated(text) is not None:
                 return None
-            held = [(c, self.parser.held_command(c)) for c in near.near(text, self.near_most)]
             # A bare name is a template ("the TV" turns it on) but no reading of a sentence that
             # said more: "New the TV" is not "the TV".
-            candidates = [(_meaning(command), c) for c, command in held if command and self.parser.own_command(c)]
+            held = [(c, self.parser.command_of_its_own(c)) for c in near.near(text, self.near_most)]
+            candidates = [(_meaning(command), c) for c, command in held if command is not None]
         if all(meaning == _meaning(result) for meaning, _ in candidates):
             return None  # nothing near, or all of it does what the model read already
         candidate, gap, lead = _weigh(text, candidates, score)

@@ -230,14 +230,17 @@ class Parser:
         """Whether ``text`` is a whole command of its own rather than an answer: a template holds it
         and it says more than which device or place ("make the kitchen light blue", "turn off the
         bed light"). A bare name ("the bed light", which a template reads as turning it on) answers."""
+        return self.command_of_its_own(text) is not None
+
+    def command_of_its_own(self, text: str) -> IntentResult | None:
+        """The command a template holds ``text`` as, when it is one of its own (``own_command``)."""
         result = self._held(text)
-        if result is None:
-            return False
-        if set(result.slots) - _NAMING:
-            return True
+        if result is None or set(result.slots) - _NAMING:
+            return result
         named = {w for key in ("name", "area", "floor") for w in _WORD.findall(str(result.slots.get(key, "")).lower())}
         said = normalize_text(text).split()
-        return any(w not in named and w not in _FILLERS and not domain_table().domain_of(w) for w in said)
+        own = any(w not in named and w not in _FILLERS and not domain_table().domain_of(w) for w in said)
+        return result if own else None
 
     def held(self, text: str) -> bool:
         """Whether a template holds ``text`` as a command of this home (an intent, not a refusal).
@@ -246,10 +249,6 @@ class Parser:
         before it may stand in for what the engine found likeliest (``Assistant.choose_heard``).
         """
         return self._held(text) is not None
-
-    def held_command(self, text: str) -> IntentResult | None:
-        """The command a template holds ``text`` as (``held``), or None."""
-        return self._held(text)
 
     def templated(self, text: str) -> IntentResult | None:
         """What a template makes of ``text`` (no model, no conversation), a refusal or a question
