@@ -99,6 +99,12 @@ class IntentSpec(BaseModel):
     # The devices move between areas (a robot vacuum): an area says where to act, not where the
     # device lives, so a device elsewhere in the home still serves it.
     roaming: bool = False
+    # What this intent reads from sensors (sensor device classes, ``domain_words.yaml``): a sensor
+    # that measures something else never answers it (a temperature question is no humidity one).
+    measures: tuple[str, ...] = ()
+    # The intent that reads a sensor named for this one that measures something else ("what is the
+    # humidity" read as a temperature question is that sensor's state).
+    other_measures: str | None = None
     sentences: tuple[SentenceBlock, ...] = ()
     examples: tuple[Example, ...] = ()
 
@@ -109,6 +115,8 @@ class IntentSpec(BaseModel):
         missing = set(self.require_one_of) - set(self.slots)
         if missing:
             raise ValueError(f"require_one_of names undeclared slots {sorted(missing)}")
+        if self.other_measures and not self.measures:
+            raise ValueError("'other_measures' needs 'measures'")
         if self.specialises and not self.domains:
             raise ValueError("an intent that 'specialises' another needs 'domains'")
         for example in self.examples:
@@ -200,6 +208,11 @@ def load_catalog(paths: Iterable[str | Path] | None = None) -> Catalog:
         if spec.specialises is not None and spec.specialises not in intents:
             raise IntentSchemaError(
                 f"intent {name} specialises '{spec.specialises}', which no catalog file defines",
+                path=", ".join(map(str, files)),
+            )
+        if spec.other_measures is not None and spec.other_measures not in intents:
+            raise IntentSchemaError(
+                f"intent {name} reads other measures with '{spec.other_measures}', which no catalog file defines",
                 path=", ".join(map(str, files)),
             )
     return Catalog(language=language, intents=intents, lists=lists, expansion_rules=rules)

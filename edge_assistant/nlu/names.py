@@ -13,6 +13,9 @@
   heard sentence is refused for a device or place the home lacks ("the incubi"), the sentence
   with each of the home's names in its place is a candidate for the speech engine to weigh on
   the audio (``Assistant.heard_name``).
+- **A sensor is said by what it measures** (``measure_of``): "what is the humidity" asks the one
+  humidity sensor; a sensor with no device class measures what its name says ("Outdoor
+  Humidity"), and a temperature question is never answered by it.
 - **Qualifiers pick among devices of one kind** (``qualified``): "the right lamp" is the one lamp
   whose name holds "right", "the upstairs one" the one device upstairs, "the other fan" the fan
   that was not just named. One device, or a question: never every lamp of the home.
@@ -36,6 +39,7 @@ __all__ = [
     "as_class",
     "class_domain",
     "entity_words",
+    "measure_of",
     "near_name",
     "qualified",
     "renamings",
@@ -62,6 +66,20 @@ def class_domain(spoken: str) -> str | None:
     """The domain a name made only of a class word names ("the lights" -> light), or None."""
     words = [w for w in spoken.lower().split() if w not in DETERMINERS]
     return domain_table().domain_of(" ".join(words)) if words else None
+
+
+def measure_of(entity: Entity) -> str | None:
+    """What a sensor measures: its device class, else the measure its name says ("Outdoor
+    Humidity" -> humidity); None for a sensor whose name says none, and for every other domain."""
+    if entity.domain != "sensor":
+        return None
+    if entity.device_class:
+        return entity.device_class
+    for name in entity.names:
+        said = domain_table().measures_said(name.lower())
+        if said:
+            return said[0][0]
+    return None
 
 
 def as_class(home: Home) -> set[str]:

@@ -16,7 +16,7 @@ from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.dialogue import Dialogue, Question, answer_question, next_colour, wants_another_colour
 from edge_assistant.nlu.extract import extract_slots
 from edge_assistant.nlu.multi import Part, Splitter, combine, several, spoken
-from edge_assistant.nlu.names import class_domain, which
+from edge_assistant.nlu.names import class_domain, measure_of, which
 from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.nlu.prompt import (
     NONE_LABEL,
@@ -385,7 +385,8 @@ class Parser:
             return IntentResult(text=text, source="model", confidence=confidence, reason="not sure")
         if spec.require_one_of and set(spec.require_one_of) <= set(_DURATION_SLOTS) and repeats(norm):
             return IntentResult(text=text, source="model", confidence=confidence, reason="I cannot repeat a command")
-        raw = self._with_context_area(spec, extract_slots(spec, self.home, norm))
+        name, spec, raw = self._other_measure(name, spec, extract_slots(spec, self.home, norm), norm)
+        raw = self._with_context_area(spec, raw)
         asked = self._which_one(text, norm, name, raw, confidence, call)
         if asked is not None:
             return asked
@@ -406,6 +407,29 @@ class Parser:
             return _Retry(exc, name, raw, confidence)
         except Unresolved as exc:
             return IntentResult(text=text, source="model", confidence=confidence, reason=str(exc))
+
+    def _other_measure(
+        self, name: str, spec: IntentSpec, raw: dict[str, Any], norm: str
+    ) -> tuple[str, IntentSpec, dict[str, Any]]:
+        """A reading of one measure that asks about another ("what is the humidity", read by the
+        model as a temperature question) is a state question (``other_measures``): of the sensor
+        named, or of every sensor of that measure. The intent stands when the words name a sensor
+        it reads, or say its own measure too ("the temperature and the humidity")."""
+        if spec.other_measures is None:
+            return name, spec, raw
+        named = self.home.entities_named(raw["name"]) if isinstance(raw.get("name"), str) else []
+        said = {m for m, _ in domain_table().measures_said(norm)}
+        if named:
+            other = all(measure_of(e) is not None and measure_of(e) not in spec.measures for e in named)
+        else:
+            other = bool(said) and not said & set(spec.measures)
+        if not other:
+            return name, spec, raw
+        return (
+            spec.other_measures,
+            self.catalog.intents[spec.other_measures],
+            extract_slots(self.catalog.intents[spec.other_measures], self.home, norm),
+        )
 
     def _which_one(
         self, text: str, norm: str, name: str, raw: dict[str, Any], confidence: float, call: _Call

@@ -10,7 +10,7 @@ from typing import Any
 
 from edge_assistant.home import Entity, Home
 from edge_assistant.nlu.catalog import IntentSpec, SlotSpec
-from edge_assistant.nlu.names import unnamed
+from edge_assistant.nlu.names import measure_of, unnamed
 from edge_assistant.nlu.normalize import to_int
 
 __all__ = ["SWITCHABLE", "MissingValue", "Unfit", "Unresolved", "finalize_slots", "resolve_targets"]
@@ -102,9 +102,16 @@ def _in_place(home: Home, entity: Entity, area: str | None, floor: str | None) -
     return True
 
 
+def _reads(spec: IntentSpec, entity: Entity) -> bool:
+    """False for a sensor that measures what ``spec`` does not read (humidity, for a temperature
+    question); a sensor whose measure is unknown is taken at its word."""
+    measure = measure_of(entity)
+    return not spec.measures or measure is None or measure in spec.measures
+
+
 def _by_name(home: Home, spec: IntentSpec, slots: dict[str, Any]) -> list[Entity]:
     every = home.entities_named(slots["name"])
-    named = [e for e in every if not spec.domains or e.domain in spec.domains]
+    named = [e for e in every if (not spec.domains or e.domain in spec.domains) and _reads(spec, e)]
     if every and not named:
         raise Unfit(f"the {slots['name']} cannot {spec.label}")
     area, floor = slots.get("area"), slots.get("floor")
@@ -133,13 +140,17 @@ def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any]) -> list
     else:
         domains = {domain} if domain else set(spec.domains)
     fitting = [
-        e for e in home.entities if e.domain in domains and (device_class is None or e.device_class == device_class)
+        e
+        for e in home.entities
+        if e.domain in domains and device_class in (None, e.device_class, measure_of(e)) and _reads(spec, e)
     ]
     found = [e.id for e in fitting if (area is None and floor is None) or _in_place(home, e, area, floor)]
     if spec.roaming and not found:
         found = [e.id for e in fitting]
     if not found:
         what = device_class or domain or "/".join(sorted(domains))
+        if device_class and domain == "sensor":
+            what = f"{device_class} sensor"  # "there is no humidity sensor"
         where = f" in the {area or floor}" if area or floor else ""
         raise Unresolved(f"there is no {what.replace('_', ' ')}{where}")
     return found

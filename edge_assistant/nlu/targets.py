@@ -3,9 +3,9 @@ from names that exist in the home, and names as people say them (``nlu.names``).
 
 In order, a device is: a name said exactly; a qualified one ("the right lamp", "the upstairs
 one", "the other fan"); a name that is a class word, said on its own ("the tv"); a slip of a name
-("the study lab"). Areas and floors: said exactly, or a slip ("the dinning room"). What names
-nothing in the home is kept as said, so that validation refuses it rather than acting on every
-device of a kind.
+("the study lab"); a sensor said by what it measures ("what is the humidity"). Areas and floors:
+said exactly, or a slip ("the dinning room"). What names nothing in the home is kept as said, so
+that validation refuses it rather than acting on every device of a kind.
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ from typing import Any
 
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import IntentSpec
-from edge_assistant.nlu.names import DETERMINERS, POSITIONS, SpokenNames, as_class, class_domain, qualified
+from edge_assistant.nlu.names import (
+    DETERMINERS,
+    POSITIONS,
+    SpokenNames,
+    as_class,
+    class_domain,
+    measure_of,
+    qualified,
+)
 from edge_assistant.nlu.resolve import SWITCHABLE
 from edge_assistant.nlu.words import domain_table
 
@@ -212,7 +220,25 @@ def _device_name(
     near = names.entities.near(text, names.known)
     if near is not None:
         return near.name, text.replace(near.said, " ")
-    return None, text
+    return _measured(spec, home, names, text), text
+
+
+def _measured(spec: IntentSpec, home: Home, names: _Names, text: str) -> str | None:
+    """ "what is the humidity", "how humid is it": the one sensor of the home (of the place said, if
+    one is) that measures what ``text`` names, for an intent that may read sensors. Never a measure
+    the intent reads itself: "what is the temperature" asks the thermostats too, not one sensor.
+    None when no such measure is said, or no sensor or several measure it."""
+    if spec.domains and "sensor" not in spec.domains:
+        return None
+    places = [home.area(a) for a in find_names(text, names.areas.names)]
+    for measure, _ in domain_table().measures_said(text):
+        if measure in spec.measures:
+            continue
+        sensors = [e for e in home.entities if measure_of(e) == measure]
+        here = [e for e in sensors if home.area_of(e) in places] if places else sensors
+        if len(here) == 1:
+            return here[0].name
+    return None
 
 
 def _place(text: str, places: SpokenNames, known: frozenset[str]) -> str | None:
@@ -259,7 +285,11 @@ def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] 
             # "the attic lamp" in a home without one: kept as said, so validation rejects it
             # rather than acting on every lamp.
             slots["name"] = said
-    if "name" not in slots and "domain" in spec.slots and (said_kind := _kind_said(home, text)):
+    measures = [m for m, _ in domain_table().measures_said(text) if m not in spec.measures]
+    if "name" not in slots and measures and spec.slots.keys() >= {"domain", "device_class"}:
+        # "what is the humidity" in a home of two humidity sensors (or none): every one of them
+        slots["domain"], slots["device_class"] = "sensor", measures[0]
+    elif "name" not in slots and "domain" in spec.slots and (said_kind := _kind_said(home, text)):
         domain, device_class = said_kind
         slots["domain"] = domain
         if device_class and "device_class" in spec.slots:

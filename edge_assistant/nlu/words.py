@@ -23,6 +23,7 @@ from edge_assistant.yamlfile import load_model
 __all__ = [
     "DomainWord",
     "DomainWords",
+    "Measure",
     "NumberWords",
     "TimerWords",
     "domain_table",
@@ -100,16 +101,37 @@ class DomainWord(BaseModel):
         return rf"(?:{words})(?! (?:{'|'.join(map(re.escape, self.unless_before))})\b)"
 
 
+class Measure(BaseModel):
+    """What a sensor measures (a Home Assistant sensor device class) and the words said for it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    device_class: str
+    words: tuple[str, ...]
+
+
 class DomainWords(BaseModel):
-    """The domain table (``domain_words.yaml``), in order: the first entry said wins."""
+    """The domain table (``domain_words.yaml``), in order: the first entry said wins; and what
+    sensors measure."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     domains: tuple[DomainWord, ...]
+    measures: tuple[Measure, ...] = ()
 
     def domain_of(self, word: str) -> str | None:
         """The domain a single spoken word names ("lamps" -> light), or None."""
         low = word.lower()
         return next((d.domain for d in self.domains if low in d.words), None)
+
+    def measures_said(self, text: str) -> list[tuple[str, str]]:
+        """(device class, word as said) of each measure that lowercase ``text`` names as words, in
+        the table's order ("what is the humidity" -> [("humidity", "humidity")])."""
+        found = []
+        for measure in self.measures:
+            words = "|".join(re.escape(w) for w in sorted(measure.words, key=len, reverse=True))
+            match = re.search(rf"(?<![\w'])(?:{words})(?![\w'])", text)
+            if match is not None:
+                found.append((measure.device_class, match.group(0)))
+        return found
 
 
 def words_dir(language: str) -> Path:
