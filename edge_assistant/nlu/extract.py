@@ -99,6 +99,12 @@ def _value_slots(spec: IntentSpec, text: str) -> dict[str, Any]:
             command = delayed_command(text)
             if command:
                 slots["conversation_command"] = command
+    starts = {f"start_{unit}": unit for unit in DURATION_SLOTS if f"start_{unit}" in spec.slots}
+    if starts and not spec.slots.keys() & set(DURATION_SLOTS):
+        # "cancel the 5 minute timer": which timer, by the length it was started with, as Home
+        # Assistant's templates read it; a length said of no timer running picks none.
+        said = durations(text)
+        slots.update({slot: said[unit] for slot, unit in starts.items() if unit in said})
     numeric = [n for n, s in spec.slots.items() if s.type in ("int", "number") and n not in DURATION_SLOTS]
     numeric = [n for n in numeric if not n.startswith("start_")]
     if value is not None and numeric and not slots.keys() & {"brightness_step", "volume_step"}:

@@ -313,3 +313,17 @@ def test_one_device_of_a_kind_said_in_the_singular_is_asked_for(
         return
     assert (result.source, result.targets, result.reason) == ("model", targets, reason)
     assert result.awaiting == ("HassTurnOn" if reason else None)
+
+
+def test_a_length_said_picks_the_timer_on_the_model_path_as_on_the_template_path(example_home_path: Path) -> None:
+    """ "Turn off the 30 seconds" (Whisper in noise for "set a timer for 30 seconds") cancelled
+    whichever timer ran; the length said picks the timer it was started with, as Home Assistant's
+    templates read "cancel the 5 minute timer", so a timer of another length is left alone."""
+    model = KeywordChoiceModel({"turn off": "cancel timer", "stop": "pause timer"})
+    parser = Parser(load_catalog(), load_home(example_home_path), model)
+    assert parser.parse("cancel the 5 minute timer").slots == {"start_minutes": 5}
+    heard = parser.parse("turn off the 30 seconds")
+    assert (heard.source, heard.intent, heard.slots) == ("model", "HassCancelTimer", {"start_seconds": 30})
+    both = parser.parse("stop the 1 hour and 10 minutes one")
+    assert (both.intent, both.slots) == ("HassPauseTimer", {"start_hours": 1, "start_minutes": 10})
+    assert parser.parse("turn off the timer").slots == {}
