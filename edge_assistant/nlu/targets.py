@@ -223,12 +223,18 @@ def _device_name(
     return _measured(spec, home, names, text), text
 
 
+def _reads_sensors(spec: IntentSpec) -> bool:
+    """An intent that sensors answer: its domains hold "sensor", or it asks a device's state (its
+    ``state`` slot). Never one that acts: "turn off the temperature" switches no sensor."""
+    return "sensor" in spec.domains or "state" in spec.slots
+
+
 def _measured(spec: IntentSpec, home: Home, names: _Names, text: str) -> str | None:
     """ "what is the humidity", "how humid is it": the one sensor of the home (of the place said, if
-    one is) that measures what ``text`` names, for an intent that may read sensors. Never a measure
+    one is) that measures what ``text`` names, for an intent that sensors answer. Never a measure
     the intent reads itself: "what is the temperature" asks the thermostats too, not one sensor.
     None when no such measure is said, or no sensor or several measure it."""
-    if spec.domains and "sensor" not in spec.domains:
+    if not _reads_sensors(spec):
         return None
     places = [home.area(a) for a in find_names(text, names.areas.names)]
     for measure, _ in domain_table().measures_said(text):
@@ -286,7 +292,7 @@ def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] 
             # rather than acting on every lamp.
             slots["name"] = said
     measures = [m for m, _ in domain_table().measures_said(text) if m not in spec.measures]
-    if "name" not in slots and measures and spec.slots.keys() >= {"domain", "device_class"}:
+    if "name" not in slots and measures and _reads_sensors(spec) and spec.slots.keys() >= {"domain", "device_class"}:
         # "what is the humidity" in a home of two humidity sensors (or none): every one of them
         slots["domain"], slots["device_class"] = "sensor", measures[0]
     elif "name" not in slots and "domain" in spec.slots and (said_kind := _kind_said(home, text)):

@@ -120,3 +120,12 @@ def test_other_measures_must_name_a_catalog_intent(tmp_path: Path) -> None:
     )
     with pytest.raises(IntentSchemaError, match="NoSuchIntent"):
         load_catalog([path])
+
+
+@pytest.mark.parametrize("text", ["turn off the humidity", "turn on the battery saver"])
+def test_a_measure_said_to_a_command_that_acts_names_no_sensor(tmp_path: Path, text: str) -> None:
+    """Sensors answer questions; a command that acts is never sent to one because a measure was said."""
+    home = _home(tmp_path, HOME + "  - {name: Phone Battery, id: sensor.phone, device_class: battery}\n")
+    model = KeywordChoiceModel({"turn off": "turn off", "turn on": "turn on"})
+    result = Parser(load_catalog(), home, model, ParserSettings(use_templates=False)).parse(text)
+    assert not [t for t in result.targets if t.startswith("sensor.")]
