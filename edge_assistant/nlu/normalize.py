@@ -155,10 +155,20 @@ def unsure_numbers(text: str, hypotheses: Sequence[str]) -> frozenset[float]:
     """The numbers of ``text`` when most of the speech engine's ``hypotheses`` (its readings of the
     same audio, ``text`` among them) heard other numbers: "set the 15.5 degrees" beside four
     readings of "25 degrees" is a value the ear is unsure of. One reading of "20" beside three of
-    "21" is not. Readings that hold no number say nothing of it."""
+    "21" is not. Readings that hold no number say nothing of it, nor do readings that hold the
+    text and more (a decoder that said the sentence twice: "... to 90 degrees Set the Living Room
+    Thermostat to 19 degrees" for "... to 19 degrees")."""
     said = sorted(numbers_in(normalize_text(text)))
     if not said:
         return frozenset()
-    heard = [found for h in hypotheses if (found := sorted(numbers_in(normalize_text(h))))]
+    own = normalize_text(text)
+    readings = [n for h in hypotheses if not _holds_more(n := normalize_text(h), own)]
+    heard = [found for h in readings if (found := sorted(numbers_in(h)))]
     other = sum(found != said for found in heard)
     return frozenset(said) if other > len(heard) - other else frozenset()
+
+
+def _holds_more(reading: str, text: str) -> bool:
+    """Whether ``reading`` says every word of ``text`` in a row, and more."""
+    words, own = reading.split(), text.split()
+    return len(words) > len(own) and any(words[i : i + len(own)] == own for i in range(len(words) - len(own) + 1))

@@ -168,6 +168,18 @@ def test_heard_speech_needs_a_surer_model(
         ("Set it to 21 degrees", ["Set it to 21 degrees", "Set it to 20 degrees", "Set to 21 degrees"], set()),  # most
         ("Set a timer for 5 minutes", ["Set a timer for five minutes", "Set a time"], set()),  # words are numbers
         ("Turn on the lamp", ["Turn on lamp 2"], set()),  # no number was said
+        # espeak, clean: the beam's third reading said the sentence twice, with "90" first.
+        (
+            "Set the Living Room Thermostat to 19 degrees",
+            [
+                "Set the Living Room Thermostat to 19 degrees",
+                "Set the Living Room Thermostat to 90 degrees",
+                "Set the Living Room Thermostat to 90 degrees Set the Living Room Thermostat to 19 degrees",
+            ],
+            set(),
+        ),
+        ("Set it to 19 degrees", ["Set it to 19 degrees", "Set it to 90 degrees", "Set it to 90 degrees"], {19}),
+        ("Set it to 2", ["Set it to 2", "Set it to 25 degrees", "Set it to 25"], {2}),  # words, not letters
     ],
 )
 def test_a_number_the_other_hypotheses_hear_otherwise_is_unsure(
