@@ -67,14 +67,14 @@ class RateLimit:
         self._clock = clock
         self._last = clock()
 
-    def allow(self) -> bool:
-        """Take one token; False when the bucket is empty."""
+    def allow(self, cost: float = 1.0) -> bool:
+        """Take ``cost`` tokens (one event: 1); False when the bucket holds fewer."""
         now = self._clock()
         self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
         self._last = now
-        if self._tokens < 1.0:
+        if self._tokens < cost:
             return False
-        self._tokens -= 1.0
+        self._tokens -= cost
         return True
 
 

@@ -100,6 +100,24 @@ def test_rate_limit_allows_two_seconds_of_burst_then_refills() -> None:
     assert sum(limit.allow() for _ in range(25)) == 10
 
 
+def test_an_audio_chunk_costs_the_seconds_it_carries_and_a_tenth_at_least() -> None:
+    """9 s of Home Assistant's 10 ms chunks at once fit a 200 events/s budget; a flood does not."""
+    from wyoming.asr import Transcript
+    from wyoming.audio import AudioChunk
+
+    from edge_assistant.hub.handler import event_cost
+
+    ten_ms = AudioChunk(16000, 2, 1, b"\0" * 320).event()
+    assert event_cost(ten_ms) == pytest.approx(0.1)
+    assert event_cost(AudioChunk(48000, 4, 2, b"\0" * 384000).event()) == pytest.approx(1.0)  # 1 s of stereo
+    assert event_cost(AudioChunk(16000, 2, 1, b"").event()) == 1.0  # no audio: an event like any other
+    assert event_cost(Transcript(text="turn on the light").event()) == 1.0
+    now = [0.0]
+    limit = RateLimit(200.0, clock=lambda: now[0])
+    assert all(limit.allow(event_cost(ten_ms)) for _ in range(900))
+    assert sum(limit.allow(event_cost(ten_ms)) for _ in range(10000)) < 4000
+
+
 def test_allowed_clients_are_loopback_and_the_listed_networks() -> None:
     """[wyoming] allow_clients: an address or a network; IPv4 peers of a dual-stack socket count too."""
     import ipaddress
