@@ -61,6 +61,12 @@ def is_no(text: str) -> bool:
     return words in _NO or words.split(" ")[0] in {"no", "nope", "cancel", "don't"}
 
 
+def _bare_answer(text: str) -> bool:
+    """ "yes", "no thanks", "ok": a whole answer to a question, and no command of its own."""
+    words = _words(text)
+    return words in _YES or words in _NO or words in {f"{w} please" for w in _YES} | {f"{w} thanks" for w in _NO}
+
+
 def _result(handler: str, ok: bool, reply: str, status: Any, error: str | None = None) -> ActionResult:
     return ActionResult(handler=handler, ok=ok, reply=reply, error=error, status=status)
 
@@ -124,6 +130,8 @@ class Dispatcher:
         if answered is not None:
             return answered
         if result.intent is None:
+            if _bare_answer(result.text):  # nothing asked of this conversation, or asked too long ago
+                return [_result("dispatcher", False, "There is nothing to confirm.", "rejected", "nothing to confirm")]
             reply = replies.rejected_reply(result.reason)
             return [_result("dispatcher", False, reply, "rejected", result.reason)] if reply else []
         command, problem = self._command(result, utterance_id)

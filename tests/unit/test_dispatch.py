@@ -162,6 +162,15 @@ def test_yes_too_late_does_nothing(home: Home, catalog: Catalog) -> None:
     assert rec.calls == [] and actions[0].status == "expired"
 
 
+@pytest.mark.parametrize("said", ["yes", "yes please", "ok", "no", "no thanks", "cancel"])
+def test_an_answer_with_nothing_asked_says_so(home: Home, catalog: Catalog, said: str) -> None:
+    """ "yes" when nothing waits (a Home Assistant whose wyoming library drops the conversation id
+    sends each sentence as a new conversation) is answered as such, not "Sorry, I didn't understand"."""
+    rec = Recorder()
+    [actions] = go(make(home, catalog, rec)[0], parse(said, None))
+    assert rec.calls == [] and actions[0].reply == "There is nothing to confirm."
+
+
 def test_no_cancels(home: Home, catalog: Catalog) -> None:
     """ "no" drops the pending command."""
     rec = Recorder()
