@@ -41,12 +41,19 @@ def _has(pattern: str, text: str) -> re.Match[str] | None:
     return re.search(rf"\b(?:{pattern})\b", text)
 
 
+# A number after "the" with no unit names a thing, not a value: "turn on the lights in the 50"
+# (Whisper in noise) is no brightness of 50.
+_NAMED_NUMBER = re.compile(
+    r"\b(?:the|my|our|this|that) -?\d+(?:\.\d+)?(?![\w.])(?! ?(?:%|percent|per cent|degrees?|kelvin)\b)"
+)
+
+
 def _number_value(text: str) -> tuple[float | None, bool]:
     """The number said, and whether it is a part of a whole in percent ("3 quarters" -> 75)."""
     amount = amount_in(text)
     if amount is not None and text[amount.start : amount.end] not in _PERCENT_WORDS:
         return (round(amount.value * 100, 2), True) if amount.part else (amount.value, False)
-    nums = numbers_in(text)
+    nums = numbers_in(_NAMED_NUMBER.sub(" ", text))
     if nums:
         return nums[-1], False
     for word, value in _PERCENT_WORDS.items():

@@ -327,3 +327,14 @@ def test_a_length_said_picks_the_timer_on_the_model_path_as_on_the_template_path
     both = parser.parse("stop the 1 hour and 10 minutes one")
     assert (both.intent, both.slots) == ("HassPauseTimer", {"start_hours": 1, "start_minutes": 10})
     assert parser.parse("turn off the timer").slots == {}
+
+
+def test_a_number_after_the_names_a_thing_not_a_value(example_home_path: Path) -> None:
+    """ "Turn on the lights in the 50" (Whisper at 6 dB for "turn on the lights in the bedroom"),
+    read by the model as a setting, set every light to 50%; "the 50" is no brightness, so the value
+    is asked for. A number with its unit after "the" still is one."""
+    model = KeywordChoiceModel({"lights": "set light"})
+    parser = Parser(load_catalog(), load_home(example_home_path), model)
+    heard = parser.parse("turn on the lights in the 50")
+    assert (heard.intent, heard.awaiting) == (None, "HassLightSet")
+    assert parser.parse("put the lights at the 50 percent mark").slots["brightness"] == 50
