@@ -1,7 +1,7 @@
 """The ``edge-assistant`` command line: one module per command group.
 
 ``text`` (parse, handle), ``speech`` (listen, transcribe, devices), ``service`` (run, status,
-doctor), ``wyoming`` (wyoming, satellite), ``models``, ``tune`` and ``bench``. Each module has
+doctor), ``wyoming`` (wyoming, satellite), ``home`` (import-home), ``models``, ``tune`` and ``bench``. Each module has
 ``register(commands)`` and imports its heavy dependencies only when a command runs; shared
 flags are in ``options``.
 """
@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from edge_assistant.cli import bench, models, service, speech, text, tune, wyoming
+from edge_assistant.cli import bench, home, models, service, speech, text, tune, wyoming
 from edge_assistant.errors import EdgeAssistantError
 
 __all__ = ["build_argparser", "main", "run_command"]
@@ -24,7 +24,7 @@ def build_argparser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="edge-assistant", description="Offline voice commands.")
     top.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
     commands = top.add_subparsers(dest="command", required=True)
-    for group in (text, speech, service, wyoming, models, tune, bench):
+    for group in (text, speech, service, wyoming, home, models, tune, bench):
         group.register(commands)
     return top
 

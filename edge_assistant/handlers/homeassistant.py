@@ -18,7 +18,7 @@ from edge_assistant.handlers._http import HttpClient, Response
 from edge_assistant.handlers.base import Call, Command, Outcome, domain_of, entity_keys, intent_keys
 from edge_assistant.handlers.settings import HomeAssistantSettings
 
-__all__ = ["HomeAssistantHandler", "service_for"]
+__all__ = ["HomeAssistantHandler", "read_token", "service_for"]
 
 _ON = {"cover": "open_cover", "valve": "open_valve", "lock": "lock", "alarm_control_panel": "alarm_arm_away"}
 _OFF = {"cover": "close_cover", "valve": "close_valve", "lock": "unlock", "alarm_control_panel": "alarm_disarm"}
@@ -72,7 +72,8 @@ def service_for(intent: str, entity_id: str, slots: dict[str, Any]) -> tuple[str
     return service_domain, service, {"entity_id": entity_id, **data}
 
 
-def _read_token(settings: HomeAssistantSettings) -> str:
+def read_token(settings: HomeAssistantSettings) -> str:
+    """The long-lived access token, from ``token_file`` or the ``token_env`` variable."""
     if settings.token_file:
         try:
             token = Path(settings.token_file).read_text(encoding="utf-8").strip()
@@ -93,7 +94,7 @@ class HomeAssistantHandler:
         self.name = name
         self.settings = settings
         self._base = settings.url.rstrip("/")
-        headers = {"Authorization": f"Bearer {_read_token(settings)}"}
+        headers = {"Authorization": f"Bearer {read_token(settings)}"}
         self._client = HttpClient(headers, settings.request_timeout_s, settings.retries, settings.ca_file)
 
     def __repr__(self) -> str:
