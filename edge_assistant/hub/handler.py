@@ -32,13 +32,13 @@ from edge_assistant.assistant import command_scorer, heard_hypotheses
 from edge_assistant.audio.convert import PcmConverter, check_format
 from edge_assistant.errors import AudioSourceError, SpeechError
 from edge_assistant.hub.asr import UtteranceDecode
-from edge_assistant.hub.protocol import IdleTimeout, ProtocolError, RateLimit, read_event
+from edge_assistant.hub.protocol import IdleTimeout, ProtocolError, RateLimit, event_cost, read_event
 
 if TYPE_CHECKING:
     from edge_assistant.events import Transcript
     from edge_assistant.hub.server import Hub
 
-__all__ = ["HubHandler", "Refusal", "event_cost"]
+__all__ = ["HubHandler", "Refusal"]
 
 log = logging.getLogger(__name__)
 _WRITE_TIMEOUT_S = 10.0
@@ -272,26 +272,6 @@ class HubHandler(AsyncEventHandler):
             return
         for event in wav_events(wav):
             await self.write_event(event)
-
-
-# The least an audio chunk costs against the event rate: a tenth of an event (10 ms chunks).
-_CHUNK_COST = 0.1
-
-
-def event_cost(event: Event) -> float:
-    """What ``event`` takes of a client's event rate: 1, but an ``audio-chunk`` costs the seconds of
-    audio it carries (at least ``_CHUNK_COST``). Home Assistant forwards audio in 10 ms chunks, 100
-    events per second of speech, and sends what it has buffered as fast as it can: 5 s of audio
-    at once closed its connection when every chunk cost an event. The audio of an utterance is
-    bounded by ``max_utterance_s`` anyway; a flood of tiny chunks still meets the limit."""
-    if not AudioChunk.is_type(event.type) or not event.payload:
-        return 1.0
-    data = event.data
-    try:
-        per_s = int(data["rate"]) * int(data["width"]) * int(data["channels"])
-    except (KeyError, TypeError, ValueError):
-        return 1.0
-    return max(_CHUNK_COST, len(event.payload) / per_s) if per_s > 0 else 1.0
 
 
 def wav_events(wav: bytes) -> list[Event]:

@@ -27,9 +27,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from wyoming.audio import AudioChunk
 from wyoming.event import Event
 
-__all__ = ["IdleTimeout", "Limits", "ProtocolError", "RateLimit", "client_allowed", "read_event"]
+__all__ = ["IdleTimeout", "Limits", "ProtocolError", "RateLimit", "client_allowed", "event_cost", "read_event"]
 
 
 @dataclass(frozen=True)
@@ -161,3 +162,25 @@ def client_allowed(host: str | None, allowed: list[ipaddress.IPv4Network | ipadd
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped  # a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d
     return ip.is_loopback or any(ip in network for network in allowed)
+
+
+# The least an audio chunk costs against the event rate: a tenth of an event (10 ms chunks).
+_CHUNK_COST = 0.1
+
+
+def event_cost(event: Event) -> float:
+    """What ``event`` takes of a client's event rate: 1, but an ``audio-chunk`` costs the seconds of
+    audio it carries (at least ``_CHUNK_COST``). Home Assistant forwards audio in 10 ms chunks, 100
+    events per second of speech, and sends what it has buffered as fast as it can: 5 s of audio
+    at once closed its connection when every chunk cost an event. The audio of an utterance is
+    bounded by ``max_utterance_s`` anyway, and a reply's or an announcement's by its length (Home
+    Assistant sends those to a satellite as fast as it has them too); a flood of tiny chunks still
+    meets the limit."""
+    if not AudioChunk.is_type(event.type) or not event.payload:
+        return 1.0
+    data = event.data
+    try:
+        per_s = int(data["rate"]) * int(data["width"]) * int(data["channels"])
+    except (KeyError, TypeError, ValueError):
+        return 1.0
+    return max(_CHUNK_COST, len(event.payload) / per_s) if per_s > 0 else 1.0

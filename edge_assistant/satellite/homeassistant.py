@@ -32,6 +32,7 @@ import logging
 import socket
 import wave
 from dataclasses import dataclass, field
+from typing import Any
 
 from wyoming.asr import Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
@@ -49,7 +50,15 @@ from wyoming.wake import Detection
 from edge_assistant import __version__
 from edge_assistant.audio import SAMPLE_RATE
 from edge_assistant.errors import ConfigError, SpeechError
-from edge_assistant.hub.protocol import IdleTimeout, Limits, ProtocolError, RateLimit, client_allowed, read_event
+from edge_assistant.hub.protocol import (
+    IdleTimeout,
+    Limits,
+    ProtocolError,
+    RateLimit,
+    client_allowed,
+    event_cost,
+    read_event,
+)
 from edge_assistant.satellite.client import HubError, HubReply
 from edge_assistant.tts import Player
 
@@ -64,6 +73,21 @@ _NOTHING_SAID = ("stt-no-text-recognized", "wake-word-timeout")
 _DETECTION_GRACE_S = 1.5
 
 
+# How long a reply's audio may take to arrive and play once Home Assistant has begun to speak it.
+_REPLY_S = 60.0
+
+
+async def _first_of(event: asyncio.Event, done: asyncio.Future[None], timeout_s: float) -> bool:
+    """Whether ``event`` is set or ``done`` ends within ``timeout_s``."""
+    waiter = asyncio.ensure_future(event.wait())
+    either: set[asyncio.Future[Any]] = {waiter, done}
+    try:
+        finished, _ = await asyncio.wait(either, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    return bool(finished)
+
+
 @dataclass
 class _Run:
     """One pipeline run: what Home Assistant sent back for one utterance."""
@@ -71,6 +95,7 @@ class _Run:
     transcript: asyncio.Future[str]
     done: asyncio.Future[None]
     detected: asyncio.Event = field(default_factory=asyncio.Event)  # HA's wake engine heard its wake word
+    synthesized: asyncio.Event = field(default_factory=asyncio.Event)  # synthesize came: a voice follows
     reply: str = ""
     answered: bool = False  # synthesize came: the audio that follows is this run's reply
     error: str | None = None
@@ -221,21 +246,26 @@ class HomeAssistantLink:
 
     async def handle(self, text: str) -> HubReply:
         """Home Assistant's answer to the utterance it transcribed (it acted on its own transcript, not
-        on ``text``): the reply once played, or handled unknown without a voice (``end_stage`` handle)."""
+        on ``text``): the reply once played. Whether it acted is not known here (Home Assistant does
+        not say), so ``handled`` is None. An answer with no speech ("never mind" to its own agent) has
+        no voice: when no ``synthesize`` comes within ``timeout_s``, there is no reply to wait for."""
         run = self._current()
-        if self.player is None:
-            self._run = None
-            return HubReply(None, "")
         try:
-            await asyncio.wait_for(asyncio.shield(run.done), self.timeout_s + 60.0)
-        except asyncio.TimeoutError:
-            raise HubError(f"no reply from Home Assistant within {self.timeout_s:g} s") from None
+            if self.player is None:
+                return HubReply(None, "")
+            if not await _first_of(run.synthesized, run.done, self.timeout_s):
+                return HubReply(None, "")  # its pipeline ended without a voice
+            waited = _REPLY_S + self.timeout_s
+            try:  # the reply's audio follows synthesize, and is played before done
+                await asyncio.wait_for(asyncio.shield(run.done), waited)
+            except asyncio.TimeoutError:
+                raise HubError(f"no reply audio from Home Assistant within {waited:g} s") from None
         finally:
             if self._run is run:
                 self._run = None
         if run.error is not None:
             raise HubError(run.error)
-        return HubReply(True, run.reply)
+        return HubReply(None, run.reply)
 
     async def close(self) -> None:
         """End of one source: the connection to Home Assistant stays (``stop`` ends it)."""
@@ -271,6 +301,7 @@ class HomeAssistantLink:
             if run is not None:
                 run.reply = Synthesize.from_event(event).text
                 run.answered = True
+                run.synthesized.set()
         elif Error.is_type(event.type):
             error = Error.from_event(event)
             log.info("Home Assistant's pipeline: %s (%s)", error.text, error.code)
@@ -387,7 +418,7 @@ class _HomeAssistant(AsyncEventHandler):
                     return
                 if event is None:
                     return
-                if not self._rate.allow():
+                if not self._rate.allow(event_cost(event)):
                     await self._error("too-many-events", "over the event rate limit")
                     return
                 try:

@@ -105,7 +105,7 @@ def test_an_audio_chunk_costs_the_seconds_it_carries_and_a_tenth_at_least() -> N
     from wyoming.asr import Transcript
     from wyoming.audio import AudioChunk
 
-    from edge_assistant.hub.handler import event_cost
+    from edge_assistant.hub.protocol import event_cost
 
     ten_ms = AudioChunk(16000, 2, 1, b"\0" * 320).event()
     assert event_cost(ten_ms) == pytest.approx(0.1)
