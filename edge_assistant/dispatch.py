@@ -61,10 +61,13 @@ def is_no(text: str) -> bool:
     return words in _NO or words.split(" ")[0] in {"no", "nope", "cancel", "don't"}
 
 
+# A whole answer to a question and no command of its own: "yes", "no thanks", "ok".
+_BARE_ANSWERS = _YES | _NO | {f"{w} please" for w in _YES} | {f"{w} thanks" for w in _NO}
+
+
 def _bare_answer(text: str) -> bool:
-    """ "yes", "no thanks", "ok": a whole answer to a question, and no command of its own."""
-    words = _words(text)
-    return words in _YES or words in _NO or words in {f"{w} please" for w in _YES} | {f"{w} thanks" for w in _NO}
+    """Whether ``text`` is only a yes or a no (``_BARE_ANSWERS``)."""
+    return _words(text) in _BARE_ANSWERS
 
 
 def _result(handler: str, ok: bool, reply: str, status: Any, error: str | None = None) -> ActionResult:

@@ -25,7 +25,7 @@ from edge_assistant.handlers.homeassistant import read_token
 from edge_assistant.handlers.settings import HomeAssistantSettings
 from edge_assistant.home import Home
 
-__all__ = ["DOMAINS", "fetch_home", "home_yaml"]
+__all__ = ["DOMAINS", "fetch_home", "home_yaml", "import_home"]
 
 # The domains the built-in catalog acts on or asks about.
 DOMAINS = (

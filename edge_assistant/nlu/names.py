@@ -78,7 +78,7 @@ def measure_of(entity: Entity) -> str | None:
     for name in entity.names:
         said = domain_table().measures_said(name.lower())
         if said:
-            return said[0][0]
+            return said[0]
     return None
 
 

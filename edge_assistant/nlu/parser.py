@@ -418,18 +418,15 @@ class Parser:
         if spec.other_measures is None:
             return name, spec, raw
         named = self.home.entities_named(raw["name"]) if isinstance(raw.get("name"), str) else []
-        said = {m for m, _ in domain_table().measures_said(norm)}
+        said = set(domain_table().measures_said(norm))
         if named:
             other = all(measure_of(e) is not None and measure_of(e) not in spec.measures for e in named)
         else:
             other = bool(said) and not said & set(spec.measures)
         if not other:
             return name, spec, raw
-        return (
-            spec.other_measures,
-            self.catalog.intents[spec.other_measures],
-            extract_slots(self.catalog.intents[spec.other_measures], self.home, norm),
-        )
+        reader = self.catalog.intents[spec.other_measures]
+        return spec.other_measures, reader, extract_slots(reader, self.home, norm)
 
     def _which_one(
         self, text: str, norm: str, name: str, raw: dict[str, Any], confidence: float, call: _Call

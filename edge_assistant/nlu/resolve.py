@@ -142,7 +142,9 @@ def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any]) -> list
     fitting = [
         e
         for e in home.entities
-        if e.domain in domains and device_class in (None, e.device_class, measure_of(e)) and _reads(spec, e)
+        if e.domain in domains
+        and (device_class is None or device_class in (e.device_class, measure_of(e)))
+        and _reads(spec, e)
     ]
     found = [e.id for e in fitting if (area is None and floor is None) or _in_place(home, e, area, floor)]
     if spec.roaming and not found:

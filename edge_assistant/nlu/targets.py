@@ -237,7 +237,7 @@ def _measured(spec: IntentSpec, home: Home, names: _Names, text: str) -> str | N
     if not _reads_sensors(spec):
         return None
     places = [home.area(a) for a in find_names(text, names.areas.names)]
-    for measure, _ in domain_table().measures_said(text):
+    for measure in domain_table().measures_said(text):
         if measure in spec.measures:
             continue
         sensors = [e for e in home.entities if measure_of(e) == measure]
@@ -291,8 +291,9 @@ def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] 
             # "the attic lamp" in a home without one: kept as said, so validation rejects it
             # rather than acting on every lamp.
             slots["name"] = said
-    measures = [m for m, _ in domain_table().measures_said(text) if m not in spec.measures]
-    if "name" not in slots and measures and _reads_sensors(spec) and spec.slots.keys() >= {"domain", "device_class"}:
+    reads = "name" not in slots and _reads_sensors(spec) and spec.slots.keys() >= {"domain", "device_class"}
+    measures = [m for m in domain_table().measures_said(text) if m not in spec.measures] if reads else []
+    if measures:
         # "what is the humidity" in a home of two humidity sensors (or none): every one of them
         slots["domain"], slots["device_class"] = "sensor", measures[0]
     elif "name" not in slots and "domain" in spec.slots and (said_kind := _kind_said(home, text)):

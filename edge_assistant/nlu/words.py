@@ -95,7 +95,7 @@ class DomainWord(BaseModel):
     @property
     def pattern(self) -> str:
         """A regular expression for the words (longest first), not followed by ``unless_before``."""
-        words = "|".join(re.escape(w) for w in sorted(self.words, key=len, reverse=True))
+        words = _alternatives(self.words)
         if not self.unless_before:
             return f"(?:{words})"
         return rf"(?:{words})(?! (?:{'|'.join(map(re.escape, self.unless_before))})\b)"
@@ -122,16 +122,21 @@ class DomainWords(BaseModel):
         low = word.lower()
         return next((d.domain for d in self.domains if low in d.words), None)
 
-    def measures_said(self, text: str) -> list[tuple[str, str]]:
-        """(device class, word as said) of each measure that lowercase ``text`` names as words, in
-        the table's order ("what is the humidity" -> [("humidity", "humidity")])."""
-        found = []
-        for measure in self.measures:
-            words = "|".join(re.escape(w) for w in sorted(measure.words, key=len, reverse=True))
-            match = re.search(rf"(?<![\w'])(?:{words})(?![\w'])", text)
-            if match is not None:
-                found.append((measure.device_class, match.group(0)))
-        return found
+    def measures_said(self, text: str) -> list[str]:
+        """The device class of each measure that lowercase ``text`` names as words, in the table's
+        order ("how humid is it" -> ["humidity"])."""
+        return [m.device_class for m in self.measures if _word_pattern(m.words).search(text)]
+
+
+def _alternatives(words: tuple[str, ...]) -> str:
+    """``words`` as a regular expression's alternatives, longest first."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@cache
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of ``words``, as whole words."""
+    return re.compile(rf"(?<![\w'])(?:{_alternatives(words)})(?![\w'])")
 
 
 def words_dir(language: str) -> Path:
