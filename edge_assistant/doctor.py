@@ -147,12 +147,18 @@ def _open_engine(settings: Settings) -> Iterator[Check]:
     except EdgeAssistantError as exc:
         yield Check("speech", "fail", str(exc).splitlines()[0], f"edge-assistant models pull {name}")
         return
-    hybrid = stt.mode == "grammar"
+    # As stt.build_transcriber: a grammar pass runs beside the open engine only with [stt] hybrid on.
+    hybrid = stt.mode == "grammar" and stt.hybrid != "off"
     if hybrid and importlib.util.find_spec("pocketsphinx") is None:
-        fix = "pip install 'edge-assistant[pocketsphinx]', or [stt] mode = \"open\""
+        fix = "pip install 'edge-assistant[pocketsphinx]', or [stt] hybrid = \"off\""
         yield Check("speech", "fail", "hybrid decoding needs pocketsphinx for its grammar pass", fix)
         return
-    how = "hybrid: pocketsphinx grammar pass first" if hybrid else "open mode"
+    if hybrid:
+        how = f"hybrid ({stt.hybrid}): pocketsphinx grammar pass beside it"
+    elif stt.mode == "grammar":
+        how = "alone, biased to the home's commands"
+    else:
+        how = "open mode"
     yield Check("speech", "ok", f"{stt.engine}, model {path}, {how}")
 
 

@@ -148,6 +148,29 @@ def test_doctor_names_the_pull_command_for_a_missing_open_vocabulary_model(
     assert check.status == "fail" and check.fix == f"edge-assistant models pull {model}"
 
 
+@pytest.mark.parametrize(
+    ("hybrid", "status", "said"),
+    [("off", "ok", "alone, biased to the home's commands"), ("agree", "fail", "needs pocketsphinx")],
+)
+def test_doctor_says_which_speech_passes_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hybrid: str, status: str, said: str
+) -> None:
+    """Whisper alone (the default, ``hybrid = "off"``) needs no pocketsphinx; a hybrid does."""
+    import importlib.util
+
+    from edge_assistant.stt.whisper import MODEL_FILES
+
+    (tmp_path / "whisper-tiny-en").mkdir()
+    for name in MODEL_FILES:
+        (tmp_path / "whisper-tiny-en" / name).write_bytes(b"")
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "pocketsphinx" else find_spec(name))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[model]\ndir = "{tmp_path}"\n[stt]\nengine = "whisper"\nhybrid = "{hybrid}"\n', encoding="utf-8")
+    (check,) = run_checks(str(cfg), ["speech"])
+    assert check.status == status and said in check.detail
+
+
 @pytest.mark.parametrize(("lora", "status"), [("none", "ok"), ("/no/such/adapter.gguf", "fail")])
 def test_doctor_reads_lora_path_as_the_runtime_does(tmp_path: Path, lora: str, status: str) -> None:
     """'none' means no adapter (fine); a missing adapter file is a failure with the fix."""
