@@ -115,7 +115,8 @@ def _open_wav(path: Path) -> wave.Wave_read:
     try:
         reader = wave.open(str(path), "rb")  # noqa: SIM115  # closed by the caller
     except (wave.Error, EOFError) as exc:
-        raise AudioSourceError(f"{path}: not a usable WAV ({exc}); expected {_EXPECTED}") from exc
+        why = str(exc) or "the header ends early: no RIFF/WAVE chunks"  # EOFError says nothing
+        raise AudioSourceError(f"{path}: not a usable WAV ({why}); expected {_EXPECTED}") from exc
     if reader.getnchannels() < 1 or reader.getframerate() < 1000:
         reader.close()
         raise AudioSourceError(f"{path}: invalid header ({reader.getframerate()} Hz); expected {_EXPECTED}")
