@@ -4,21 +4,24 @@ The file shape is Home Assistant's intent test fixtures (``tests/en/_fixtures.ya
 ``intents`` repository), so those fixtures load unchanged; speech-to-phrase's ``fixtures_en.yaml``,
 which nests ``areas`` and ``entities`` under ``fixtures:``, loads too. A key a home does not have
 (a typo such as ``entites:``) and a home without entities are errors naming the file and the key,
-never an empty home. Entities may omit ``id`` (made from
-domain and name) or ``domain`` (taken from the id); ``device_class`` may sit at the top level or
+never an empty home; so is a near miss of a field in an entry ("domian"), while other keys of
+Home Assistant's fixtures (``is_exposed``) are ignored. Entities may omit ``id`` (made from domain
+and name, numbered ``_2``, ``_3`` when that id is taken; an id given twice is an error) or
+``domain`` (taken from the id); ``device_class`` may sit at the top level or
 under ``attributes``; ``state`` is a string or Home Assistant's ``{in: ..., out: ...}`` pair.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from edge_assistant.errors import HomeError
-from edge_assistant.yamlfile import load_yaml, locate_key, validate_model
+from edge_assistant.yamlfile import LocatedValueError, load_yaml, locate_key, validate_model
 
 __all__ = ["Area", "Entity", "Floor", "Home", "load_home", "slugify"]
 
@@ -34,6 +37,19 @@ def _clean_name(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+def _no_misspelt_keys(model: type[BaseModel], data: Any) -> Any:
+    """``data`` unchanged, unless a key of it is a near miss of one of ``model``'s fields
+    ("domian", "aliasses"): that is an error naming both. Other keys are ignored, as Home
+    Assistant's fixtures carry keys of their own (``is_exposed``, ``light_supports_color``)."""
+    if isinstance(data, dict):
+        for key in data:
+            if isinstance(key, str) and key not in model.model_fields:
+                close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.75)
+                if close:
+                    raise LocatedValueError(f"unknown key '{key}'; did you mean '{close[0]}'?", (key,))
+    return data
+
+
 class Floor(BaseModel):
     """A floor of the home."""
 
@@ -43,6 +59,11 @@ class Floor(BaseModel):
     aliases: tuple[str, ...] = ()
 
     _name = field_validator("name", mode="before")(_clean_name)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys(cls, data: Any) -> Any:
+        return _no_misspelt_keys(cls, data)
 
     @model_validator(mode="after")
     def _default_id(self) -> Floor:
@@ -61,6 +82,11 @@ class Area(BaseModel):
     aliases: tuple[str, ...] = ()
 
     _name = field_validator("name", mode="before")(_clean_name)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys(cls, data: Any) -> Any:
+        return _no_misspelt_keys(cls, data)
 
     @model_validator(mode="after")
     def _default_id(self) -> Area:
@@ -81,8 +107,14 @@ class Entity(BaseModel):
     device_class: str | None = None
     state: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+    _id_given: bool = PrivateAttr(default=False)  # the file named the id (not made from domain and name)
 
     _name = field_validator("name", mode="before")(_clean_name)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys(cls, data: Any) -> Any:
+        return _no_misspelt_keys(cls, data)
 
     @field_validator("state", mode="before")
     @classmethod
@@ -97,6 +129,7 @@ class Entity(BaseModel):
             object.__setattr__(self, "domain", self.id.split(".", 1)[0])
         if not self.domain:
             raise ValueError("an entity needs a 'domain' or an 'id' of the form domain.object_id")
+        self._id_given = bool(self.id)
         if not self.id:
             object.__setattr__(self, "id", f"{self.domain}.{slugify(self.name)}")
         if self.device_class is None and "device_class" in self.attributes:
@@ -123,7 +156,8 @@ class Home(BaseModel):
         area_keys = {a.id for a in self.areas} | {a.name.lower() for a in self.areas}
         for i, entity in enumerate(self.entities):
             if entity.area is not None and entity.area not in area_keys and entity.area.lower() not in area_keys:
-                raise ValueError(f"entities[{i}] ({entity.name}): unknown area '{entity.area}'")
+                raise LocatedValueError(f"{entity.name}: unknown area '{entity.area}'", ("entities", i, "area"))
+        object.__setattr__(self, "entities", _unique_ids(self.entities))
         return self
 
     def area(self, key: str | None) -> Area | None:
@@ -163,6 +197,31 @@ class Home(BaseModel):
     def domains(self) -> set[str]:
         """Domains present in the home."""
         return {e.domain for e in self.entities}
+
+
+def _unique_ids(entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
+    """``entities`` with one id each. An id the file gives twice is an error (a command would act
+    on both devices as one); an id made from domain and name that is taken ("Ceiling Light" in
+    two rooms) gets ``_2``, ``_3`` ... as Home Assistant numbers its entity ids."""
+    given = {e.id: i for i, e in reversed(list(enumerate(entities))) if e._id_given}
+    for i, entity in enumerate(entities):
+        if entity._id_given and given[entity.id] != i:
+            first = entities[given[entity.id]]
+            why = f"{entity.name}: id '{entity.id}' is given to {first.name} (entities[{given[entity.id]}]) too"
+            raise LocatedValueError(why, ("entities", i, "id"))
+    taken = set(given)
+    unique = []
+    for entity in entities:
+        if not entity._id_given:
+            new_id, n = entity.id, 1
+            while new_id in taken:
+                n += 1
+                new_id = f"{entity.id}_{n}"
+            if new_id != entity.id:
+                entity = entity.model_copy(update={"id": new_id})
+            taken.add(new_id)
+        unique.append(entity)
+    return tuple(unique)
 
 
 # The keys of a home file: Home Assistant's fixture keys. Its ``timers`` and ``media`` (the state

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from edge_assistant.errors import ConfigError
 
-__all__ = ["load_model", "load_yaml", "locate", "locate_key", "validate_model"]
+__all__ = ["LocatedValueError", "load_model", "load_yaml", "locate", "locate_key", "validate_model"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -62,6 +62,15 @@ def locate_key(node: yaml.Node | None, loc: Sequence[str]) -> int | None:
     return None
 
 
+class LocatedValueError(ValueError):
+    """A validator's error about one place below the model it checks (``loc``: keys and indexes
+    from there, e.g. ``("entities", 3, "area")``), so that ``validate_model`` names its line."""
+
+    def __init__(self, message: str, loc: Sequence[int | str]) -> None:
+        super().__init__(message)
+        self.loc = tuple(loc)
+
+
 def load_model(path: Path, model: type[M], error: type[ConfigError] = ConfigError, data: Any = None) -> M:
     """Load ``path`` into the pydantic ``model``; errors name file, line and field."""
     raw, node = load_yaml(path, error)
@@ -84,6 +93,8 @@ def validate_model(
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = (*prefix, *first["loc"])
+        cause = first.get("ctx", {}).get("error")
+        inner = cause.loc if isinstance(cause, LocatedValueError) else ()
+        loc = (*prefix, *first["loc"], *inner)
         field = ".".join(str(p) for p in loc) or None
         raise error(first["msg"], path=str(path), line=locate(node, loc), field=field) from exc

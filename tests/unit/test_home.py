@@ -46,11 +46,49 @@ def test_invalid_yaml_reports_line(tmp_path: Path) -> None:
 
 
 def test_unknown_area_is_rejected(tmp_path: Path) -> None:
-    """An entity in an area that does not exist is an error, not a silent orphan."""
+    """An entity in an area that does not exist is an error on the entity's line, not a silent orphan."""
     bad = tmp_path / "home.yaml"
-    bad.write_text("entities:\n  - {name: Lamp, id: light.lamp, area: attic}\n")
-    with pytest.raises(HomeError, match="unknown area 'attic'"):
+    bad.write_text("areas:\n  - name: Kitchen\nentities:\n  - {name: Lamp, id: light.lamp, area: attic}\n")
+    with pytest.raises(HomeError, match="unknown area 'attic'") as err:
         load_home(bad)
+    assert (err.value.line, err.value.field) == (4, "entities.0.area")
+
+
+@pytest.mark.parametrize(
+    ("entity", "field", "meant"),
+    [
+        ("{name: Lamp, domian: light}", "entities.0.domian", "domain"),
+        ("{name: Lamp, id: light.l, aliasses: [x]}", "entities.0.aliasses", "aliases"),
+    ],
+)
+def test_a_misspelt_key_is_named_with_the_key_meant(tmp_path: Path, entity: str, field: str, meant: str) -> None:
+    """A near miss of a field is named with the field it nearly is; Home Assistant's own extra keys
+    (``is_exposed``, ``light_supports_color``) still load."""
+    bad = tmp_path / "home.yaml"
+    bad.write_text(f"entities:\n  - {entity}\n  - {{name: Fan, id: fan.f, is_exposed: true}}\n")
+    with pytest.raises(HomeError, match=f"did you mean '{meant}'") as err:
+        load_home(bad)
+    assert (err.value.line, err.value.field) == (2, field)
+
+
+def test_an_id_given_twice_is_an_error_and_a_made_id_is_numbered(tmp_path: Path) -> None:
+    """Two entities the file gives one id would be acted on as one: an error on the second's line.
+    Two made from the same domain and name ("Ceiling Light" in two rooms) are numbered as Home
+    Assistant numbers them, so "the ceiling light in the bedroom" is the bedroom's."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("entities:\n  - {name: Lamp, id: light.lamp}\n  - {name: Desk Lamp, id: light.lamp}\n")
+    with pytest.raises(HomeError, match=r"id 'light\.lamp' is given to Lamp") as err:
+        load_home(bad)
+    assert (err.value.line, err.value.field) == (3, "entities.1.id")
+    good = tmp_path / "good.yaml"
+    good.write_text(
+        "areas: [{name: Kitchen}, {name: Bedroom}]\nentities:\n"
+        "  - {name: Ceiling Light, id: light.ceiling_light_2, area: kitchen}\n"
+        "  - {name: Ceiling Light, domain: light, area: kitchen}\n"
+        "  - {name: Ceiling Light, domain: light, area: bedroom}\n"
+    )
+    ids = [e.id for e in load_home(good).entities]
+    assert ids == ["light.ceiling_light_2", "light.ceiling_light", "light.ceiling_light_3"]
 
 
 _NESTED_HOME = """\
