@@ -26,7 +26,7 @@ from edge_assistant.nlu.prompt import (
     build_tuned_prefix,
     continuation,
 )
-from edge_assistant.nlu.resolve import MissingValue, Unfit, Unresolved, finalize_slots, resolve_targets
+from edge_assistant.nlu.resolve import Ambiguous, MissingValue, Unfit, Unresolved, finalize_slots, resolve_targets
 from edge_assistant.nlu.templates import TemplateMatcher
 from edge_assistant.nlu.timeexpr import clock_command, only_timer_words, repeats
 from edge_assistant.nlu.words import domain_table
@@ -39,6 +39,8 @@ _WORD = re.compile(r"[a-z0-9']+")
 # Slots that name or place a device; words that ask for every one.
 _NAMING = frozenset(("name", "area", "floor", "domain", "device_class"))
 _EVERY = frozenset(("all", "every", "everything", "everywhere", "whole", "entire", "house"))
+# Words that take every device of a name that several rooms have ("both ceiling lights").
+_BOTH = _EVERY | {"both", "each"}
 
 
 class ChoiceModel(Protocol):
@@ -526,7 +528,9 @@ class Parser:
         raw = _sure(raw, call.unsure)
         try:
             slots = finalize_slots(spec.model_copy(update={"require_one_of": ()}), self.home, raw)
-            targets = resolve_targets(spec, self.home, slots) if self.settings.resolve_targets else []
+            targets = (
+                resolve_targets(spec, self.home, slots, self.settings.area) if self.settings.resolve_targets else []
+            )
         except Unresolved as exc:
             return IntentResult(text=text, source=source, confidence=confidence, reason=str(exc))
         call.question = Question(name, slots, targets, confidence, source)
@@ -551,7 +555,16 @@ class Parser:
             if other is None:
                 raise
             slots = finalize_slots(spec, self.home, {**raw, "color": other})
-        targets = resolve_targets(spec, self.home, slots) if self.settings.resolve_targets else []
+        try:
+            targets = (
+                resolve_targets(spec, self.home, slots, self.settings.area) if self.settings.resolve_targets else []
+            )
+        except Ambiguous as exc:
+            if not set(normalize_text(text).split()) & _BOTH:
+                # "In the bedroom" answers it: the name stays, the room narrows it.
+                call.question = Question(name, slots, [], confidence, source, missing="target")
+                return IntentResult(text=text, source=source, confidence=confidence, reason=str(exc), awaiting=name)
+            targets = exc.ids  # "turn off both ceiling lights"
         if isinstance(slots.get("color"), str):
             call.memory.update(dict.fromkeys(targets, slots["color"]))
         if slots.get("conversation_command"):
@@ -599,7 +612,7 @@ class Parser:
         if not wants_another_colour(spec, text):
             return None
         loose = spec.model_copy(update={"require_one_of": ()})
-        targets = resolve_targets(spec, self.home, finalize_slots(loose, self.home, raw))
+        targets = resolve_targets(spec, self.home, finalize_slots(loose, self.home, raw), self.settings.area)
         return next_colour(spec, targets, {**call.colours, **call.memory}, self._entities)
 
     def _delayed(self, command: str, call: _Call) -> tuple[IntentResult, str | None]:

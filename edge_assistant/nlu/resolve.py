@@ -13,7 +13,7 @@ from edge_assistant.nlu.catalog import IntentSpec, SlotSpec
 from edge_assistant.nlu.names import measure_of, unnamed
 from edge_assistant.nlu.normalize import to_int
 
-__all__ = ["SWITCHABLE", "MissingValue", "Unfit", "Unresolved", "finalize_slots", "resolve_targets"]
+__all__ = ["SWITCHABLE", "Ambiguous", "MissingValue", "Unfit", "Unresolved", "finalize_slots", "resolve_targets"]
 
 # Domains that "turn on"/"turn off" may act on when a command names no device.
 SWITCHABLE = frozenset(("light", "switch", "fan", "cover", "lock", "valve", "media_player", "input_boolean"))
@@ -30,6 +30,15 @@ class MissingValue(Unresolved):
 
 class Unfit(Unresolved):
     """The command names a device that exists but that this intent cannot act on."""
+
+
+class Ambiguous(Unresolved):
+    """The name said is the name of devices in several rooms ("Ceiling Light" in the kitchen and
+    the bedroom) and no room was said: the message asks which; ``ids`` are all of them."""
+
+    def __init__(self, message: str, ids: list[str]) -> None:
+        super().__init__(message)
+        self.ids = ids
 
 
 def _number(name: str, spec: SlotSpec, value: Any) -> int | float:
@@ -109,7 +118,7 @@ def _reads(spec: IntentSpec, entity: Entity) -> bool:
     return not spec.measures or measure is None or measure in spec.measures
 
 
-def _by_name(home: Home, spec: IntentSpec, slots: dict[str, Any]) -> list[Entity]:
+def _by_name(home: Home, spec: IntentSpec, slots: dict[str, Any], here: str | None) -> list[Entity]:
     every = home.entities_named(slots["name"])
     named = [e for e in every if (not spec.domains or e.domain in spec.domains) and _reads(spec, e)]
     if every and not named:
@@ -122,15 +131,42 @@ def _by_name(home: Home, spec: IntentSpec, slots: dict[str, Any]) -> list[Entity
     if not placed:
         where = f" in the {area or floor}" if area or floor else ""
         raise Unresolved(f"there is no {slots['name']}{where}")
+    if area is None and floor is None and len(placed) > 1:
+        return _one_room(home, slots["name"], placed, here)
     return placed
 
 
-def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any]) -> list[str]:
-    """Entity ids the command acts on; ``Unresolved`` when nothing (or nothing known) fits."""
+def _one_room(home: Home, said: str, named: list[Entity], here: str | None) -> list[Entity]:
+    """The one of ``named`` meant by a name said with no room: those in the device's own room
+    (``here``), when there are; else which one, when they stand in different rooms. Devices of
+    one room, or with no room, stay all of them (Home Assistant's fixtures name a phone's
+    sensors alike)."""
+    rooms = [home.area_of(e) for e in named]
+    if any(room is None for room in rooms) or len({room.id for room in rooms if room is not None}) < 2:
+        return named
+    local = [
+        e
+        for e, room in zip(named, rooms, strict=True)
+        if here is not None and room is not None and here in (room.id, room.name)
+    ]
+    if local:
+        return local
+    same = all(e.name.lower() == said.lower() for e in named)
+    choices = [
+        f"the {'one' if same else e.name} in the {room.name}" for e, room in zip(named, rooms, strict=True) if room
+    ]
+    question = f"which {said} do you mean: {', '.join(choices[:-1])} or {choices[-1]}?"
+    raise Ambiguous(question, [e.id for e in named])
+
+
+def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any], here: str | None = None) -> list[str]:
+    """Entity ids the command acts on; ``Unresolved`` when nothing (or nothing known) fits, and
+    ``Ambiguous`` when a name said with no room names devices in several rooms, none of them in
+    ``here`` (the area this device stands in)."""
     if not spec.has_targets:
         return []
     if "name" in slots:
-        return [e.id for e in _by_name(home, spec, slots)]
+        return [e.id for e in _by_name(home, spec, slots, here)]
     domain, device_class = slots.get("domain"), slots.get("device_class")
     area, floor = slots.get("area"), slots.get("floor")
     if not spec.domains and domain is None and device_class is None:

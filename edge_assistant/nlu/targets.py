@@ -101,10 +101,11 @@ class _Names:
         entities: dict[str, str] = {}
         generic: dict[str, str] = {}
         for entity in home.entities:
-            for spoken in (n.lower() for n in entity.names):
-                if spoken in classes:
-                    continue
-                (generic if class_domain(spoken) == entity.domain else entities)[spoken] = entity.name
+            for i, spoken in enumerate(n.lower() for n in entity.names):
+                table = generic if class_domain(spoken) == entity.domain else entities
+                if spoken in classes or (i > 0 and spoken in table):
+                    continue  # an alias never takes the place of a name: "lamp" stays the Lamp's
+                table[spoken] = entity.name
         areas = {n.lower(): a.name for a in home.areas for n in (a.name, *a.aliases)}
         floors = {n.lower(): f.name for f in home.floors for n in (f.name, *f.aliases)}
         places = frozenset(_words([*areas, *floors]))

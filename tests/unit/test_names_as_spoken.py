@@ -310,3 +310,49 @@ def test_a_colour_after_in_is_a_value_not_a_place(home: Home, text: str, area: s
     """ "in blue" says how, as "in a minute" says when: no unknown place is read into it."""
     slots = extract_slots(load_catalog().intent("HassLightSet"), home, normalize_text(text))
     assert slots.get("area") == area
+
+
+# One name in several rooms.
+
+SAME_NAMES = """
+areas: [{name: Kitchen}, {name: Bedroom}, {name: Hall}]
+entities:
+  - {name: Ceiling Light, domain: light, area: kitchen}
+  - {name: Ceiling Light, domain: light, area: bedroom}
+  - {name: Lamp, domain: light, area: kitchen}
+  - {name: Desk Lamp, domain: light, area: hall, aliases: [lamp]}
+"""
+KITCHEN, BEDROOM = "light.ceiling_light", "light.ceiling_light_2"
+
+
+@pytest.mark.parametrize("templates", [True, False])
+def test_a_name_several_rooms_have_asks_which_and_the_room_answers(tmp_path: Path, templates: bool) -> None:
+    """ "The ceiling light" where the kitchen and the bedroom each have one acted on both; it asks
+    which, by room, and "in the bedroom" answers it. A room said, or "both", needs no question."""
+    from edge_assistant.nlu.dialogue import Dialogue
+
+    parser = Parser(
+        load_catalog(),
+        load_home(_write(tmp_path, SAME_NAMES)),
+        KeywordChoiceModel(KEYWORDS),
+        ParserSettings(use_templates=templates, follow_up_s=10.0),
+    )
+    dialogue = Dialogue()
+    asked = parser.parse("turn on the ceiling light", dialogue)
+    assert (asked.intent, asked.targets, asked.awaiting) == (None, [], "HassTurnOn")
+    assert asked.reason == "which Ceiling Light do you mean: the one in the Kitchen or the one in the Bedroom?"
+    done = parser.parse("in the bedroom", dialogue)
+    assert (done.intent, done.targets) == ("HassTurnOn", [BEDROOM])
+    assert parser.parse("turn on the ceiling light in the kitchen").targets == [KITCHEN]
+    assert parser.parse("turn off both ceiling lights").targets == [KITCHEN, BEDROOM]
+    lamps = parser.parse("turn on the lamp")  # a name and an alias
+    assert lamps.reason == "which Lamp do you mean: the Lamp in the Kitchen or the Desk Lamp in the Hall?"
+
+
+def test_a_name_several_rooms_have_is_the_one_where_the_device_stands(tmp_path: Path) -> None:
+    """With ``[nlu] area`` set, the one in this device's room; from a third room it asks."""
+    home = load_home(_write(tmp_path, SAME_NAMES))
+    here = Parser(load_catalog(), home, KeywordChoiceModel(KEYWORDS), ParserSettings(area="bedroom"))
+    assert here.parse("turn on the ceiling light").targets == [BEDROOM]
+    hall = Parser(load_catalog(), home, KeywordChoiceModel(KEYWORDS), ParserSettings(area="hall"))
+    assert hall.parse("turn on the ceiling light").reason.startswith("which Ceiling Light")  # type: ignore[union-attr]
