@@ -41,6 +41,7 @@ class NetworkGuard:
         self._lock = threading.Lock()
         self.allowed_names: set[str] = set()
         self._allowed_ips: set[str] = set()
+        self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []  # "192.168.1.0/24"
         self._resolved_at = 0.0
         self.refused: list[str] = []
         self.enforcing = False
@@ -51,13 +52,19 @@ class NetworkGuard:
         with self._lock:
             self.allowed_names = {h.lower().strip("[]") for h in hosts if h}
             self._allowed_ips = {h for h in self.allowed_names if _is_ip(h)}
+            self._networks = [ipaddress.ip_network(h, strict=False) for h in self.allowed_names if _is_network(h)]
             self._resolved_at = 0.0
 
     def allows(self, host: str) -> bool:
-        """True for loopback, an allowed name, or an address an allowed name resolves to."""
+        """True for loopback, an allowed name, an address in an allowed range, or an address an
+        allowed name resolves to."""
         host = host.lower().strip("[]")
         if _is_loopback(host) or host in self.allowed_names or host in self._allowed_ips:
             return True
+        if self._networks and _is_ip(host):
+            ip = ipaddress.ip_address(host.split("%")[0])
+            if any(ip in network for network in self._networks):
+                return True
         if _is_ip(host) and time.monotonic() - self._resolved_at > _RESOLVE_EVERY_S:
             self._resolve_allowed()
             return host in self._allowed_ips
@@ -66,9 +73,10 @@ class NetworkGuard:
     def _resolve_allowed(self) -> None:
         """Learn the current addresses of the allowed host names (DHCP may move them)."""
         ips = {h for h in self.allowed_names if _is_ip(h)}
+        names = {h for h in self.allowed_names - ips if not _is_network(h)}
         was, self.enforcing = self.enforcing, False  # our own lookups must not be refused
         try:
-            for name in self.allowed_names - ips:
+            for name in names:
                 try:
                     ips.update(str(info[4][0]) for info in socket.getaddrinfo(name, None))
                 except OSError:
@@ -102,6 +110,17 @@ class NetworkGuard:
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _is_network(host: str) -> bool:
+    """Whether ``host`` is an address range ("192.168.1.0/24"), as allow lists may give."""
+    if "/" not in host:
+        return False
+    try:
+        ipaddress.ip_network(host, strict=False)
     except ValueError:
         return False
     return True

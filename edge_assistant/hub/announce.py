@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import re
 import socket
 from typing import Any
 
@@ -51,8 +52,11 @@ class Announcement:
             log.debug("zeroconf: close failed: %s", exc)
 
 
-def announce(host: str, port: int, name: str = "", what: str = "the hub") -> Announcement | None:
-    """Start announcing ``what`` (the hub, a satellite) bound to ``host``:``port``; None when it cannot be."""
+def announce(host: str, port: int, name: str = "", what: str = "the hub", role: str = "") -> Announcement | None:
+    """Start announcing ``what`` (the hub, a satellite) bound to ``host``:``port``; None when it cannot be.
+
+    The service is called ``name``, else ``edge-assistant[-ROLE]-HOST``: a satellite beside the hub
+    on one host must not claim the hub's name (Home Assistant would take one for the other)."""
     try:
         from zeroconf import IPVersion
         from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
@@ -64,7 +68,7 @@ def announce(host: str, port: int, name: str = "", what: str = "the hub") -> Ann
         log.warning("zeroconf: no address to announce for %s; add %s by host and port", host, what)
         return None
     ip = ipaddress.ip_address(address)
-    label = name or f"edge-assistant-{socket.gethostname().split('.')[0]}"
+    label = slug_label(name) or "-".join(filter(None, ("edge-assistant", role, socket.gethostname().split(".")[0])))
     try:
         zeroconf = AsyncZeroconf(
             interfaces=[address], ip_version=IPVersion.V4Only if ip.version == 4 else IPVersion.V6Only
@@ -83,6 +87,11 @@ def announce(host: str, port: int, name: str = "", what: str = "the hub") -> Ann
     announcement = Announcement(zeroconf, info, what)
     announcement.start()
     return announcement
+
+
+def slug_label(name: str) -> str:
+    """``name`` as an mDNS label: letters, digits and hyphens ("Kitchen Satellite" -> "Kitchen-Satellite")."""
+    return "-".join(re.findall(r"[A-Za-z0-9]+", name))[:63]
 
 
 def _announced_address(host: str) -> str | None:

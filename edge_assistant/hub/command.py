@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     uri = args.uri or settings.wyoming.uri
     host, _port = parse_uri(uri)
-    zeroconf = settings.wyoming.zeroconf and not args.no_zeroconf
+    zeroconf = announces(settings, args, host)
     if args.systemd_allow:
         print(systemd_allow(args.config, settings, host, zeroconf), end="")
         return 0
@@ -54,6 +54,20 @@ def run(args: argparse.Namespace) -> int:
         _guard(settings, host, zeroconf)
     hub = build_hub(settings, args)
     return asyncio.run(_serve(hub, uri, zeroconf))
+
+
+def announces(settings: Settings, args: argparse.Namespace, host: str) -> bool:
+    """Whether the hub bound to ``host`` announces itself over zeroconf: when configured, and
+    never on loopback (nothing off this host can reach it there, and Home Assistant's mDNS leaves
+    `lo` out), as the satellite does."""
+    from edge_assistant.hub.settings import is_loopback
+
+    if not settings.wyoming.zeroconf or args.no_zeroconf:
+        return False
+    if is_loopback(host):
+        log.info("zeroconf: not announced on loopback (%s); a client on this host adds it by host and port", host)
+        return False
+    return True
 
 
 def build_hub(settings: Settings, args: argparse.Namespace) -> Hub:
@@ -136,8 +150,8 @@ def _guard(settings: Settings, host: str, zeroconf: bool) -> None:
     from edge_assistant.netguard import install_guard
 
     hosts = {h for _, h, _ in handler_endpoints(settings)} | set(settings.daemon.allow_hosts) | {host}
-    if zeroconf:
-        hosts.add(MDNS_GROUP)
+    if zeroconf:  # the group, and the clients' own addresses: mDNS answers a querier by unicast too
+        hosts |= {MDNS_GROUP, *settings.wyoming.allow_clients}
     guard = install_guard(sorted(hosts))
     log.info("offline guard on: loopback and %s", sorted(guard.allowed_names))
 

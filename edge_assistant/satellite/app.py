@@ -8,7 +8,7 @@ import dataclasses
 import logging
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from edge_assistant.audio.sources import AudioSource
@@ -53,19 +53,50 @@ async def _run_home_assistant(settings: Settings, args: argparse.Namespace, uri:
     player = None if settings.satellite.speak == "none" else _player(settings, args.reply_dir)
     link = HomeAssistantLink(
         uri, player, name=name, remote_wake=settings.audio.mode == "wake",
+        wake_timeout_s=settings.audio.wake_timeout_s,
         allow_clients=settings.satellite.allow_clients, timeout_s=settings.satellite.timeout_s,
     )  # fmt: skip
+    if settings.audio.mode == "wake" and settings.audio.wake_phrase:
+        log.warning(
+            "[audio] wake_phrase %r is not used with --serve: Home Assistant's wake word engine listens "
+            "(its pipeline's wake word)", settings.audio.wake_phrase,
+        )  # fmt: skip
     await link.start()
     host, port = parse_uri(uri, field="satellite.serve")
-    announcement = announce(host, port, name, what="the satellite") if zeroconf else None
+    announcement = announce(host, port, name, what="the satellite", role="satellite") if zeroconf else None
     try:
-        if args.stdin or args.files:  # a file run waits for Home Assistant before it speaks
-            await link.wait_ready(settings.satellite.timeout_s)
+        # A file run waits for Home Assistant before it speaks; a signal then still says goodbye
+        # over zeroconf (below), or Home Assistant keeps offering a satellite that is gone.
+        if (args.stdin or args.files) and not await _unless_signalled(link.wait_ready(settings.satellite.timeout_s)):
+            return 0
         return await _each_source(settings, args, link, None)  # Home Assistant's reply audio is played by the link
     finally:
         await link.stop()
         if announcement is not None:
             await announcement.close()
+
+
+async def _unless_signalled(waiting: Awaitable[object]) -> bool:
+    """Await ``waiting``; False, with it cancelled, when SIGTERM or SIGINT comes first."""
+    loop = asyncio.get_running_loop()
+    signalled = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, signalled.set)
+    log.debug("SIGTERM or SIGINT now stops the wait")
+    task, stop = asyncio.ensure_future(waiting), asyncio.create_task(signalled.wait())
+    try:
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        stop.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        log.info("stopped while waiting for Home Assistant")
+        return False
+    task.result()
+    return True
 
 
 def _player(settings: Settings, reply_dir: str | None) -> Player | None:

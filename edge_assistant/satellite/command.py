@@ -91,7 +91,9 @@ def _serve_home_assistant(args: argparse.Namespace, settings: Settings, uri: str
     if settings.daemon.offline_guard:
         from edge_assistant.netguard import install_guard
 
-        install_guard([host, *([MDNS_GROUP] if zeroconf else []), *settings.daemon.allow_hosts])
+        # With zeroconf, mDNS answers a querier (Home Assistant, one of the clients) by unicast too.
+        mdns = [MDNS_GROUP, *settings.satellite.allow_clients] if zeroconf else []
+        install_guard([host, *mdns, *settings.daemon.allow_hosts])
     if not loopback and not settings.satellite.allow_clients:
         log.warning("serving %s with no [satellite] allow_clients: any host that reaches it hears this room", uri)
     return serve_home_assistant(settings, args, uri, zeroconf)

@@ -34,7 +34,7 @@ import wave
 from dataclasses import dataclass, field
 from typing import Any
 
-from wyoming.asr import Transcript
+from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.error import Error
 from wyoming.event import Event, async_write_event
@@ -45,7 +45,7 @@ from wyoming.satellite import PauseSatellite, RunSatellite
 from wyoming.server import AsyncEventHandler, AsyncServer, AsyncTcpServer
 from wyoming.snd import Played
 from wyoming.tts import Synthesize
-from wyoming.wake import Detection
+from wyoming.wake import Detect, Detection
 
 from edge_assistant import __version__
 from edge_assistant.audio import SAMPLE_RATE
@@ -67,7 +67,8 @@ __all__ = ["HomeAssistantLink"]
 log = logging.getLogger(__name__)
 _WRITE_TIMEOUT_S = 10.0
 # Home Assistant's pipeline errors that mean "no command in this utterance", not a fault.
-_NOTHING_SAID = ("stt-no-text-recognized", "wake-word-timeout")
+# "duplicate_wake_up_detected": another satellite of the home heard the same wake word and answers.
+_NOTHING_SAID = ("stt-no-text-recognized", "wake-word-timeout", "duplicate_wake_up_detected")
 # After audio-stop, how long Home Assistant's wake engine may take to report the wake word it heard.
 # Without one, its pipeline ends at the wake stage and it sends nothing more.
 _DETECTION_GRACE_S = 1.5
@@ -95,10 +96,12 @@ class _Run:
     transcript: asyncio.Future[str]
     done: asyncio.Future[None]
     detected: asyncio.Event = field(default_factory=asyncio.Event)  # HA's wake engine heard its wake word
+    listening: bool = False  # HA sent detect or transcribe: a stage of its pipeline takes the audio
     synthesized: asyncio.Event = field(default_factory=asyncio.Event)  # synthesize came: a voice follows
     reply: str = ""
     answered: bool = False  # synthesize came: the audio that follows is this run's reply
     error: str | None = None
+    code: str | None = None  # Home Assistant's error code, when it sent an error
     stopped: bool = False  # audio-stop sent, or Home Assistant ended speech to text itself
 
 
@@ -124,6 +127,7 @@ class HomeAssistantLink:
         *,
         name: str = "",
         remote_wake: bool = False,
+        wake_timeout_s: float = 5.0,
         allow_clients: list[str] | tuple[str, ...] = (),
         timeout_s: float = 15.0,
         limits: Limits | None = None,
@@ -132,6 +136,8 @@ class HomeAssistantLink:
         self.player = player
         self.name = name or socket.gethostname()
         self.remote_wake = remote_wake
+        self.wake_timeout_s = wake_timeout_s
+        self._woken_until: float | None = None  # HA heard its wake word alone: the next utterance is the command
         self.timeout_s = timeout_s
         self.limits = limits or Limits()
         self.speaking = False
@@ -211,9 +217,25 @@ class HomeAssistantLink:
             raise HubError(f"Home Assistant has not connected to {self.uri} (or paused this satellite)")
         loop = asyncio.get_running_loop()
         self._run = _Run(transcript=loop.create_future(), done=loop.create_future())
-        start = PipelineStage.WAKE if self.remote_wake else PipelineStage.ASR
+        # "Hey Jarvis ... turn on the light": the pause ended the utterance after the wake word, so
+        # the command that follows within wake_timeout_s starts at speech to text, as a satellite
+        # that heard the wake word itself would send it.
+        woken = self._woken_until is not None and loop.time() <= self._woken_until
+        self._woken_until = None
+        start = PipelineStage.WAKE if self.remote_wake and not woken else PipelineStage.ASR
         end = PipelineStage.TTS if self.player is not None else PipelineStage.HANDLE
         await self._send(RunPipeline(start_stage=start, end_stage=end).event())
+
+    def _no_wake_stage(self, run: _Run) -> None:
+        """Warn, once per connection, when Home Assistant started no wake stage for a run: its
+        pipeline has no wake word engine, and it says nothing of that to the satellite."""
+        handler = self._handler
+        if handler is not None and not run.listening and not handler.warned_wake:
+            handler.warned_wake = True
+            log.warning(
+                "Home Assistant started no wake word detection for this satellite's utterance: give its "
+                'Assist pipeline a wake word engine (e.g. openWakeWord), or set [audio] mode = "vad"'
+            )
 
     async def audio(self, pcm: bytes) -> None:
         """Stream a chunk, until Home Assistant's speech to text has ended."""
@@ -227,12 +249,15 @@ class HomeAssistantLink:
         if not run.stopped:
             run.stopped = True
             await self._send(AudioStop().event())
-        if self.remote_wake and not run.transcript.done():
-            try:
-                await asyncio.wait_for(run.detected.wait(), _DETECTION_GRACE_S)
-            except asyncio.TimeoutError:  # no wake word: Home Assistant's run ended at its wake stage
-                self._run = None
-                return ""
+        # An error (another satellite woke) ends the wait for the wake word as the detection does.
+        if (
+            self.remote_wake
+            and not run.transcript.done()
+            and not await _first_of(run.detected, run.done, _DETECTION_GRACE_S)
+        ):
+            self._run = None  # no wake word: Home Assistant's run ended at its wake stage
+            self._no_wake_stage(run)
+            return ""
         try:
             text = await asyncio.wait_for(asyncio.shield(run.transcript), self.timeout_s)
         except asyncio.TimeoutError:
@@ -242,6 +267,8 @@ class HomeAssistantLink:
             self._run = None
             if not run.error.startswith("nothing said"):
                 raise HubError(run.error)
+            if run.detected.is_set() and run.code != "duplicate_wake_up_detected":
+                self._woken_until = asyncio.get_running_loop().time() + self.wake_timeout_s
         return text
 
     async def handle(self, text: str) -> HubReply:
@@ -293,6 +320,9 @@ class HomeAssistantLink:
             if run is not None and not run.transcript.done():
                 run.stopped = True  # its own voice detection ended speech to text first
                 run.transcript.set_result(Transcript.from_event(event).text)
+        elif Detect.is_type(event.type) or Transcribe.is_type(event.type):
+            if run is not None:
+                run.listening = True
         elif Detection.is_type(event.type):
             log.info("Home Assistant heard its wake word %r", Detection.from_event(event).name)
             if run is not None:
@@ -305,6 +335,8 @@ class HomeAssistantLink:
         elif Error.is_type(event.type):
             error = Error.from_event(event)
             log.info("Home Assistant's pipeline: %s (%s)", error.text, error.code)
+            if run is not None:
+                run.code = error.code
             if error.code in _NOTHING_SAID:
                 self._end_run(f"nothing said: {error.text}")
             else:
@@ -391,6 +423,7 @@ class _HomeAssistant(AsyncEventHandler):
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else "local"
         self.refused = False
+        self.warned_wake = False  # said once that Home Assistant has no wake word engine for this satellite
         self.reply: _Reply | None = None
         self._rate = RateLimit(link.limits.max_events_per_s)
 

@@ -94,14 +94,14 @@ class HomeAssistant:
         await self.send(AudioStop().event())
 
 
-def satellite(tmp: Path, *args: str, config: str = "") -> tuple[subprocess.Popen[bytes], int]:
-    """A satellite process serving Home Assistant on a free loopback port."""
+def satellite(tmp: Path, *args: str, config: str = "", verbose: bool = False) -> tuple[subprocess.Popen[bytes], int]:
+    """A satellite process serving Home Assistant on a free loopback port (``verbose``: its INFO log too)."""
     port = free_port()
     cfg = tmp / "satellite.toml"
     cfg.write_text('[satellite]\nname = "kitchen"\n' + config, encoding="utf-8")
     process = subprocess.Popen(
-        [*CLI, "satellite", "--config", str(cfg), "--serve", f"tcp://127.0.0.1:{port}", "--reply-dir", str(tmp),
-         *args],
+        [*CLI, *(["-v"] if verbose else []), "satellite", "--config", str(cfg), "--serve", f"tcp://127.0.0.1:{port}",
+         "--reply-dir", str(tmp), *args],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     return process, port
@@ -210,6 +210,66 @@ def test_with_a_wake_mode_home_assistant_listens_for_its_own_wake_word(tmp_path:
     assert (results[1]["command"], results[1]["error"], results[1]["reason"]) == (None, None, "nothing heard")
 
 
+def test_a_pause_after_home_assistants_wake_word_keeps_the_command(tmp_path: Path) -> None:
+    """ "Okay Nabu", a pause, "turn on the porch light": the pause ends the first utterance, in which
+    Home Assistant heard its wake word and no command (``stt-no-text-recognized``). The command that
+    follows starts at speech to text, as a satellite that heard the wake word itself sends it; it was
+    a new run at the wake stage, with no wake word in it, and dropped. Later utterances start at the
+    wake stage again."""
+    wav = write_wav(tmp_path / "one.wav", spoken("okay nabu") + spoken("turn on the porch light"))
+    later = write_wav(tmp_path / "two.wav", spoken("what a lovely day"))
+    process, port = satellite(tmp_path, str(wav), str(later), config='[audio]\nmode = "wake"\n')
+
+    async def home_assistant() -> list[RunPipeline]:
+        ha = HomeAssistant(port)
+        await ha.connect(process)
+        await ha.send(RunSatellite().event())
+        woke, _ = await ha.utterance()
+        await ha.send(Detection(name="ok_nabu").event(), Transcribe(language="en").event())
+        await ha.send(Error(text="No text recognized", code="stt-no-text-recognized").event())
+        command, _ = await ha.utterance()
+        await ha.send(Transcribe(language="en").event(), Transcript(text="turn on the porch light").event())
+        await ha.send(Synthesize(text="Done.").event())
+        await ha.speak(espeak("Done."))
+        await ha.take(Played.is_type)
+        other, _ = await ha.utterance()
+        return [woke, command, other]
+
+    runs = asyncio.run(home_assistant())
+    results = finish(process)
+    assert [r.start_stage.value for r in runs] == ["wake", "asr", "wake"]
+    assert [r["command"] for r in results] == [None, "turn on the porch light", None], results
+    assert results[1]["reply"] == "Done." and results[1]["error"] is None
+
+
+def test_another_satellite_waking_ends_the_utterance_at_once_and_without_an_error(tmp_path: Path) -> None:
+    """Home Assistant's ``duplicate_wake_up_detected`` (another satellite heard the same wake word and
+    answers) after the audio ends is no command and no error, at once; and a pipeline that never
+    starts a wake stage (no wake word engine in it) is said in the log."""
+    first = write_wav(tmp_path / "one.wav", spoken("okay nabu turn on the porch light"))
+    second = write_wav(tmp_path / "two.wav", spoken("okay nabu turn on the porch light"))
+    process, port = satellite(tmp_path, str(first), str(second), config='[audio]\nmode = "wake"\n', verbose=True)
+
+    async def home_assistant() -> float:
+        ha = HomeAssistant(port)
+        await ha.connect(process)
+        await ha.send(RunSatellite().event())
+        await ha.utterance()
+        await ha.send(Error(text="Duplicate wake-up detected", code="duplicate_wake_up_detected").event())
+        start = time.monotonic()
+        await ha.utterance()  # nothing: no wake stage, no detection
+        return time.monotonic() - start
+
+    waited = asyncio.run(home_assistant())
+    assert process.stdout is not None and process.stderr is not None
+    out, err = process.stdout.read(), process.stderr.read()
+    process.wait(timeout=60)
+    results = [json.loads(line) for line in out.decode().splitlines()]
+    assert process.returncode == 0 and waited < 1.4, (waited, err.decode()[-2000:])
+    assert [(r["command"], r["error"], r["reason"]) for r in results] == [(None, None, "nothing heard")] * 2
+    assert err.decode().count("started no wake word detection") == 1
+
+
 def test_a_broken_peer_gets_an_error_and_home_assistant_is_served_after_it(tmp_path: Path) -> None:
     """A peer that sends a line that is no event gets an ``error`` event and is closed; the satellite
     goes on, and the Home Assistant that connects next runs the utterance."""
@@ -247,6 +307,28 @@ def test_without_home_assistant_a_file_run_fails_with_the_reason(tmp_path: Path)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 2
     assert f"Home Assistant did not connect to tcp://127.0.0.1:{port} within 1.5 s" in err.decode()
+
+
+def test_stopped_while_waiting_for_home_assistant_it_exits_cleanly(tmp_path: Path) -> None:
+    """SIGTERM before Home Assistant connects ends a file run with status 0 and its clean-up (the
+    zeroconf goodbye on the LAN); it was killed by the signal, and Home Assistant kept offering a
+    satellite that was gone."""
+    import signal
+
+    wav = write_wav(tmp_path / "one.wav", spoken("turn on the porch light"))
+    process = subprocess.Popen(
+        [*CLI, "-v", "satellite", "--serve", f"tcp://127.0.0.1:{free_port()}", "--reply-dir", str(tmp_path), str(wav)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    seen = b""
+    deadline = time.monotonic() + 60
+    while b"now stops the wait" not in seen and time.monotonic() < deadline:
+        seen += process.stderr.readline()
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 0, (seen + err).decode()[-3000:]
+    assert b"stopped while waiting for Home Assistant" in seen + err
 
 
 def test_systemd_allow_on_the_lan_needs_home_assistants_address(tmp_path: Path) -> None:

@@ -32,7 +32,9 @@ def _can_unshare() -> bool:
 @pytest.mark.skipif(not _can_unshare(), reason="needs root, unshare, strace, ip and espeak-ng")
 def test_hub_and_satellite_without_network_reach_only_loopback_and_mdns(tmp_path: Path) -> None:
     """With zeroconf on and no network: the satellite's command is handled; the hub and the satellite
-    connect and send only to 127.0.0.0/8 and the mDNS group 224.0.0.251, and nothing is refused."""
+    connect and send only to 127.0.0.0/8 and the mDNS group 224.0.0.251, and nothing is refused.
+    (A hub bound to loopback does not announce, so it may send nothing that strace traces: it
+    answers on accepted connections.)"""
     (tmp_path / "commands.pcm").write_bytes(spoken("turn on the porch light") + spoken("turn off the kitchen lights"))
     out = subprocess.run(
         ["unshare", "-n", sys.executable, str(HERE / "wyoming_offline_scenario.py"),
@@ -48,5 +50,6 @@ def test_hub_and_satellite_without_network_reach_only_loopback_and_mdns(tmp_path
     assert "offline guard refused" not in hub_log + result["satellite_err"] and "Traceback" not in hub_log
     for name in ("hub.trace", "satellite.trace"):
         peers = {a or b for a, b in _INET.findall((tmp_path / name).read_text(encoding="utf-8"))}
-        assert peers, f"{name}: the process used TCP, so strace must have seen an AF_INET socket"
+        if name == "satellite.trace":
+            assert peers, f"{name}: the satellite connected over TCP, so strace must have seen an AF_INET socket"
         assert all(p.startswith("127.") or p in ("::1", "224.0.0.251") for p in peers), (name, sorted(peers))

@@ -111,6 +111,17 @@ def test_guard_allows_loopback_and_handler_hosts_only() -> None:
     assert guard.refused == ["socket.sendto 8.8.8.8", "socket.getaddrinfo pypi.org"]
 
 
+def test_guard_allows_an_address_range_as_allow_lists_give_it() -> None:
+    """ "192.168.1.0/24" (a hub's [wyoming] allow_clients, added for mDNS's unicast answers) lets
+    its addresses through and no other."""
+    guard = NetworkGuard(["192.168.1.0/24", "fd00::/8"])
+    guard.enforcing = True
+    guard.audit("socket.sendto", (None, ("192.168.1.77", 5353)))
+    guard.audit("socket.sendto", (None, ("fd00::5", 5353, 0, 0)))
+    with pytest.raises(PermissionError):
+        guard.audit("socket.sendto", (None, ("192.168.2.1", 5353)))
+
+
 def test_doctor_reports_a_broken_config_with_its_line(tmp_path: Path) -> None:
     """A bad config is the finding, with file, line and field, not a crash."""
     bad = tmp_path / "c.toml"
