@@ -399,8 +399,9 @@ def combine(text: str, parts: Sequence[Part], results: Sequence[IntentResult], h
     """The commands of an utterance from its parts' results, in the order spoken.
 
     A part said without a verb of its own whose result has the intent and values of the command
-    before it joins that command (one intent, several names). Only the last command may ask for a missing value: a
-    question of an earlier one would never be answered, so that command is rejected instead.
+    before it joins that command (one intent, several names). One question can wait for its answer:
+    the last command that asks (for a value, or which device) keeps its question, and an earlier
+    one that asks too is rejected instead, as its question would never be answered.
     """
     commands: list[IntentResult] = []
     joined_from: list[int] = []  # where in ``text`` each command starts
@@ -411,10 +412,11 @@ def combine(text: str, parts: Sequence[Part], results: Sequence[IntentResult], h
             continue
         commands.append(result)
         joined_from.append(part.start)
-    for i, command in enumerate(commands[:-1]):
-        if command.awaiting:
-            reason = f"no value was said for '{command.text}'"
-            commands[i] = command.model_copy(update={"awaiting": None, "reason": reason})
+    asking = [i for i, command in enumerate(commands) if command.awaiting]
+    for i in asking[:-1]:
+        command = commands[i]
+        reason = f"one question at a time, so '{command.text}' was left ({command.reason})"
+        commands[i] = command.model_copy(update={"awaiting": None, "reason": reason})
     return commands
 
 

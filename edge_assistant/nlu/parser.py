@@ -222,7 +222,7 @@ class Parser:
             result = self._utterance(text, call)
         if result.intent is not None or any(c.intent is not None for c in result.commands):
             dialogue.colours.update(call.memory)
-        asking = result.commands[-1].awaiting if result.commands else result.awaiting
+        asking = any(c.awaiting for c in result.commands) if result.commands else result.awaiting
         if asking and call.question is not None and self.settings.follow_up_s > 0:
             dialogue.question = replace(call.question, deadline=time.monotonic() + self.settings.follow_up_s)
         result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
@@ -275,7 +275,12 @@ class Parser:
         if len(parts) < 2:
             return self._parse(text, call)
         mine = _Call(call.colours, min_confidence=call.min_confidence, unsure=call.unsure)
-        commands = combine(spoken(text), parts, [self._part(part, mine) for part in parts], self.home)
+        results, questions = [], {}
+        for part in parts:
+            results.append(self._part(part, mine))
+            if mine.question is not None:
+                questions[id(results[-1])] = mine.question
+        commands = combine(spoken(text), parts, results, self.home)
         understood = [c.understood for c in commands]
         if not all(understood):
             whole = self._template(text, call)
@@ -284,12 +289,13 @@ class Parser:
             if not any(understood):
                 return self._parse(text, call)
         call.memory.update(mine.memory)
-        call.question = mine.question if commands[-1].awaiting else None
+        asker = next((c for c in reversed(commands) if c.awaiting), None)  # combine left one at most
+        call.question = questions.get(id(asker)) if asker is not None else None
         return several(text, commands)
 
     def _part(self, part: Part, call: _Call) -> IntentResult:
         """One part of several, with its own text and time; "the porch light to blue" is tried as
-        said on the templates first. Only the last part's question is kept."""
+        said on the templates first. ``call.question`` is then this part's question, if it asks."""
         start = time.perf_counter()
         call.question = None
         result = self._template(part.text, call) if part.kind == "ellipsis" else None

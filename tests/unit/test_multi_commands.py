@@ -164,12 +164,16 @@ def test_it_refers_to_the_device_of_the_command_before(parser: Parser) -> None:
     assert _commands(result) == [("HassTurnOn", ["switch.kettle"]), ("HassTurnOff", ["switch.kettle"])]
 
 
-def test_only_the_last_command_may_ask(parser: Parser) -> None:
-    """An earlier command that lacks its value is rejected (its question would never be answered)."""
+def test_one_command_may_ask_and_the_others_go_ahead(parser: Parser) -> None:
+    """The command that lacks its value asks, wherever it was said, and the others act; of two that
+    ask only the last keeps its question (the earlier one's would never be answered)."""
     first = parser.parse("adjust the desk lamp and turn on the kettle")
     last = parser.parse("turn on the kettle and adjust the desk lamp")
-    assert [(c.intent, c.awaiting) for c in first.commands] == [(None, None), ("HassTurnOn", None)]
+    both = parser.parse("adjust the desk lamp and adjust the desk lamp")
+    assert [(c.intent, c.awaiting) for c in first.commands] == [(None, "HassLightSet"), ("HassTurnOn", None)]
     assert [(c.intent, c.awaiting) for c in last.commands] == [("HassTurnOn", None), (None, "HassLightSet")]
+    assert [c.awaiting for c in both.commands] == [None, "HassLightSet"]
+    assert both.commands[0].reason is not None and both.commands[0].reason.startswith("one question at a time")
 
 
 def test_the_last_commands_question_is_answered_in_the_next_turn(files: dict[str, Path]) -> None:
@@ -180,6 +184,10 @@ def test_the_last_commands_question_is_answered_in_the_next_turn(files: dict[str
     asked = asking.parse("turn on the kettle and adjust the desk lamp", dialogue)
     answered = asking.parse("red", dialogue)
     assert [c.awaiting for c in asked.commands] == [None, "HassLightSet"]
+    assert (answered.intent, answered.targets, answered.slots["color"]) == ("HassLightSet", ["light.desk_lamp"], "red")
+    asked = asking.parse("adjust the desk lamp and turn on the kettle", dialogue)  # the question said first
+    answered = asking.parse("red", dialogue)
+    assert [c.awaiting for c in asked.commands] == ["HassLightSet", None]
     assert (answered.intent, answered.targets, answered.slots["color"]) == ("HassLightSet", ["light.desk_lamp"], "red")
 
 
