@@ -108,9 +108,15 @@ def _spoken(name: str) -> str:
 
 
 def _entity_name(home: Home | None, entity_id: str) -> str:
+    """The entity's name as said; with its room when another room has a device of that name ("the
+    ceiling light in the bedroom")."""
     if home is not None:
         for entity in home.entities:
             if entity.id == entity_id:
+                area = home.area_of(entity)
+                same = (e for e in home.entities if e.id != entity.id and e.name.lower() == entity.name.lower())
+                if area is not None and any(home.area_of(e) != area for e in same):
+                    return f"{_spoken(entity.name)} in the {_spoken(area.name)}"
                 return _spoken(entity.name)
     return _spoken(entity_id.split(".", 1)[-1].replace("_", " "))
 

@@ -55,6 +55,22 @@ def test_done_reply(home: Home, intent: str, targets: tuple[str, ...], slots: di
     assert replies.done_reply(Command("u", intent, slots, targets), home) == expected
 
 
+def test_a_name_several_rooms_have_is_said_with_its_room(tmp_path: Path) -> None:
+    """ "Turned on the ceiling light in the bedroom" where the kitchen has a Ceiling Light too."""
+    path = tmp_path / "home.yaml"
+    path.write_text(
+        "areas: [{name: Kitchen}, {name: Bedroom}]\nentities:\n"
+        "  - {name: Ceiling Light, domain: light, area: kitchen}\n"
+        "  - {name: Ceiling Light, domain: light, area: bedroom}\n  - {name: Lamp, domain: light, area: bedroom}\n",
+        encoding="utf-8",
+    )
+    home = load_home(path)
+    said = [
+        replies.done_reply(Command("u", "HassTurnOn", {}, (t,)), home) for t in ("light.ceiling_light_2", "light.lamp")
+    ]
+    assert said == ["Turned on the ceiling light in the bedroom", "Turned on the lamp"]
+
+
 @pytest.mark.parametrize(
     ("reason", "expected"),
     [
