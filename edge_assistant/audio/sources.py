@@ -7,7 +7,9 @@ worker threads; a file is read in blocks, so a 10-minute WAV takes bounded memor
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+import threading
 import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -161,10 +163,36 @@ class StdinSource:
         self.name = name
 
     async def frames(self) -> AsyncIterator[bytes]:
-        """Read until end of stream."""
+        """Read until end of stream.
+
+        A daemon thread reads: a stream that is open but silent blocks its ``read``, and a worker
+        of the loop's executor, which ``asyncio.run`` waits for at exit, kept a stopped process
+        alive until the writer wrote again or closed (SIGTERM to ``satellite --stdin`` did nothing).
+        """
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[bytes | OSError] = asyncio.Queue(maxsize=8)
+
+        def pump() -> None:
+            while True:
+                try:
+                    data: bytes | OSError = self._stream.read(FRAME_BYTES * 10)
+                except OSError as exc:
+                    data = exc
+                put = queue.put(data)
+                try:
+                    asyncio.run_coroutine_threadsafe(put, loop).result()
+                except (RuntimeError, concurrent.futures.CancelledError):
+                    put.close()  # the loop has ended: nobody reads any more
+                    return
+                if not isinstance(data, bytes) or not data:
+                    return
+
+        threading.Thread(target=pump, name=f"{self.name}-reader", daemon=True).start()
         framer = Framer()
         while True:
-            data = await asyncio.to_thread(self._stream.read, FRAME_BYTES * 10)
+            data = await queue.get()
+            if isinstance(data, OSError):
+                raise AudioSourceError(f"{self.name}: cannot read: {data}") from data
             if not data:
                 break
             for frame in framer.push(data):

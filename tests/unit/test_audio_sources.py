@@ -150,3 +150,42 @@ def test_unsupported_sample_width_is_named() -> None:
     """A 5-byte sample width is refused with the widths that work."""
     with pytest.raises(AudioSourceError, match="40-bit"):
         to_mono_float(b"\0" * 10, 5, 1)
+
+
+def test_stdin_that_stays_open_and_silent_does_not_keep_a_stopped_process() -> None:
+    """A consumer of an idle, open stdin that is cancelled (SIGTERM to `satellite --stdin`) lets
+    ``asyncio.run`` return at once; the read blocked in the loop's executor kept it waiting until
+    the writer wrote or closed. Bytes written before still arrive as frames."""
+    import asyncio
+    import os
+    import threading
+    import time
+
+    from edge_assistant.audio import FRAME_BYTES
+    from edge_assistant.audio.sources import StdinSource
+
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, b"\x01" * FRAME_BYTES * 10)  # ten frames, then nothing, and the pipe stays open
+    got: list[bytes] = []
+    stream = os.fdopen(read_fd, "rb", buffering=0)
+
+    async def consume() -> None:
+        async def take() -> None:
+            async for frame in StdinSource(stream).frames():
+                got.append(frame)
+
+        task = asyncio.create_task(take())
+        await asyncio.sleep(0.5)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    done = threading.Event()
+    runner = threading.Thread(target=lambda: (asyncio.run(consume()), done.set()), daemon=True)
+    runner.start()
+    try:
+        assert done.wait(5.0), "asyncio.run did not return while stdin stayed open"
+        assert len(got) == 10
+    finally:
+        os.close(write_fd)  # the reader thread sees the end and stops
+        time.sleep(0.2)
+        stream.close()
