@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import re
 import socket
+import unicodedata
 from typing import Any
 
 __all__ = ["MDNS_GROUP", "Announcement", "announce"]
@@ -68,7 +69,9 @@ def announce(host: str, port: int, name: str = "", what: str = "the hub", role: 
         log.warning("zeroconf: no address to announce for %s; add %s by host and port", host, what)
         return None
     ip = ipaddress.ip_address(address)
-    label = slug_label(name) or "-".join(filter(None, ("edge-assistant", role, socket.gethostname().split(".")[0])))
+    label = slug_label(name) or slug_label(
+        " ".join(filter(None, ("edge-assistant", role, socket.gethostname().split(".")[0])))
+    )
     try:
         zeroconf = AsyncZeroconf(
             interfaces=[address], ip_version=IPVersion.V4Only if ip.version == 4 else IPVersion.V6Only
@@ -90,8 +93,10 @@ def announce(host: str, port: int, name: str = "", what: str = "the hub", role: 
 
 
 def slug_label(name: str) -> str:
-    """``name`` as an mDNS label: letters, digits and hyphens ("Kitchen Satellite" -> "Kitchen-Satellite")."""
-    return "-".join(re.findall(r"[A-Za-z0-9]+", name))[:63]
+    """``name`` as an mDNS host label: ASCII letters, digits and hyphens ("Kitchen Satellite" ->
+    "Kitchen-Satellite", "Küche" -> "Kuche"); "" when nothing of it is left."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "-".join(re.findall(r"[A-Za-z0-9]+", ascii_name))[:63]
 
 
 def _announced_address(host: str) -> str | None:

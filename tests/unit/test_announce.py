@@ -13,7 +13,7 @@ from edge_assistant.hub.announce import announce, slug_label
 from edge_assistant.hub.command import announces
 
 pytestmark = pytest.mark.unit
-HOST = socket.gethostname().split(".")[0]
+HOST = slug_label(socket.gethostname().split(".")[0])  # "my_host" -> "my-host"
 
 
 def _names(*calls: tuple[str, str, str]) -> list[str]:
@@ -38,7 +38,9 @@ def test_a_satellite_beside_the_hub_never_takes_the_hub_s_name() -> None:
     hub, satellite, named = _names(("", "the hub", ""), ("", "the satellite", "satellite"), ("Kitchen Sat", "", ""))
     assert hub == f"edge-assistant-{HOST}._wyoming._tcp.local."
     assert satellite == f"edge-assistant-satellite-{HOST}._wyoming._tcp.local."
-    assert named == "Kitchen-Sat._wyoming._tcp.local." and slug_label("Küche #2") == "K-che-2"
+    assert (
+        named == "Kitchen-Sat._wyoming._tcp.local." and slug_label("Küche #2") == "Kuche-2" and slug_label("客厅") == ""
+    )
 
 
 def test_the_hub_announces_off_loopback_only() -> None:
