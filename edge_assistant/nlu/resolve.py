@@ -144,11 +144,8 @@ def _one_room(home: Home, said: str, named: list[Entity], here: str | None) -> l
     rooms = [home.area_of(e) for e in named]
     if any(room is None for room in rooms) or len({room.id for room in rooms if room is not None}) < 2:
         return named
-    local = [
-        e
-        for e, room in zip(named, rooms, strict=True)
-        if here is not None and room is not None and here in (room.id, room.name)
-    ]
+    here_room = home.area(here)  # by id, name or alias, in any case
+    local = [e for e, room in zip(named, rooms, strict=True) if here_room is not None and room == here_room]
     if local:
         return local
     same = all(e.name.lower() == said.lower() for e in named)

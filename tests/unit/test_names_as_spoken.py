@@ -352,7 +352,7 @@ def test_a_name_several_rooms_have_asks_which_and_the_room_answers(tmp_path: Pat
 def test_a_name_several_rooms_have_is_the_one_where_the_device_stands(tmp_path: Path) -> None:
     """With ``[nlu] area`` set, the one in this device's room; from a third room it asks."""
     home = load_home(_write(tmp_path, SAME_NAMES))
-    here = Parser(load_catalog(), home, KeywordChoiceModel(KEYWORDS), ParserSettings(area="bedroom"))
+    here = Parser(load_catalog(), home, KeywordChoiceModel(KEYWORDS), ParserSettings(area="BEDROOM"))
     assert here.parse("turn on the ceiling light").targets == [BEDROOM]
     hall = Parser(load_catalog(), home, KeywordChoiceModel(KEYWORDS), ParserSettings(area="hall"))
     assert hall.parse("turn on the ceiling light").reason.startswith("which Ceiling Light")  # type: ignore[union-attr]
