@@ -66,6 +66,7 @@ class Hub:
         self.errors: Counter[str] = Counter()
         self._allowed = [ipaddress.ip_network(a, strict=False) for a in settings.allow_clients]
         self._conversations: OrderedDict[str, Dialogue] = OrderedDict()
+        self._unknown_areas: set[str] = set()  # areas clients said that the home lacks (logged once each)
         self._adaptations: OrderedDict[str, str] = OrderedDict()
 
     def count_error(self, code: str) -> None:
@@ -93,11 +94,26 @@ class Hub:
         connection per sentence and names its conversation), else the connection's own dialogue."""
         key = context.get("conversation_id") if context else None
         if not isinstance(key, str) or not key or len(key) > 128:
-            return own
+            return self._placed(own, context)
         dialogue = self._conversations.pop(key, None) or self.assistant.new_dialogue()
         self._conversations[key] = dialogue
         while len(self._conversations) > _MAX_CONVERSATIONS:
             self._conversations.popitem(last=False)
+        return self._placed(dialogue, context)
+
+    def _placed(self, dialogue: Dialogue, context: dict[str, Any] | None) -> Dialogue:
+        """``dialogue`` in the room the client says it stands in (``area`` in the context, a
+        satellite's ``[satellite] area``), when the home has that area; "lights off" then means
+        that room's. An area the home lacks is logged once and not used."""
+        said = context.get("area") if context else None
+        if not isinstance(said, str) or not said.strip() or len(said) > 128:
+            return dialogue
+        area = self.assistant.parser.home.area(said.strip())
+        if area is not None:
+            dialogue.area = area.name
+        elif said not in self._unknown_areas and len(self._unknown_areas) < _MAX_CONVERSATIONS:
+            self._unknown_areas.add(said)
+            log.warning("a client says it stands in area %r, which the home lacks; its commands have no room", said)
         return dialogue
 
     def adaptation_of(self, context: dict[str, Any] | None) -> str | None:

@@ -86,6 +86,8 @@ class Dialogue:
     question: Question | None = None
     confirmation: Confirmation | None = None
     colours: dict[str, str] = field(default_factory=dict)
+    # The room this conversation is in (a satellite's, from its `area`); None: the parser's [nlu] area.
+    area: str | None = None
 
     def waiting(self) -> bool:
         """Whether a question or a confirmation still waits for its answer."""

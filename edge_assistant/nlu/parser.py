@@ -109,6 +109,8 @@ class _Call:
     min_confidence: float = 0.0
     # Numbers said that the speech engine's other hypotheses heard otherwise: asked for, not used.
     unsure: frozenset[float] = frozenset()
+    # The room the utterance was said in, when the conversation knows it (a satellite's room).
+    area: str | None = None
 
 
 def _sure(raw: dict[str, Any], unsure: frozenset[float]) -> dict[str, Any]:
@@ -166,7 +168,7 @@ class Parser:
         self._clock = clock  # local time, for commands said for a clock time ("at 11 pm")
         self.home = home
         self.settings = settings or ParserSettings()
-        self._templates = TemplateMatcher(catalog, home, context_area=self.settings.area)
+        self._templates = TemplateMatcher(catalog, home)
         self._splitter = Splitter(catalog, home, self._templates.first_words(), self._templates.texts())
         self._model = model
         self._names = list(catalog.intents)
@@ -212,7 +214,7 @@ class Parser:
         """
         start = time.perf_counter()
         dialogue = dialogue if dialogue is not None else Dialogue()
-        call = _Call(dialogue.colours, min_confidence=min_confidence, unsure=unsure)
+        call = _Call(dialogue.colours, min_confidence=min_confidence, unsure=unsure, area=dialogue.area)
         question = dialogue.take_question()
         # A whole command of the home's templates is a command of its own, never an answer: "make
         # the kitchen light blue" after "which light do you mean?" is no "the kitchen light".
@@ -274,7 +276,7 @@ class Parser:
         parts = self._splitter.split(text) if len(text) <= self.settings.max_chars else []
         if len(parts) < 2:
             return self._parse(text, call)
-        mine = _Call(call.colours, min_confidence=call.min_confidence, unsure=call.unsure)
+        mine = _Call(call.colours, min_confidence=call.min_confidence, unsure=call.unsure, area=call.area)
         results, questions = [], {}
         for part in parts:
             results.append(self._part(part, mine))
@@ -308,10 +310,10 @@ class Parser:
         """The template path alone: the result when a template holds ``text``, else None."""
         if not self.settings.use_templates:
             return None
-        match = self._templates.match(text)
+        match = self._templates.match(text, self._area(call))
         if match is None:
             norm = normalize_text(text)
-            match = self._templates.match(norm) if norm != text else None
+            match = self._templates.match(norm, self._area(call)) if norm != text else None
         return None if match is None else self._finish(text, match.intent, match.slots, 1.0, "template", call)
 
     def _parse(self, text: str, call: _Call) -> IntentResult:
@@ -326,7 +328,7 @@ class Parser:
         if templated is not None:
             return templated
         norm = normalize_text(text)
-        if not self.settings.area and self._bare_value is not None and self._bare_value.fullmatch(norm):
+        if not self._area(call) and self._bare_value is not None and self._bare_value.fullmatch(norm):
             # "red" or "fifty percent" with no question waiting and no room of its own: turning
             # every light of the house red would be a guess.
             return IntentResult(text=text, reason="which device do you mean?")
@@ -394,7 +396,7 @@ class Parser:
         if spec.require_one_of and set(spec.require_one_of) <= set(_DURATION_SLOTS) and repeats(norm):
             return IntentResult(text=text, source="model", confidence=confidence, reason="I cannot repeat a command")
         name, spec, raw = self._other_measure(name, spec, extract_slots(spec, self.home, norm), norm)
-        raw = self._with_context_area(spec, raw)
+        raw = self._with_context_area(spec, raw, call)
         asked = self._which_one(text, norm, name, raw, confidence, call)
         if asked is not None:
             return asked
@@ -534,9 +536,7 @@ class Parser:
         raw = _sure(raw, call.unsure)
         try:
             slots = finalize_slots(spec.model_copy(update={"require_one_of": ()}), self.home, raw)
-            targets = (
-                resolve_targets(spec, self.home, slots, self.settings.area) if self.settings.resolve_targets else []
-            )
+            targets = resolve_targets(spec, self.home, slots, self._area(call)) if self.settings.resolve_targets else []
         except Unresolved as exc:
             return IntentResult(text=text, source=source, confidence=confidence, reason=str(exc))
         call.question = Question(name, slots, targets, confidence, source)
@@ -562,9 +562,7 @@ class Parser:
                 raise
             slots = finalize_slots(spec, self.home, {**raw, "color": other})
         try:
-            targets = (
-                resolve_targets(spec, self.home, slots, self.settings.area) if self.settings.resolve_targets else []
-            )
+            targets = resolve_targets(spec, self.home, slots, self._area(call)) if self.settings.resolve_targets else []
         except Ambiguous as exc:
             if not set(normalize_text(text).split()) & _BOTH:
                 # "In the bedroom" answers it: the name stays, the room narrows it.
@@ -618,7 +616,7 @@ class Parser:
         if not wants_another_colour(spec, text):
             return None
         loose = spec.model_copy(update={"require_one_of": ()})
-        targets = resolve_targets(spec, self.home, finalize_slots(loose, self.home, raw), self.settings.area)
+        targets = resolve_targets(spec, self.home, finalize_slots(loose, self.home, raw), self._area(call))
         return next_colour(spec, targets, {**call.colours, **call.memory}, self._entities)
 
     def _delayed(self, command: str, call: _Call) -> tuple[IntentResult, str | None]:
@@ -643,9 +641,13 @@ class Parser:
                 return special, {k: v for k, v in slots.items() if k in spec.slots}
         return name, slots
 
-    def _with_context_area(self, spec: IntentSpec, raw: dict[str, Any]) -> dict[str, Any]:
+    def _area(self, call: _Call) -> str | None:
+        """The room this utterance was said in: the conversation's (a satellite's), else ``[nlu] area``."""
+        return call.area or self.settings.area
+
+    def _with_context_area(self, spec: IntentSpec, raw: dict[str, Any], call: _Call) -> dict[str, Any]:
         """On the model path an unplaced device command means "here" (templates do this themselves)."""
-        area = self.settings.area
+        area = self._area(call)
         if area and "area" in spec.slots and not raw.keys() & {"name", "area", "floor"}:
             return {**raw, "area": area}
         return raw

@@ -130,7 +130,7 @@ def home_slot_lists(home: Home) -> dict[str, SlotList]:
 class TemplateMatcher:
     """Exact-phrasing matcher: hassil templates from the catalog, names from the home."""
 
-    def __init__(self, catalog: Catalog, home: Home, *, context_area: str | None = None) -> None:
+    def __init__(self, catalog: Catalog, home: Home) -> None:
         data = build_intents_dict(catalog)
         try:
             self._intents = Intents.from_dict(data)
@@ -138,7 +138,6 @@ class TemplateMatcher:
             raise IntentSchemaError(f"a sentence template does not parse: {exc}") from exc
         self._slot_lists = home_slot_lists(home)
         self._skip_words = data["skip_words"]
-        self._context: dict[str, Any] = {"area": context_area} if context_area else {}
 
     def first_words(self) -> frozenset[str]:
         """Every word a sentence of the catalog can start with ("turn", "what", "dim" ...).
@@ -160,14 +159,15 @@ class TemplateMatcher:
         rules = [rule.text or "" for rule in self._intents.expansion_rules.values()]
         return rules + [t for i in self._intents.intents.values() for d in i.data for t in d.sentence_texts]
 
-    def match(self, text: str) -> TemplateMatch | None:
-        """Return the best template match for ``text``, or None."""
+    def match(self, text: str, area: str | None = None) -> TemplateMatch | None:
+        """Return the best template match for ``text``, or None; ``area``: the room it was said in
+        ("lights off" there)."""
         result = recognize_best(
             text,
             self._intents,
             slot_lists=self._slot_lists,
             skip_words=self._skip_words,
-            intent_context=self._context or None,
+            intent_context={"area": area} if area else None,
             language="en",
             best_slot_name="name",
         )

@@ -28,7 +28,7 @@ _STOP_GRACE_S = 3.0
 
 def serve(settings: Settings, args: argparse.Namespace, uri: str) -> int:
     """Run the satellite over the sources ``args`` names; returns the exit status."""
-    client = HubClient(uri, settings.satellite.timeout_s, args.name or settings.satellite.name)
+    client = HubClient(uri, settings.satellite.timeout_s, args.name or settings.satellite.name, settings.satellite.area)
     return asyncio.run(_run(settings, args, client))
 
 

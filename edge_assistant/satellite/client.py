@@ -55,13 +55,14 @@ class HubClient:
     checks_wake = True  # the satellite checks its wake phrase in the hub's transcript
     speaking = False  # replies are spoken by the satellite's own voice, which mutes the microphone itself
 
-    def __init__(self, uri: str, timeout_s: float = 15.0, name: str = "") -> None:
+    def __init__(self, uri: str, timeout_s: float = 15.0, name: str = "", area: str = "") -> None:
         self.uri = uri
         self.timeout_s = timeout_s
         self.name = name or socket.gethostname()
         self.context: dict[str, Any] = {
             "conversation_id": f"satellite-{self.name}-{uuid.uuid4().hex[:8]}",
             "satellite_id": self.name,
+            **({"area": area} if area else {}),  # the room it stands in: the hub's parse takes it as "here"
         }
         self.info: Info | None = None
         self._client: AsyncClient | None = None

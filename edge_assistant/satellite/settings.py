@@ -16,6 +16,9 @@ class SatelliteSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     hub: str = Field(default="tcp://127.0.0.1:10800", description="the Wyoming asr + handle server")
     name: str = Field(default="", description="sent to the hub as satellite_id (empty: the host name)")
+    # The room this satellite stands in (an area of the hub's home, by id, name or alias): sent with
+    # each utterance, so "lights off" or a name several rooms share means this room's. Empty: none.
+    area: str = Field(default="", description="this satellite's room in the hub's home (empty: none)")
     # auto: the hub's tts when it has one, else the local [tts] engine; hub / local: only that; none: silent.
     speak: Literal["auto", "hub", "local", "none"] = "auto"
     timeout_s: float = Field(default=15.0, gt=0.0, le=300.0, description="wait for each answer of the hub")

@@ -70,3 +70,27 @@ def test_a_lone_wake_phrase_heard_otherwise_goes_to_the_satellite_as_the_phrase(
     assert hub.command_text(phrase, dialogue) == "hey jarvis"
     other = Transcript("Let's go", score=scorer({"Let's go": -2.0, "Hey jarvis": -14.0}))
     assert hub.command_text(other, dialogue) == "Let's go"
+
+
+def test_a_satellite_s_room_is_here_for_its_commands(hub: Hub, caplog: pytest.LogCaptureFixture) -> None:
+    """``area`` in a client's context (a satellite's ``[satellite] area``) is its conversation's room:
+    "turn off the lights" from the kitchen's satellite is the kitchen's lights; from a conversation
+    without a room no template holds it (Home Assistant's need a room for it). An area the home
+    lacks is logged and not used."""
+    kitchen = hub.dialogue_for({"conversation_id": "sat-kitchen", "area": "KITCHEN"}, hub.assistant.new_dialogue())
+    nowhere = hub.dialogue_for({"conversation_id": "sat-attic", "area": "attic"}, hub.assistant.new_dialogue())
+    assert (kitchen.area, nowhere.area) == ("Kitchen", None)
+    assert "'attic', which the home lacks" in caplog.text
+    here = hub.assistant.parse("turn off the lights", kitchen)
+    assert sorted(here.targets) == ["light.kitchen", "light.kitchen_counter"]
+    assert hub.assistant.parse("turn off the lights", nowhere).intent is None
+    # The same conversation keeps its room without saying it again.
+    assert hub.dialogue_for({"conversation_id": "sat-kitchen"}, hub.assistant.new_dialogue()).area == "Kitchen"
+
+
+def test_a_satellite_sends_its_room_with_each_utterance() -> None:
+    """``[satellite] area`` goes into the context of what the satellite sends; none when unset."""
+    from edge_assistant.satellite.client import HubClient
+
+    assert HubClient("tcp://127.0.0.1:10800", name="k", area="kitchen").context["area"] == "kitchen"
+    assert "area" not in HubClient("tcp://127.0.0.1:10800", name="k").context

@@ -356,3 +356,13 @@ def test_a_name_several_rooms_have_is_the_one_where_the_device_stands(tmp_path: 
     assert here.parse("turn on the ceiling light").targets == [BEDROOM]
     hall = Parser(load_catalog(), home, KeywordChoiceModel(KEYWORDS), ParserSettings(area="hall"))
     assert hall.parse("turn on the ceiling light").reason.startswith("which Ceiling Light")  # type: ignore[union-attr]
+
+
+def test_the_conversation_s_room_picks_a_shared_name(tmp_path: Path) -> None:
+    """A conversation placed in a room (a satellite's) takes that room's device of a shared name,
+    over the parser's own ``[nlu] area``."""
+    from edge_assistant.nlu.dialogue import Dialogue
+
+    parser = Parser(load_catalog(), load_home(_write(tmp_path, SAME_NAMES)), None, ParserSettings(area="kitchen"))
+    assert parser.parse("turn on the ceiling light", Dialogue(area="Bedroom")).targets == [BEDROOM]
+    assert parser.parse("turn on the ceiling light", Dialogue()).targets == [KITCHEN]
