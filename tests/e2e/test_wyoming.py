@@ -211,6 +211,22 @@ def test_a_satellite_process_fed_pcm_on_stdin_drives_the_hub(hub: HubProcess, tm
     assert len(spoken_replies) == 3 and all(f.stat().st_size > 16000 for f in spoken_replies)
 
 
+def test_a_satellite_in_a_room_turns_off_that_room_s_lights(hub: HubProcess, tmp_path: Path) -> None:
+    """`[satellite] area = "kitchen"`: "turn off the lights" from it acts on the kitchen's lights only
+    (without a room no template of the hub holds it)."""
+    config = tmp_path / "satellite.toml"
+    config.write_text('[satellite]\narea = "kitchen"\nspeak = "none"\n', encoding="utf-8")
+    before = len(hub.logged())
+    done = subprocess.run(
+        [*CLI, "satellite", "--config", str(config), "--hub", hub.uri, "--stdin", "--name", "kitchen-sat"],
+        input=spoken("turn off the lights"), capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    (result,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert result["handled"], result
+    assert [sorted(r["targets"]) for r in hub.logged()[before:]] == [["light.kitchen", "light.kitchen_counter"]]
+
+
 def test_a_satellite_without_a_hub_fails_with_the_reason(tmp_path: Path) -> None:
     """No hub listening: exit status 2 and an error naming the address."""
     from tests.support.wyoming import free_port
