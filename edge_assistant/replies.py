@@ -127,7 +127,13 @@ def describe_targets(command: Command, home: Home | None, entity: str | None = N
     if entity is not None or len(command.targets) == 1:
         return "the " + _entity_name(home, entity or command.targets[0])
     if "name" in slots:
-        return and_list(["the " + _spoken(str(n)) for n in _listed(slots["name"])])
+        names = _listed(slots["name"])
+        if len(names) == 1 and len(command.targets) > 1 and home is not None:
+            # One name that several rooms share, all of them: each with its room.
+            each = ["the " + _entity_name(home, t) for t in command.targets]
+            if len(set(each)) == len(each):
+                return and_list(each)
+        return and_list(["the " + _spoken(str(n)) for n in names])
     if not command.targets:
         return ""
     domains = {domain_of(t) for t in command.targets}

@@ -114,6 +114,16 @@ def answer_question(question: Question, text: str, catalog: Catalog, home: Home)
     if not norm or len(norm.split()) > _MAX_ANSWER_WORDS:
         return None
     spec = catalog.intents[question.intent]
+    if question.missing == "target" and question.targets and _every_one(norm):
+        # "Both", "all of them": every device the question offered.
+        return IntentResult(
+            text=text,
+            intent=question.intent,
+            slots=dict(question.slots),
+            targets=list(question.targets),
+            confidence=question.confidence,
+            source=question.source,
+        )
     said = extract_slots(spec, home, norm)
     placed = said.keys() & {"name", "area", "floor"}
     if question.missing == "target":
@@ -137,6 +147,16 @@ def answer_question(question: Question, text: str, catalog: Catalog, home: Home)
         confidence=question.confidence,
         source=question.source,
     )
+
+
+_EVERY_ONE = frozenset(("both", "all", "each", "every", "everything"))
+_EVERY_ONE_FILLER = frozenset(("of", "them", "one", "ones", "the", "please", "lights", "devices"))
+
+
+def _every_one(norm: str) -> bool:
+    """Whether an answer says "every one of them" ("both", "all of them", "each one please")."""
+    words = set(norm.split())
+    return bool(words & _EVERY_ONE) and words <= _EVERY_ONE | _EVERY_ONE_FILLER
 
 
 def wants_another_colour(spec: IntentSpec, text: str) -> bool:

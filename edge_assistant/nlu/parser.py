@@ -91,6 +91,11 @@ _WAYS = ("HassTurnOn", "HassTurnOff")
 _VERBS: dict[str, dict[str, frozenset[str]]] = {
     "lock": {"HassTurnOn": frozenset({"lock"}), "HassTurnOff": frozenset({"unlock"})},
     "cover": {"HassTurnOn": frozenset({"open"}), "HassTurnOff": frozenset({"close", "shut"})},
+    # "Stop the vacuum" is no start: its way off is back to its dock (Home Assistant's turn_off).
+    "vacuum": {
+        "HassTurnOn": frozenset({"start", "clean", "cleaning", "resume"}),
+        "HassTurnOff": frozenset({"stop", "halt", "pause", "dock", "return", "home", "base"}),
+    },
 }
 # "Turn the study", "switch the fan": a verb that needs its way said, said without one.
 _WAYLESS = frozenset(("turn", "switch"))
@@ -136,7 +141,7 @@ def _ask_which(
 ) -> IntentResult:
     """The model path's question for the device of a command that may be any of ``fitting``; the
     answer ("the bed light", "in the office") completes ``name`` with ``slots``."""
-    call.question = Question(name, slots, [], confidence, "model", missing="target")
+    call.question = Question(name, slots, [e.id for e in fitting], confidence, "model", missing="target")
     reason = which(fitting, kind)
     return IntentResult(text=text, source="model", confidence=confidence, reason=reason, awaiting=name)
 
@@ -566,7 +571,7 @@ class Parser:
         except Ambiguous as exc:
             if not set(normalize_text(text).split()) & _BOTH:
                 # "In the bedroom" answers it: the name stays, the room narrows it.
-                call.question = Question(name, slots, [], confidence, source, missing="target")
+                call.question = Question(name, slots, exc.ids, confidence, source, missing="target")
                 return IntentResult(text=text, source=source, confidence=confidence, reason=str(exc), awaiting=name)
             targets = exc.ids  # "turn off both ceiling lights"
         if isinstance(slots.get("color"), str):
@@ -596,17 +601,22 @@ class Parser:
         ("lock", "unlock", "open", "close", "shut") decides; with both or neither, the model's pick
         stands.
         """
-        if name not in _WAYS or not targets:
+        way = self.catalog.intents[name].specialises or name  # HassVacuumStart is a way on
+        if way not in _WAYS or not targets:
             return name
         words = set(re.findall(r"[a-z]+", text.lower()))
         if words & _WAYLESS and not words & _WAY_WORDS:
             raise Unresolved("on or off? say which")
         domains = {self._entities[t].domain for t in targets if t in self._entities}
-        verbs = _VERBS.get(domains.pop()) if len(domains) == 1 else None
+        domain = domains.pop() if len(domains) == 1 else None
+        verbs = _VERBS.get(domain) if domain else None
         if verbs is None:
             return name
         said = [intent for intent, said_by in verbs.items() if words & said_by]
-        return said[0] if len(said) == 1 else name
+        if len(said) != 1 or said[0] == way:
+            return name
+        # The other way, as this domain's own intent when it has one ("stop the vacuum": back to base).
+        return next((s for s in self._special.get(said[0], ()) if domain in self.catalog.intents[s].domains), said[0])
 
     def _another_colour(self, spec: IntentSpec, text: str, raw: dict[str, Any], call: _Call) -> str | None:
         """For "make the lights a different colour": the colour after the one the targets have now.

@@ -69,6 +69,11 @@ def test_a_name_several_rooms_have_is_said_with_its_room(tmp_path: Path) -> None
         replies.done_reply(Command("u", "HassTurnOn", {}, (t,)), home) for t in ("light.ceiling_light_2", "light.lamp")
     ]
     assert said == ["Turned on the ceiling light in the bedroom", "Turned on the lamp"]
+    both = Command("u", "HassTurnOn", {"name": "Ceiling Light"}, ("light.ceiling_light", "light.ceiling_light_2"))
+    assert (
+        replies.done_reply(both, home)
+        == "Turned on the ceiling light in the kitchen and the ceiling light in the bedroom"
+    )
 
 
 @pytest.mark.parametrize(

@@ -343,6 +343,8 @@ def test_a_name_several_rooms_have_asks_which_and_the_room_answers(tmp_path: Pat
     assert asked.reason == "which Ceiling Light do you mean: the one in the Kitchen or the one in the Bedroom?"
     done = parser.parse("in the bedroom", dialogue)
     assert (done.intent, done.targets) == ("HassTurnOn", [BEDROOM])
+    parser.parse("turn on the ceiling light", dialogue)
+    assert parser.parse("both of them", dialogue).targets == [KITCHEN, BEDROOM]  # every one it offered
     assert parser.parse("turn on the ceiling light in the kitchen").targets == [KITCHEN]
     assert parser.parse("turn off both ceiling lights").targets == [KITCHEN, BEDROOM]
     lamps = parser.parse("turn on the lamp")  # a name and an alias

@@ -272,6 +272,23 @@ def test_the_verb_said_turns_a_lock_or_a_cover_its_way(
 
 
 @pytest.mark.parametrize(
+    ("text", "picked", "intent"),
+    [
+        ("please stop the rover", "start vacuum", "HassVacuumReturnToBase"),  # never a start
+        ("rover, halt right now", "start vacuum", "HassVacuumReturnToBase"),
+        ("rover, start cleaning", "vacuum return to base", "HassVacuumStart"),
+        ("rover please", "start vacuum", "HassVacuumStart"),  # no verb said: the model's pick
+    ],
+)
+def test_the_verb_said_sends_a_vacuum_its_way(example_home_path: Path, text: str, picked: str, intent: str) -> None:
+    """ "Stop the vacuum" read by the model as a start started it: on the model path the verb said
+    decides, and a vacuum's way off is back to its dock."""
+    model = KeywordChoiceModel({"rover": picked})
+    result = Parser(load_catalog(), load_home(example_home_path), model).parse(text)
+    assert (result.source, result.intent, result.targets) == ("model", intent, ["vacuum.rover"]), result
+
+
+@pytest.mark.parametrize(
     ("text", "intent"),
     [
         ("turn the study", None),  # Whisper in noise for "what is the temperature in the study"
