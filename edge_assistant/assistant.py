@@ -189,8 +189,10 @@ class Assistant:
         from edge_assistant.dispatch import build_dispatcher
         from edge_assistant.runtime import build_parser, resolve_home_path
 
-        parser = build_parser(settings, resolve_home_path(settings, config, home), model, use_model=use_model)
-        dispatcher = build_dispatcher(settings, parser.home, parser.catalog)
+        parser = build_parser(
+            settings, resolve_home_path(settings, config, home), model, use_model=use_model, config_path=config
+        )
+        dispatcher = build_dispatcher(settings, parser.home, parser.catalog, config_path=config)
         speaker = None
         if speak:
             from edge_assistant.tts import build_speaker

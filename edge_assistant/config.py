@@ -91,6 +91,17 @@ class Settings(BaseModel):
 
 
 def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
+    """The line of the setting at ``loc``, else of the nearest setting or table that holds it
+    (``intents = {HassTurnOff = "deny"}`` for ``policy.intents.HassTurnOff``)."""
+    while loc:
+        line = _line_of_key(text, loc)
+        if line is not None:
+            return line
+        loc = loc[:-1]
+    return None
+
+
+def _line_of_key(text: str, loc: tuple[int | str, ...]) -> int | None:
     # Nested tables ([handlers.mqtt], [handlers.mqtt.entities."light.kitchen"]) by dotted path.
     section, key = (".".join(map(str, loc[:-1])), str(loc[-1])) if len(loc) > 1 else (None, str(loc[0]))
     in_section = section is None
@@ -98,12 +109,20 @@ def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
         stripped = line.strip()
         if stripped.startswith("["):
             header = stripped.strip("[]").strip().replace('"', "")
-            if section is None and header == key:
+            if header == (key if section is None else f"{section}.{key}"):
                 return number
             in_section = section is not None and header == section
-        elif in_section and re.match(rf"{re.escape(key)}\s*=", stripped):
+        elif in_section and re.match(rf"(\"?){re.escape(key)}\1\s*=", stripped):
             return number
     return None
+
+
+def line_of_setting(path: str | Path, loc: tuple[int | str, ...]) -> int | None:
+    """The line of the setting at ``loc`` in the config file ``path`` (None when unreadable)."""
+    try:
+        return _line_of(Path(path).read_text(encoding="utf-8"), loc)
+    except OSError:
+        return None
 
 
 def load_settings(path: str | Path | None) -> Settings:

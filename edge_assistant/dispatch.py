@@ -18,10 +18,13 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edge_assistant import replies
 from edge_assistant.answers import NO_PHRASES, YES_PHRASES
+from edge_assistant.config import line_of_setting
+from edge_assistant.errors import ConfigError
 from edge_assistant.events import ActionResult
 from edge_assistant.handlers.base import Call, Command, Handler, Outcome
 from edge_assistant.handlers.log import LogHandler
@@ -30,7 +33,7 @@ from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.dialogue import Confirmation, Dialogue
 from edge_assistant.nlu.multi import TARGET_SLOTS
 from edge_assistant.nlu.resolve import Unresolved, finalize_slots
-from edge_assistant.policy import Policy, PolicySettings
+from edge_assistant.policy import Policy, PolicySettings, policy_problems
 from edge_assistant.replies import RepliesSettings
 
 if TYPE_CHECKING:
@@ -254,18 +257,27 @@ def build_dispatcher(
     catalog: Catalog | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
+    config_path: str | Path | None = None,
     **inject: Any,
 ) -> Dispatcher:
     """The real dispatcher from config: the configured handlers (``log`` when none), policy, replies.
 
     ``inject`` passes test doubles of hardware to handler constructors (``pin_factory`` for gpio).
-    A handler whose backend is not installed raises ``BackendMissingError`` naming the extra.
+    A handler whose backend is not installed raises ``BackendMissingError`` naming the extra; a
+    ``[policy]`` rule that names nothing (a typo: it would never apply) is a ``ConfigError``
+    naming ``config_path`` and the field.
     """
     from edge_assistant.handlers.registry import build_handlers
     from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, load_catalog
 
     if catalog is None:
         catalog = load_catalog([BUILTIN_CATALOG_DIR, *settings.nlu.catalog])
+    problems = policy_problems(settings.policy, catalog, home)
+    if problems:
+        field, why = problems[0]
+        line = line_of_setting(config_path, tuple(field.split(".", 2))) if config_path else None
+        path = str(config_path) if config_path else None
+        raise ConfigError(f"{why}: this rule would never apply", path=path, line=line, field=field)
     handlers, timeouts = build_handlers(settings.handlers, home, **inject)
     dry_log = LogHandler(settings.handlers.log) if settings.policy.dry_run else None
     return Dispatcher(

@@ -178,6 +178,14 @@ def _config(settings: Settings, config_path: str | None) -> Iterator[Check]:
         yield Check("home", "fail", str(exc), "fix the file named above")
         return
     yield Check("home", "ok", f"{home_path}: {len(home.entities)} entities; catalog: {len(catalog.intents)} intents")
+    if settings.nlu.area and home.area(settings.nlu.area) is None:
+        yield Check(
+            "home", "fail", f"[nlu] area '{settings.nlu.area}' is no area of {home_path}", "name an area of the home"
+        )
+    from edge_assistant.policy import policy_problems
+
+    for field, why in policy_problems(settings.policy, catalog, home):
+        yield Check("policy", "fail", f"{field}: {why}: this rule would never apply", "fix the rule's name")
 
 
 def handler_endpoints(settings: Settings) -> list[tuple[str, str, int]]:

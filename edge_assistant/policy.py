@@ -16,7 +16,7 @@ from edge_assistant.handlers.base import Command, domain_of
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import Catalog
 
-__all__ = ["Policy", "PolicySettings", "Safety"]
+__all__ = ["Policy", "PolicySettings", "Safety", "policy_problems"]
 
 Safety = Literal["allow", "confirm", "deny"]
 
@@ -47,6 +47,80 @@ class PolicySettings(BaseModel):
     entities: dict[str, Safety] = Field(default_factory=dict)
     defaults: bool = True
     read_only: tuple[str, ...] = _READ_ONLY
+
+
+# Home Assistant's entity domains: a rule for one of them is no typo even where the home has none.
+_KNOWN_DOMAINS = frozenset(
+    {
+        "alarm_control_panel",
+        "binary_sensor",
+        "button",
+        "camera",
+        "climate",
+        "cover",
+        "device_tracker",
+        "event",
+        "fan",
+        "humidifier",
+        "input_boolean",
+        "input_button",
+        "input_number",
+        "input_select",
+        "lawn_mower",
+        "light",
+        "lock",
+        "media_player",
+        "number",
+        "person",
+        "remote",
+        "scene",
+        "script",
+        "select",
+        "sensor",
+        "siren",
+        "switch",
+        "timer",
+        "todo",
+        "vacuum",
+        "valve",
+        "water_heater",
+        "weather",
+        "",
+    }
+)
+
+
+def policy_problems(settings: PolicySettings, catalog: Catalog, home: Home) -> list[tuple[str, str]]:
+    """The rules of ``settings`` that name nothing, as (field, why): an intent the catalog lacks,
+    a domain no device can have, an entity the home lacks. Such a rule never applies, so a "deny"
+    with a typo in it would silently allow; ``build_dispatcher`` refuses it."""
+    import difflib
+
+    def hint(name: str, known: set[str] | frozenset[str]) -> str:
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        return f" (did you mean '{close[0]}'?)" if close else ""
+
+    intents = set(catalog.intents)
+    domains = (
+        _KNOWN_DOMAINS | {e.domain for e in home.entities} | {d for i in catalog.intents.values() for d in i.domains}
+    )
+    entities = {e.id for e in home.entities}
+    problems = [
+        (f"policy.intents.{name}", f"'{name}' is no intent of the catalog{hint(name, intents)}")
+        for name in settings.intents
+        if name not in intents
+    ]
+    problems += [
+        (f"policy.domains.{name}", f"'{name}' is no domain{hint(name, domains)}")
+        for name in settings.domains
+        if name not in domains
+    ]
+    problems += [
+        (f"policy.entities.{name}", f"'{name}' is no entity of the home{hint(name, entities)}")
+        for name in settings.entities
+        if name not in entities
+    ]
+    return problems
 
 
 _RANK: dict[str, int] = {"allow": 0, "confirm": 1, "deny": 2}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge_assistant.config import Settings, relative_to_config
+from edge_assistant.config import Settings, line_of_setting, relative_to_config
 from edge_assistant.errors import ConfigError, ModelNotFoundError
 from edge_assistant.home import load_home
 from edge_assistant.modelstore import MANIFEST_PATH, default_models_dir, load_manifest, model_path
@@ -83,11 +83,22 @@ def open_model(settings: Settings, base: Path, lora: Path | None) -> LlamaModel:
 
 
 def build_parser(
-    settings: Settings, home_path: str | Path, model_override: str | None = None, use_model: bool = True
+    settings: Settings,
+    home_path: str | Path,
+    model_override: str | None = None,
+    use_model: bool = True,
+    config_path: str | Path | None = None,
 ) -> Parser:
-    """Catalog + home + (optionally) the GGUF model, wired into a ``Parser``."""
+    """Catalog + home + (optionally) the GGUF model, wired into a ``Parser``; a ``[nlu] area`` the
+    home lacks is a ConfigError naming ``config_path``'s line."""
     catalog = load_catalog([BUILTIN_CATALOG_DIR, *settings.nlu.catalog])
     home = load_home(home_path)
+    area = home.area(settings.nlu.area) if settings.nlu.area else None
+    if settings.nlu.area and area is None:
+        known = ", ".join(a.name for a in home.areas) or "none"
+        line = line_of_setting(config_path, ("nlu", "area")) if config_path else None
+        why = f"'{settings.nlu.area}' is no area of the home {home_path} (its areas: {known})"
+        raise ConfigError(why, path=str(config_path) if config_path else None, line=line, field="nlu.area")
     model = None
     lora: Path | None = None
     if use_model:
@@ -98,7 +109,7 @@ def build_parser(
     parser_settings = ParserSettings(
         min_confidence=nlu.min_confidence,
         max_chars=nlu.max_chars,
-        area=nlu.area or None,
+        area=area.name if area is not None else None,
         use_templates=nlu.templates,
         tuned_prompt=model is not None and lora is not None,
         follow_up_s=nlu.follow_up_s,

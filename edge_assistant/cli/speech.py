@@ -71,12 +71,12 @@ def _cmd_listen(args: argparse.Namespace) -> int:
     from edge_assistant.runtime import build_parser
 
     settings = _settings(args)
-    parser = build_parser(settings, args.home, use_model=not args.templates_only)
+    parser = build_parser(settings, args.home, use_model=not args.templates_only, config_path=args.config)
     dispatcher = None
     if args.dispatch:
         from edge_assistant.dispatch import build_dispatcher
 
-        dispatcher = build_dispatcher(settings, parser.home, parser.catalog)
+        dispatcher = build_dispatcher(settings, parser.home, parser.catalog, config_path=args.config)
     assistant = Assistant(parser, dispatcher, None, settings)
     assistant.warm_up(heard=True)
     transcriber = build_transcriber(settings, parser, args.stt)

@@ -18,7 +18,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     home = resolve_home_path(settings, args.config, args.home)
-    parser = build_parser(settings, home, args.model, use_model=not args.templates_only)
+    parser = build_parser(settings, home, args.model, use_model=not args.templates_only, config_path=args.config)
     if args.text is not None:
         _emit(parser.parse(args.text).model_dump())
         return 0
