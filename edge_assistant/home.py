@@ -23,12 +23,83 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from edge_assistant.errors import HomeError
 from edge_assistant.yamlfile import LocatedValueError, load_yaml, locate_key, validate_model
 
-__all__ = ["Area", "Entity", "Floor", "Home", "load_home", "slugify"]
+__all__ = ["KNOWN_DOMAINS", "Area", "Entity", "Floor", "Home", "load_home", "slugify"]
 
 
 def slugify(text: str) -> str:
     """Return a Home Assistant style object id: lowercase words joined by ``_``."""
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+# Home Assistant's entity domains: a domain near one of them and not one itself is a typo
+# ("lite"); a policy rule for one is no typo even where the home has none.
+KNOWN_DOMAINS = frozenset(
+    {
+        "ai_task",
+        "air_quality",
+        "alarm_control_panel",
+        "alert",
+        "assist_satellite",
+        "automation",
+        "binary_sensor",
+        "button",
+        "calendar",
+        "camera",
+        "climate",
+        "conversation",
+        "counter",
+        "cover",
+        "date",
+        "datetime",
+        "device_tracker",
+        "event",
+        "fan",
+        "geo_location",
+        "group",
+        "humidifier",
+        "image",
+        "image_processing",
+        "input_boolean",
+        "input_button",
+        "input_datetime",
+        "input_number",
+        "input_select",
+        "input_text",
+        "lawn_mower",
+        "light",
+        "lock",
+        "mailbox",
+        "media_player",
+        "notify",
+        "number",
+        "person",
+        "plant",
+        "proximity",
+        "remote",
+        "scene",
+        "schedule",
+        "script",
+        "select",
+        "sensor",
+        "siren",
+        "stt",
+        "sun",
+        "switch",
+        "tag",
+        "text",
+        "time",
+        "timer",
+        "todo",
+        "tts",
+        "update",
+        "vacuum",
+        "valve",
+        "wake_word",
+        "water_heater",
+        "weather",
+        "zone",
+    }
+)
 
 
 def _clean_name(value: Any) -> Any:
@@ -129,6 +200,12 @@ class Entity(BaseModel):
             object.__setattr__(self, "domain", self.id.split(".", 1)[0])
         if not self.domain:
             raise ValueError("an entity needs a 'domain' or an 'id' of the form domain.object_id")
+        if self.domain not in KNOWN_DOMAINS:
+            same_start = sorted(d for d in KNOWN_DOMAINS if d[0] == self.domain[0])  # "lite": light, not climate
+            close = difflib.get_close_matches(self.domain, same_start, n=1, cutoff=0.6)
+            if close:  # "lite.porch": no command would ever find it as a light
+                where = "domain" if "domain" in self.model_fields_set else "id"
+                raise LocatedValueError(f"unknown domain '{self.domain}'; did you mean '{close[0]}'?", (where,))
         self._id_given = bool(self.id)
         if not self.id:
             object.__setattr__(self, "id", f"{self.domain}.{slugify(self.name)}")
@@ -153,6 +230,10 @@ class Home(BaseModel):
 
     @model_validator(mode="after")
     def _check_refs(self) -> Home:
+        floor_keys = {f.id for f in self.floors} | {f.name.lower() for f in self.floors}
+        for i, area in enumerate(self.areas):
+            if area.floor is not None and area.floor not in floor_keys and area.floor.lower() not in floor_keys:
+                raise LocatedValueError(f"{area.name}: unknown floor '{area.floor}'", ("areas", i, "floor"))
         area_keys = {a.id for a in self.areas} | {a.name.lower() for a in self.areas}
         for i, entity in enumerate(self.entities):
             if entity.area is not None and entity.area not in area_keys and entity.area.lower() not in area_keys:

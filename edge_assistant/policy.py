@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge_assistant.handlers.base import Command, domain_of
-from edge_assistant.home import Home
+from edge_assistant.home import KNOWN_DOMAINS, Home
 from edge_assistant.nlu.catalog import Catalog
 
 __all__ = ["Policy", "PolicySettings", "Safety", "policy_problems"]
@@ -49,47 +49,6 @@ class PolicySettings(BaseModel):
     read_only: tuple[str, ...] = _READ_ONLY
 
 
-# Home Assistant's entity domains: a rule for one of them is no typo even where the home has none.
-_KNOWN_DOMAINS = frozenset(
-    {
-        "alarm_control_panel",
-        "binary_sensor",
-        "button",
-        "camera",
-        "climate",
-        "cover",
-        "device_tracker",
-        "event",
-        "fan",
-        "humidifier",
-        "input_boolean",
-        "input_button",
-        "input_number",
-        "input_select",
-        "lawn_mower",
-        "light",
-        "lock",
-        "media_player",
-        "number",
-        "person",
-        "remote",
-        "scene",
-        "script",
-        "select",
-        "sensor",
-        "siren",
-        "switch",
-        "timer",
-        "todo",
-        "vacuum",
-        "valve",
-        "water_heater",
-        "weather",
-        "",
-    }
-)
-
-
 def policy_problems(settings: PolicySettings, catalog: Catalog, home: Home) -> list[tuple[str, str]]:
     """The rules of ``settings`` that name nothing, as (field, why): an intent the catalog lacks,
     a domain no device can have, an entity the home lacks. Such a rule never applies, so a "deny"
@@ -102,7 +61,7 @@ def policy_problems(settings: PolicySettings, catalog: Catalog, home: Home) -> l
 
     intents = set(catalog.intents)
     domains = (
-        _KNOWN_DOMAINS | {e.domain for e in home.entities} | {d for i in catalog.intents.values() for d in i.domains}
+        KNOWN_DOMAINS | {e.domain for e in home.entities} | {d for i in catalog.intents.values() for d in i.domains}
     )
     entities = {e.id for e in home.entities}
     problems = [

@@ -167,3 +167,32 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
     path.write_text("")
     with pytest.raises(HomeError, match=r"home\.yaml: the file is empty"):
         load_home(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "match"),
+    [
+        ("entities:\n  - {name: Porch Light, id: lite.porch}\n", 2, "entities.0.id", "did you mean 'light'"),
+        ("entities:\n  - {name: Fan, domain: fann}\n", 2, "entities.0.domain", "did you mean 'fan'"),
+        (
+            "floors: [{name: Ground Floor, id: ground}]\nareas:\n  - {name: Hall, floor: groundd}\n"
+            "entities:\n  - {name: Lamp, domain: light, area: hall}\n",
+            3,
+            "areas.0.floor",
+            "unknown floor 'groundd'",
+        ),
+    ],
+)
+def test_a_domain_or_floor_typo_is_named_not_loaded(
+    tmp_path: Path, text: str, line: int, field: str, match: str
+) -> None:
+    """ "lite.porch" loaded and no command ever found it as a light; an area on a floor the home
+    lacks loaded and "the ground floor" then named nothing. A domain Home Assistant has that is
+    not near a typo (``todo``, ``weather``) loads."""
+    bad = tmp_path / "home.yaml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(HomeError, match=match) as err:
+        load_home(bad)
+    assert (err.value.line, err.value.field) == (line, field)
+    bad.write_text("entities:\n  - {name: List, domain: todo}\n  - {name: Sky, id: weather.home}\n", encoding="utf-8")
+    assert [e.domain for e in load_home(bad).entities] == ["todo", "weather"]
