@@ -139,14 +139,31 @@ def _lookup(values: Mapping[str, Any], name: str) -> Any:
 
 
 def render(template: Any, values: Mapping[str, Any]) -> Any:
-    """Fill ``{name}`` placeholders; a string that is exactly one placeholder keeps the value's type."""
+    """Fill ``{name}`` placeholders; a string that is exactly one placeholder keeps the value's type.
+
+    In a mapping, an entry that is exactly one placeholder the command lacks is left out, so that
+    ``{brightness = "{brightness}", color = "{color}"}`` sends what was said ("make it red": the
+    colour only); a mapping left with nothing, or any other missing value, is a TemplateError.
+    """
     if isinstance(template, str):
         whole = _PLACEHOLDER.fullmatch(template)
         if whole:
             return _lookup(values, whole.group(1))
         return _PLACEHOLDER.sub(lambda m: str(_lookup(values, m.group(1))), template)
     if isinstance(template, Mapping):
-        return {k: render(v, values) for k, v in template.items()}
+        filled: dict[Any, Any] = {}
+        missing: TemplateError | None = None
+        for key, value in template.items():
+            whole = _PLACEHOLDER.fullmatch(value) if isinstance(value, str) else None
+            if whole is not None and whole.group(1) not in values:
+                missing = missing or TemplateError(
+                    f"the template needs '{whole.group(1)}', which this command does not have"
+                )
+                continue
+            filled[key] = render(value, values)
+        if missing is not None and not filled:
+            raise missing
+        return filled
     if isinstance(template, (list, tuple)):
         return [render(v, values) for v in template]
     return template

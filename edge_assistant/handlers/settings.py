@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "CommandSettings",
@@ -118,6 +118,12 @@ class CommandSettings(Route):
     cwd: str = ""
     reply_from_stdout: bool = False
     timeout_s: float = Field(default=10.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _entity_needs_per_entity(self) -> CommandSettings:
+        if not self.per_entity and any("{entity}" in arg for arg in self.argv):
+            raise ValueError("argv uses {entity}, one target's id, which is filled only with per_entity = true")
+        return self
 
 
 class GpioPin(BaseModel):

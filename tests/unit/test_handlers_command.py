@@ -109,3 +109,28 @@ def test_template_naming_a_missing_slot_fails_the_call(home: Home) -> None:
     """An argv placeholder the command has no value for fails that call, with the name."""
     [actions] = run({"argv": [sys.executable, "-c", "pass", "{brightness}"]}, home, TIMER)
     assert not actions[0].ok and "'brightness'" in (actions[0].error or "")
+
+
+def test_entity_in_argv_without_per_entity_is_a_config_error() -> None:
+    """{entity} is filled per target only: without per_entity it ran with an empty argument."""
+    from pydantic import ValidationError
+
+    from edge_assistant.handlers.settings import CommandSettings
+
+    with pytest.raises(ValidationError, match="per_entity = true"):
+        CommandSettings(argv=("/bin/relay", "{intent}", "{entity}"))
+    assert CommandSettings(argv=("/bin/relay", "{entity}"), per_entity=True).per_entity
+
+
+def test_a_payload_entry_of_a_value_not_said_is_left_out() -> None:
+    """{brightness = "{brightness}", color = "{color}"}: "make it red" sends the colour only (it
+    failed); a payload left with nothing, or a missing value inside a string, still fails."""
+    from edge_assistant.handlers.base import TemplateError, render
+
+    payload = {"brightness": "{brightness}", "color": "{color}"}
+    assert render(payload, {"color": "red"}) == {"color": "red"}
+    assert render(payload, {"brightness": 40, "color": "red"}) == {"brightness": 40, "color": "red"}
+    with pytest.raises(TemplateError, match="brightness"):
+        render(payload, {})
+    with pytest.raises(TemplateError, match="brightness"):
+        render({"text": "set to {brightness}%"}, {})
