@@ -376,6 +376,12 @@ def _unknown_device(text: str, spec: IntentSpec, names: _Names) -> str | None:
     the home knows."""
     match = re.search(rf"\b(?:the|my|our|that|this|on|off) ([a-z']+ rooms?|[a-z']+) ({_DEVICE_NOUN})\b", text)
     if match is None:
+        # "the salt and pepper lamp": a name of two words joined by "and" before the noun.
+        longer = re.search(rf"\b(?:the|my|our) ([a-z']+ and [a-z']+ )({_DEVICE_NOUN})\b", text)
+        words = longer.group(1).split() if longer else []
+        known = names.named | _values_of(spec) | GENERIC_MODIFIERS | _FILLER
+        if longer is not None and any(w not in known and not w.isdigit() for w in words):
+            return f"{' '.join(words)} {longer.group(2)}"
         # "the temperature of the toaster": the last word, after "of the", names the device.
         last = re.search(r"\bof (?:the|my|our) ([a-z']+)$", text)
         word = last.group(1).removesuffix("'s") if last else ""

@@ -368,3 +368,11 @@ def test_the_conversation_s_room_picks_a_shared_name(tmp_path: Path) -> None:
     parser = Parser(load_catalog(), load_home(_write(tmp_path, SAME_NAMES)), None, ParserSettings(area="kitchen"))
     assert parser.parse("turn on the ceiling light", Dialogue(area="Bedroom")).targets == [BEDROOM]
     assert parser.parse("turn on the ceiling light", Dialogue()).targets == [KITCHEN]
+
+
+def test_a_device_of_several_unknown_words_is_refused_not_asked_about(home: Home) -> None:
+    """ "The salt and pepper lamp" where no lamp is called so asked which lamp (its first word, after
+    "and", was never read); "the reading lamp left" words the home has still name it."""
+    result = _parse(home, "turn on the salt and pepper lamp", templates=False)
+    assert (result.intent, result.reason) == (None, "there is no device called 'salt and pepper lamp'")
+    assert _parse(home, "turn on the reading lamp left", templates=False).targets == ["light.reading_left"]
