@@ -101,7 +101,10 @@ def register(commands: Subcommands) -> None:
     d = commands.add_parser("doctor", help="check Python, CPU, audio, models, config and handlers; say what to fix")
     add_config(d)
     d.add_argument(
-        "--check", action="append", help="only this check: python, cpu, audio, speech, config, models, handlers"
+        "--check",
+        action="append",
+        choices=["python", "cpu", "audio", "speech", "config", "models", "handlers"],
+        help="only this check (repeatable)",
     )
     d.add_argument("--json", action="store_true")
     d.add_argument("--systemd-allow", action="store_true", help="print the unit drop-in allowing the handler hosts")

@@ -85,6 +85,7 @@ def _cmd_listen(args: argparse.Namespace) -> int:
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:
     from edge_assistant.audio.sources import WavSource
+    from edge_assistant.errors import AudioSourceError
     from edge_assistant.stt import load_transcriber
 
     settings = _settings(args)
@@ -97,13 +98,19 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
             session.accept(frame)
         return session.finish()
 
+    failed = 0
     for path in args.files:
-        result = asyncio.run(one(path))
+        try:
+            result = asyncio.run(one(path))
+        except AudioSourceError as exc:  # one bad file is reported, and the others still go
+            _emit({"file": path, "text": None, "error": str(exc)})
+            failed += 1
+            continue
         row = {"file": path, "text": result.text, "confidence": result.confidence, "engine": result.engine}
         if "rejected" in result.extra:  # an open-vocabulary guard refused it: nothing would act on it
             row["rejected"] = result.extra["rejected"]
         _emit(row)
-    return 0
+    return 1 if failed else 0
 
 
 def _cmd_devices(_args: argparse.Namespace) -> int:

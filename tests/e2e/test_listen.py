@@ -136,6 +136,19 @@ def test_transcribe_prints_an_open_vocabulary_transcript(command_files: dict[str
     assert engine != "whisper" or "turn on the tv" in row["text"].lower()
 
 
+def test_transcribe_reports_a_bad_file_and_goes_on(command_files: dict[str, Path], tmp_path: Path) -> None:
+    """A bad file among several is an error object and exit status 1, as with ``listen``; the
+    files after it are still transcribed (the first bad file ended the batch)."""
+    bad = tmp_path / "empty.wav"
+    bad.write_bytes(b"")
+    good = command_files["turn on the tv"]
+    argv = [sys.executable, "-m", "edge_assistant", "transcribe", str(bad), str(good)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 1 and "empty" in rows[0]["error"] and "Traceback" not in done.stderr
+    assert rows[1]["file"] == str(good) and "turn on the tv" in rows[1]["text"].lower()
+
+
 def test_dispatch_puts_the_actions_in_each_object(example_home_path: Path, command_files: dict[str, Path]) -> None:
     """With ``--dispatch`` the configured handlers run (the log handler by default) and their
     results are printed under ``actions``."""

@@ -190,3 +190,16 @@ def test_doctor_reads_lora_path_as_the_runtime_does(tmp_path: Path, lora: str, s
     cfg.write_text(f'[model]\npath = "{tmp_path}/base.gguf"\nlora_path = "{lora}"\n', encoding="utf-8")
     (check,) = [c for c in run_checks(str(cfg), ["models"]) if c.name == "adapter"]
     assert check.status == status
+
+
+def test_doctor_check_names_the_checks_there_are(capsys: pytest.CaptureFixture[str]) -> None:
+    """``doctor --check bogus`` printed nothing and exited 0; argparse now refuses it, naming each
+    check doctor has."""
+    from edge_assistant.cli import main
+    from edge_assistant.doctor import CHECKS
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["doctor", "--check", "bogus"])
+    assert stopped.value.code == 2
+    said = capsys.readouterr().err
+    assert all(f"'{name}'" in said for name in CHECKS)
