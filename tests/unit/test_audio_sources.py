@@ -180,7 +180,12 @@ def test_stdin_that_stays_open_and_silent_does_not_keep_a_stopped_process() -> N
         await asyncio.gather(task, return_exceptions=True)
 
     done = threading.Event()
-    runner = threading.Thread(target=lambda: (asyncio.run(consume()), done.set()), daemon=True)
+
+    def run() -> None:
+        asyncio.run(consume())
+        done.set()
+
+    runner = threading.Thread(target=run, daemon=True)
     runner.start()
     try:
         assert done.wait(5.0), "asyncio.run did not return while stdin stayed open"
