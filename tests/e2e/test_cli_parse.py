@@ -52,11 +52,12 @@ def test_missing_model_exits_nonzero_with_pull_command(example_home_path: Path, 
 
 
 def test_bad_home_names_file_and_line(tmp_path: Path) -> None:
-    """A broken home file is reported with file, line and field; exit status 2."""
+    """A broken home file is reported with file, line and field (the entity's, not the file's
+    first line); exit status 2."""
     home = tmp_path / "home.yaml"
     home.write_text("entities:\n  - {id: light.a, area: nowhere, name: A}\n")
     done = run("parse", "--templates-only", "--home", str(home), "turn on a")
-    assert done.returncode == 2 and f"{home}:1".encode() in done.stderr
+    assert done.returncode == 2 and f"{home}:2: entities.0.area".encode() in done.stderr
 
 
 def test_models_verify_checks_the_hash(default_model_path: Path) -> None:
