@@ -97,6 +97,7 @@ class _Run:
     done: asyncio.Future[None]
     detected: asyncio.Event = field(default_factory=asyncio.Event)  # HA's wake engine heard its wake word
     listening: bool = False  # HA sent detect or transcribe: a stage of its pipeline takes the audio
+    at_wake: bool = False  # the run starts at HA's wake word stage (a detection is to come)
     synthesized: asyncio.Event = field(default_factory=asyncio.Event)  # synthesize came: a voice follows
     reply: str = ""
     answered: bool = False  # synthesize came: the audio that follows is this run's reply
@@ -223,6 +224,7 @@ class HomeAssistantLink:
         woken = self._woken_until is not None and loop.time() <= self._woken_until
         self._woken_until = None
         start = PipelineStage.WAKE if self.remote_wake and not woken else PipelineStage.ASR
+        self._run.at_wake = start == PipelineStage.WAKE
         end = PipelineStage.TTS if self.player is not None else PipelineStage.HANDLE
         await self._send(RunPipeline(start_stage=start, end_stage=end).event())
 
@@ -249,15 +251,15 @@ class HomeAssistantLink:
         if not run.stopped:
             run.stopped = True
             await self._send(AudioStop().event())
-        # An error (another satellite woke) ends the wait for the wake word as the detection does.
-        if (
-            self.remote_wake
-            and not run.transcript.done()
-            and not await _first_of(run.detected, run.done, _DETECTION_GRACE_S)
-        ):
-            self._run = None  # no wake word: Home Assistant's run ended at its wake stage
-            self._no_wake_stage(run)
-            return ""
+        # An error of Home Assistant's (another satellite woke) ends the wait for the wake word as
+        # the detection does; with neither (nor a disconnect) its run ended at its wake stage.
+        if run.at_wake and not run.transcript.done():
+            ended = await _first_of(run.detected, run.done, _DETECTION_GRACE_S)
+            if not ended or (not run.detected.is_set() and run.code is None):
+                self._run = None  # no wake word heard: no command
+                if not ended:
+                    self._no_wake_stage(run)
+                return ""
         try:
             text = await asyncio.wait_for(asyncio.shield(run.transcript), self.timeout_s)
         except asyncio.TimeoutError:
