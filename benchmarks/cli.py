@@ -77,7 +77,13 @@ def _cmd_audio(args: argparse.Namespace) -> int:
         snrs = args.snr.split(",")
         snr = float(snrs[0]) if len(snrs) == 1 and snrs[0] != "clean" else None  # the synthetic default: clean
         report = run_real_bench(
-            settings, engine, Path(args.real), Path(args.home), use_model=not args.templates_only, snr=snr
+            settings,
+            engine,
+            Path(args.real),
+            Path(args.home),
+            use_model=not args.templates_only,
+            snr=snr,
+            realtime=args.realtime,
         )
         _emit({k: v for k, v in report.items() if k != "recordings"})
         _write(args.json, report)
@@ -198,6 +204,9 @@ def register_suites(suites: Subcommands) -> None:
     )
     b.add_argument("--real", default=str(SHARED_DATA / "real_speech_en"), help="real: the real_speech_en directory")
     b.add_argument("--templates-only", action="store_true", help="synthetic, real: parse without the intent model")
+    b.add_argument(
+        "--realtime", action="store_true", help="real: play each recording at the pace of speech (live latency)"
+    )
     b.add_argument("--data", default=str(SHARED_DATA), help="natural: the shared/benchmarks directory")
     b.add_argument("--limit", type=int, default=80, help="natural: how many sentences to speak (0: all)")
     add_json_out(b)

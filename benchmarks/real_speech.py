@@ -27,6 +27,12 @@ lamp do you mean?"). An "out of scope" refusal never counts: that is not underst
 With ``snr`` (``--snr 12``) every recording is first mixed with the synthetic suite's pink noise
 at that SNR over its speech (``mix_at_snr``; 16 kHz mono): real voices in noise, where the
 synthetic suite has synthetic ones. The references stay the texts' parses.
+
+With ``realtime`` (``--realtime``) each recording is played in real time, 20 ms a frame, as a
+microphone gives it, so the end of speech to intent is what a person waits live: read at full
+speed, a file reaches its end of speech before any decode at the speaker's pause can run
+(``[stt] early_decode_ms``). ``early_decodes`` reports how many utterances were answered by the
+decode at the pause, and how many such decodes were made stale by more speech.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ from benchmarks.paths import EXAMPLE_HOME, SHARED_DATA
 from benchmarks.stats import nearest_rank
 from benchmarks.weighings import recorded_weighings, summary
 from edge_assistant.assistant import Assistant
-from edge_assistant.audio.sources import WavSource
+from edge_assistant.audio.sources import AudioSource, PacedSource, WavSource
 from edge_assistant.config import Settings
 from edge_assistant.errors import SpeechError
 from edge_assistant.events import IntentResult, UtteranceRecord
@@ -133,13 +139,19 @@ def _noisy(file: Path, noise: bytes, snr: float, into: Path) -> Path:
 
 
 def _run(
-    recording: Recording, parser: Parser, settings: Settings, transcriber: Any, file: Path | None = None
+    recording: Recording,
+    parser: Parser,
+    settings: Settings,
+    transcriber: Any,
+    file: Path | None = None,
+    realtime: bool = False,
 ) -> tuple[list[UtteranceRecord], float]:
     audio = settings.audio
     if recording.wake_phrase:
         audio = audio.model_copy(update={"mode": "wake", "wake_phrase": recording.wake_phrase})
     records: list[UtteranceRecord] = []
-    source = WavSource(file or recording.file)
+    wav = WavSource(file or recording.file)
+    source: AudioSource = PacedSource(wav) if realtime else wav
     pipeline = Pipeline(source, transcriber, Assistant(parser, settings=settings), audio, records.append)
     started = time.process_time()
     asyncio.run(pipeline.run())
@@ -153,17 +165,19 @@ def run_real_bench(
     other_home: Path = EXAMPLE_HOME,
     use_model: bool = True,
     snr: float | None = None,
+    realtime: bool = False,
 ) -> dict[str, Any]:
     """Run every recording of ``root`` through the pipeline on its home; the report.
 
     speech-to-phrase's recordings were made for its fixture home; the Rhasspy ones ("turn on the
     living room lamp") name no home, so they run on ``other_home``, which has a living room lamp.
-    ``snr``: mix each recording with pink noise at that SNR first.
+    ``snr``: mix each recording with pink noise at that SNR first; ``realtime``: play each at the
+    pace of speech.
     """
     with tempfile.TemporaryDirectory() as tmp:
         noisy = None if snr is None else partial(_noisy, noise=sox_noise(30.0, "pinknoise"), snr=snr, into=Path(tmp))
         with recorded_weighings() as weighings:
-            report = _real_bench(settings, engine, root, other_home, use_model, snr, noisy)
+            report = _real_bench(settings, engine, root, other_home, use_model, snr, noisy, realtime)
         return {**report, "near_commands": summary(weighings)}
 
 
@@ -175,12 +189,14 @@ def _real_bench(
     use_model: bool,
     snr: float | None,
     noisy: Callable[[Path], Path] | None,
+    realtime: bool = False,
 ) -> dict[str, Any]:
     parsers: dict[Path, Parser] = {}
     current: tuple[Path, str] | None = None
     transcriber: Any = None
     cannot = ""
     rows, cpu, latency, refused_as_text = [], [], [], []
+    heard = early = stale = 0
     counts = {
         kind: {"understood": 0, "wrong": 0, "missed": 0, "rejected": 0} for kind in ("command", "negative", "wake")
     }
@@ -206,7 +222,10 @@ def _real_bench(
         text = parser.parse(recording.said) if recording.said and recording.kind != "negative" else None
         want = parse_key(text) if text is not None else None
         file = noisy(recording.file) if noisy is not None else None
-        records, cpu_s = _run(recording, parser, settings, transcriber, file) if transcriber else ([], 0.0)
+        records, cpu_s = _run(recording, parser, settings, transcriber, file, realtime) if transcriber else ([], 0.0)
+        heard += len(records)
+        early += sum(1 for r in records if r.heard_early)
+        stale += sum(r.early_decodes - r.heard_early for r in records)
         result = outcome([r.parse for r in records], want)
         counts[recording.kind][result] += 1
         refused = [r.parse.reason for r in records if r.parse.reason] or ([] if transcriber else [cannot])
@@ -228,6 +247,8 @@ def _real_bench(
                 "reasons": refused,
                 "text_reason": text.reason if text is not None else None,
                 "cpu_s": round(cpu_s, 3),
+                "early": [[r.early_decodes, r.heard_early] for r in records],  # decodes at pauses, answered
+                "speech_end_to_intent_ms": [r.timings_ms.get("speech_end_to_intent") for r in records],
             }
         )
     commands = counts["command"]
@@ -236,6 +257,7 @@ def _real_bench(
         "engine": engine,
         "model": "templates only" if not use_model else "default",
         "snr_db": snr,
+        "realtime": realtime,
         "homes": {"speech_to_phrase": str(root / FIXTURE_HOME), "rhasspy": str(other_home)},
         "commands": {
             **commands,
@@ -251,6 +273,7 @@ def _real_bench(
         "wrong_actions": sum(c["wrong"] for c in counts.values()),
         "cpu_s_per_command": round(statistics.mean(cpu), 3) if cpu else None,
         "speech_end_to_intent_ms": {"p50": nearest_rank(latency, 0.5), "p95": nearest_rank(latency, 0.95)},
+        "early_decodes": {"utterances": heard, "answered_early": early, "stale": stale},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "recordings": rows,
     }

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from edge_assistant.audio import AudioSettings
-from edge_assistant.audio.sources import PcmSource
+from edge_assistant.audio.sources import PacedSource, PcmSource
 from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.satellite.client import HubClient
-from edge_assistant.satellite.loop import PacedSource, Satellite, SatelliteResult
+from edge_assistant.satellite.loop import Satellite, SatelliteResult
 from tests.support.synth import espeak, mix_at_snr, pink_noise, silence
 from tests.support.wyoming import free_port
 

@@ -122,7 +122,9 @@ class UtteranceRecord(BaseModel):
 
     ``parse`` has neither text nor intent when nothing was parsed (the engine failed). ``timings_ms``
     holds per-stage durations (``stt``, ``nlu``, ``dispatch``) and ``speech_end_to_intent`` where
-    the utterance came from audio.
+    the utterance came from audio. ``early_decodes`` counts the decodes a whole-utterance engine
+    started at the speaker's pauses (``[stt] early_decode_ms``); ``heard_early``: the transcript is
+    the last of them (nothing was said after it).
     """
 
     id: str
@@ -132,6 +134,8 @@ class UtteranceRecord(BaseModel):
     parse: IntentResult = Field(default_factory=lambda: IntentResult(text=""))
     actions: list[ActionResult] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    early_decodes: int = 0
+    heard_early: bool = False
     error: str | None = None
 
 

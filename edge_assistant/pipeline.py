@@ -250,6 +250,13 @@ class Pipeline:
     async def _finish(self, utt: _Utterance, transcript: Transcript | None, record: UtteranceRecord) -> UtteranceRecord:
         if transcript is None:
             return record
+        extra = transcript.extra
+        record = record.model_copy(
+            update={
+                "early_decodes": int(extra.get("early_decodes", 0)),
+                "heard_early": bool(extra.get("decoded_early")),
+            }
+        )
         text, reason = self._command_text(transcript)
         if reason is not None:
             # Noise and off-grammar speech never reach the assistant (nor a pending confirmation).
@@ -324,9 +331,10 @@ class Pipeline:
         record = record.model_copy(update={"timings_ms": timings})
         parse = record.parse
         log.info(
-            "utterance %s source=%s audio_ms=%d end=%s transcript=%r intent=%s targets=%s reason=%s timings_ms=%s",
-            utt.id, utt.source, utt.frames * FRAME_MS, utt.end_reason, record.transcript, parse.intent,
-            parse.targets, parse.reason or record.error, timings,
+            "utterance %s source=%s audio_ms=%d end=%s transcript=%r heard_early=%s intent=%s targets=%s "
+            "reason=%s timings_ms=%s",
+            utt.id, utt.source, utt.frames * FRAME_MS, utt.end_reason, record.transcript, record.heard_early,
+            parse.intent, parse.targets, parse.reason or record.error, timings,
         )  # fmt: skip
         hand_over(self.on_utterance, record)
 
@@ -399,4 +407,4 @@ def build_transcriber(settings: Settings, parser: Parser, engine: str | None = N
     grammar = build_command_grammar(parser.catalog, parser.home) if biased else None
     models_dir = Path(settings.model.dir) if settings.model.dir else None
     wake = settings.audio.wake_phrase if settings.audio.mode == "wake" else ""
-    return load_transcriber(stt, grammar, models_dir=models_dir, wake_phrase=wake)
+    return load_transcriber(stt, grammar, models_dir=models_dir, wake_phrase=wake, audio=settings.audio)

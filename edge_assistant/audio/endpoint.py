@@ -66,6 +66,11 @@ class Endpointer:
         self._length = 0
         self._pending: deque[bytes] = deque(maxlen=_PREROLL_MS // FRAME_MS)
 
+    @property
+    def quiet_ms(self) -> int:
+        """How long the speech in progress has been quiet (0 outside speech, and on a loud frame)."""
+        return self._quiet * FRAME_MS if self.in_speech else 0
+
     def push(self, frame: bytes) -> Event:
         """Classify one frame and advance the state machine."""
         level = frame_db(frame)

@@ -10,6 +10,7 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+import time
 import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,10 +18,20 @@ from typing import BinaryIO, Protocol
 
 import numpy as np
 
-from edge_assistant.audio import FRAME_BYTES, SAMPLE_RATE
+from edge_assistant.audio import FRAME_BYTES, FRAME_MS, SAMPLE_RATE
 from edge_assistant.errors import AudioSourceError
 
-__all__ = ["AudioSource", "Framer", "PcmSource", "Resampler", "StdinSource", "WavSource", "frames_of", "to_mono_float"]
+__all__ = [
+    "AudioSource",
+    "Framer",
+    "PacedSource",
+    "PcmSource",
+    "Resampler",
+    "StdinSource",
+    "WavSource",
+    "frames_of",
+    "to_mono_float",
+]
 
 log = logging.getLogger(__name__)
 _BLOCK_FRAMES = 16000
@@ -219,3 +230,22 @@ def frames_of(pcm: bytes) -> list[bytes]:
     """Whole frames of 16 kHz S16LE ``pcm`` (the last one padded): for tests and benchmarks."""
     framer = Framer()
     return framer.push(pcm) + framer.flush()
+
+
+class PacedSource:
+    """Plays another source in real time (a file or stdin then speaks like a person at a microphone)."""
+
+    def __init__(self, source: AudioSource) -> None:
+        self.source = source
+        self.name = source.name
+
+    async def frames(self) -> AsyncIterator[bytes]:
+        """The frames, one every 20 ms of wall time."""
+        start = time.perf_counter()
+        count = 0
+        async for frame in self.source.frames():
+            count += 1
+            delay = start + count * FRAME_MS / 1000 - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            yield frame

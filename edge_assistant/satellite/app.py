@@ -11,13 +11,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from edge_assistant.audio.sources import AudioSource
+from edge_assistant.audio.sources import AudioSource, PacedSource
 from edge_assistant.config import Settings
 from edge_assistant.errors import SpeechError
 from edge_assistant.events import Speaker
 from edge_assistant.jsonl import emit
 from edge_assistant.satellite.client import HubClient, HubSpeaker
-from edge_assistant.satellite.loop import Link, PacedSource, Satellite, SatelliteResult
+from edge_assistant.satellite.loop import Link, Satellite, SatelliteResult
 from edge_assistant.tts import Player, TtsSpeaker, WavFilePlayer, build_player, build_speaker
 
 __all__ = ["serve", "serve_home_assistant"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -23,7 +23,7 @@ from edge_assistant.audio.wake import WakeGate
 from edge_assistant.events import Speaker
 from edge_assistant.satellite.client import HubError, HubReply
 
-__all__ = ["Link", "PacedSource", "Satellite", "SatelliteResult"]
+__all__ = ["Link", "Satellite", "SatelliteResult"]
 
 log = logging.getLogger(__name__)
 _QUEUE = 512
@@ -63,25 +63,6 @@ class _Current:
     frames: int = 0
     buffered: list[bytes] = field(default_factory=list)
     error: str | None = None
-
-
-class PacedSource:
-    """Plays another source in real time (a file or stdin then speaks like a person at a microphone)."""
-
-    def __init__(self, source: AudioSource) -> None:
-        self.source = source
-        self.name = source.name
-
-    async def frames(self) -> AsyncIterator[bytes]:
-        """The frames, one every 20 ms of wall time."""
-        start = time.perf_counter()
-        count = 0
-        async for frame in self.source.frames():
-            count += 1
-            delay = start + count * FRAME_MS / 1000 - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            yield frame
 
 
 class Satellite:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from edge_assistant.events import Transcript
 
 if TYPE_CHECKING:
+    from edge_assistant.audio import AudioSettings
     from edge_assistant.stt.grammar import CommandGrammar
 
 __all__ = ["ENGINES", "OPEN_ENGINES", "Session", "SttSettings", "Transcriber", "load_transcriber"]
@@ -68,6 +69,10 @@ class SttSettings(BaseModel):
     # ``min_agreement``); "grammar_first" acts on a grammar sentence of at least
     # ``grammar_min_confidence`` at once, without the open pass.
     hybrid: Literal["off", "agree", "grammar_first"] = "off"
+    # Whisper and Moonshine decode what was said once the speaker has been quiet this long, before
+    # the endpointer's ``[audio] silence_ms`` ends the utterance; that transcript is used when
+    # nothing more was said (``stt.offline.EarlyDecode``; BENCHMARKS.md). 0: decode at the end only.
+    early_decode_ms: int = Field(default=200, ge=0, le=5000)
     min_agreement: float = Field(default=1.0, ge=0.0, le=1.0)
     grammar_min_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
 
@@ -100,14 +105,18 @@ def load_transcriber(
     *,
     models_dir: Path | None = None,
     wake_phrase: str = "",
+    audio: AudioSettings | None = None,
 ) -> Transcriber:
     """The engine named in ``settings``; ``grammar`` is used in grammar mode (None: open vocabulary).
+
+    ``audio``: the endpointer's settings, with which an open engine judges a pause for its early
+    decode (``[stt] early_decode_ms``; default thresholds when None).
 
     An open-vocabulary engine is biased to ``grammar``'s names in either mode, and in grammar
     mode runs behind the grammar pass (``HybridTranscriber``).
     """
     if settings.engine in OPEN_ENGINES:
-        return _load_open(settings, grammar, models_dir, wake_phrase)
+        return _load_open(settings, grammar, models_dir, wake_phrase, audio)
     use = grammar if settings.mode == "grammar" else None
     if settings.engine == "vosk":
         return _load_vosk(settings, use, models_dir, wake_phrase)
@@ -141,14 +150,19 @@ def _load_vosk(
 
 
 def _load_open(
-    settings: SttSettings, grammar: CommandGrammar | None, models_dir: Path | None, wake_phrase: str
+    settings: SttSettings,
+    grammar: CommandGrammar | None,
+    models_dir: Path | None,
+    wake_phrase: str,
+    audio: AudioSettings | None,
 ) -> Transcriber:
     from edge_assistant.stt.bias import initial_prompt
     from edge_assistant.stt.guards import GuardSettings
-    from edge_assistant.stt.offline import resolve_model_dir
+    from edge_assistant.stt.offline import EarlyDecode, resolve_model_dir
 
     limits = GuardSettings(settings.max_no_speech_prob, settings.min_avg_logprob, settings.max_compression_ratio)
     names = grammar.names if grammar is not None else ()
+    early = EarlyDecode(settings.early_decode_ms, audio) if settings.early_decode_ms else None
     examples = grammar.examples if grammar is not None else ()
     engine: Transcriber
     if settings.engine == "whisper":
@@ -166,13 +180,14 @@ def _load_open(
             threads=settings.threads,
             limits=limits,
             window_s=settings.window_s,
+            early=early,
         )
     else:
         from edge_assistant.stt.moonshine import MODEL_FILES as MOONSHINE_FILES
         from edge_assistant.stt.moonshine import MoonshineTranscriber
 
         model_dir = resolve_model_dir(settings.moonshine_model, MOONSHINE_FILES, models_dir)
-        engine = MoonshineTranscriber(model_dir, names=names, threads=settings.threads, limits=limits)
+        engine = MoonshineTranscriber(model_dir, names=names, threads=settings.threads, limits=limits, early=early)
     if settings.mode == "open" or grammar is None or settings.hybrid == "off":
         return engine
     from edge_assistant.stt.hybrid import HybridTranscriber

@@ -22,7 +22,7 @@ from edge_assistant.errors import BackendMissingError, SpeechError
 from edge_assistant.events import Transcript
 from edge_assistant.stt.bias import respell_names
 from edge_assistant.stt.guards import GuardSettings
-from edge_assistant.stt.offline import Decoded, OfflineSession, to_transcript
+from edge_assistant.stt.offline import Decoded, EarlyDecode, OfflineSession, to_transcript
 
 __all__ = ["MODEL_FILES", "MoonshineTranscriber"]
 
@@ -56,6 +56,7 @@ class MoonshineTranscriber:
         names: tuple[str, ...] = (),
         threads: int = 0,
         limits: GuardSettings | None = None,
+        early: EarlyDecode | None = None,
     ) -> None:
         onnxruntime, tokenizers = _import()
         options = onnxruntime.SessionOptions()
@@ -74,6 +75,7 @@ class MoonshineTranscriber:
         self._cache_shape = self._cache_layout()
         self.names = names
         self.limits = limits or GuardSettings()
+        self.early = early
         self.decode(np.zeros(SAMPLE_RATE, dtype=np.float32))  # the first pass sets ONNX Runtime up
 
     def _cache_layout(self) -> tuple[list[str], int, int]:
@@ -83,8 +85,8 @@ class MoonshineTranscriber:
         return [i.name for i in cache], int(heads), int(head_dim)
 
     def start(self) -> OfflineSession:
-        """Begin an utterance: its audio is kept and decoded on ``finish``."""
-        return OfflineSession(self.transcribe)
+        """Begin an utterance: its audio is kept and decoded on ``finish`` (or at a pause, ``early``)."""
+        return OfflineSession(self.transcribe, self.early)
 
     def decode(self, audio: np.ndarray) -> Decoded:
         """Greedy decoding of ``audio`` (float32, 16 kHz), padded with silence at both ends."""

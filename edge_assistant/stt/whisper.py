@@ -32,7 +32,7 @@ from edge_assistant.errors import BackendMissingError, SpeechError
 from edge_assistant.events import Transcript
 from edge_assistant.stt.bias import respell_names
 from edge_assistant.stt.guards import GuardSettings, looping
-from edge_assistant.stt.offline import Decoded, OfflineSession, to_transcript
+from edge_assistant.stt.offline import Decoded, EarlyDecode, OfflineSession, to_transcript
 
 __all__ = ["MODEL_FILES", "WhisperTranscriber"]
 
@@ -77,6 +77,7 @@ class WhisperTranscriber:
         limits: GuardSettings | None = None,
         window_s: float = 15.0,
         language: str = "en",
+        early: EarlyDecode | None = None,
     ) -> None:
         faster_whisper = _import()
         from faster_whisper.tokenizer import Tokenizer
@@ -97,6 +98,7 @@ class WhisperTranscriber:
         )
         self._suppress = get_suppressed_tokens(self._tokenizer, [-1])
         self.names = names
+        self.early = early
         self.beam_size = max(beam_size, alternatives)
         self.alternatives = alternatives
         self.alternative_margin = alternative_margin
@@ -109,8 +111,8 @@ class WhisperTranscriber:
         self.decode(np.zeros(SAMPLE_RATE, dtype=np.float32))
 
     def start(self) -> OfflineSession:
-        """Begin an utterance: its audio is kept and decoded on ``finish``."""
-        return OfflineSession(self.transcribe)
+        """Begin an utterance: its audio is kept and decoded on ``finish`` (or at a pause, ``early``)."""
+        return OfflineSession(self.transcribe, self.early)
 
     def decode(self, audio: np.ndarray) -> Decoded:
         """One pass over ``audio`` (float32, 16 kHz): the text, its guard evidence and its alternatives."""

@@ -240,6 +240,21 @@ def test_natural_phrasing_is_decoded_by_the_open_pass(hybrid_parts: tuple[Transc
     assert "porch light" in result.text.lower()
 
 
+def test_a_pause_is_decoded_early_and_words_after_it_are_not_lost(
+    example_parts: tuple[Transcriber, Parser], voice: Any
+) -> None:
+    """At the pause after a command the whole-utterance decode has already run, and its transcript
+    answers; when the speaker goes on after a pause, the words after it are heard too."""
+    transcriber, parser = example_parts
+    first = piper("turn on the kitchen light", voice)
+    result = _hear(transcriber, silence(300) + first + silence(600))
+    assert result.extra.get("decoded_early") is True, result
+    assert _does(parser, result.text)[:2] == ("HassTurnOn", ["light.kitchen"])
+    more = silence(300) + first + silence(300) + piper("and the porch light", voice) + silence(600)
+    result = _hear(transcriber, more)
+    assert result.extra["early_decodes"] >= 1 and "porch light" in result.text.lower(), result
+
+
 def test_noise_and_silence_are_refused(example_parts: tuple[Transcriber, Parser]) -> None:
     """Whisper's "you" on noise is refused by its no-speech probability; silence gives nothing."""
     transcriber, _ = example_parts
