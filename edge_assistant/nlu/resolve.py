@@ -17,6 +17,10 @@ __all__ = ["SWITCHABLE", "Ambiguous", "MissingValue", "Unfit", "Unresolved", "fi
 
 # Domains that "turn on"/"turn off" may act on when a command names no device.
 SWITCHABLE = frozenset(("light", "switch", "fan", "cover", "lock", "valve", "media_player", "input_boolean"))
+# What "turn off everything in the entrance" switches: the devices that have power, never a lock,
+# a door or a valve (their "off" unlocks, closes or shuts). Those go only when the verb or a name
+# says so ("unlock everything in the entrance", "close all in the study").
+POWERED = frozenset(("light", "switch", "fan", "media_player", "input_boolean"))
 _STEP_WORDS = {"up": 1, "increase": 1, "down": -1, "decrease": -1}
 
 
@@ -169,7 +173,7 @@ def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any], here: s
     if not spec.domains and domain is None and device_class is None:
         if area is None and floor is None:
             raise Unresolved("which device do you mean?")
-        domains: AbstractSet[str] = SWITCHABLE
+        domains: AbstractSet[str] = POWERED
     else:
         domains = {domain} if domain else set(spec.domains)
     fitting = [
@@ -183,9 +187,11 @@ def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any], here: s
     if spec.roaming and not found:
         found = [e.id for e in fitting]
     if not found:
+        where = f" in the {area or floor}" if area or floor else ""
+        if domains is POWERED:
+            raise Unresolved(f"there is nothing to switch on or off{where}")
         what = device_class or domain or "/".join(sorted(domains))
         if device_class and domain == "sensor":
             what = f"{device_class} sensor"  # "there is no humidity sensor"
-        where = f" in the {area or floor}" if area or floor else ""
         raise Unresolved(f"there is no {what.replace('_', ' ')}{where}")
     return found

@@ -310,7 +310,21 @@ def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] 
             # "the telly in the living room": kept as said, so validation rejects it rather than
             # acting on everything in the room.
             slots["name"] = said
+        elif "domain" in spec.slots and (kind := _kind_of_verb(text)):
+            # "unlock everything in the entrance": its locks, not its lights; "turn everything off"
+            # is the room's powered devices only (``resolve.POWERED``).
+            slots["domain"] = kind
     return slots
+
+
+# The verbs that say which kind a room's every device is: a lock's way and a cover's way.
+_KIND_VERBS = {"lock": "lock", "unlock": "lock", "open": "cover", "close": "cover", "shut": "cover"}
+
+
+def _kind_of_verb(text: str) -> str | None:
+    """The one kind that the lock or cover verbs of ``text`` say ("close all in the study": cover)."""
+    kinds = {_KIND_VERBS[w] for w in text.split() if w in _KIND_VERBS}
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 # Words that say "everything" in a room ("switch off the power in the study") or only shape the

@@ -1,0 +1,86 @@
+"""Every device of a room, said with no device named: the verb says which kind.
+
+"Turn everything off in the entrance" switches the room's powered devices (lights, switches, fans,
+media players), never its lock, door or valve, whose "off" unlocks, closes or shuts; "unlock
+everything" is the locks only, "close all" the covers only. On a home this test writes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from edge_assistant.home import load_home
+from edge_assistant.nlu.catalog import load_catalog
+from edge_assistant.nlu.parser import Parser, ParserSettings
+from edge_assistant.testing import KeywordChoiceModel
+
+pytestmark = pytest.mark.unit
+
+HOME = {
+    "areas": [{"name": "Entrance", "id": "entrance"}, {"name": "Shed", "id": "shed"}],
+    "entities": [
+        {"name": "Porch Light", "id": "light.porch", "area": "entrance"},
+        {"name": "Hall Fan", "id": "fan.hall", "area": "entrance"},
+        {"name": "Front Door", "id": "lock.front_door", "area": "entrance"},
+        {"name": "Garage Door", "id": "cover.garage_door", "area": "entrance", "device_class": "garage"},
+        {"name": "Hall Blinds", "id": "cover.hall_blinds", "area": "entrance", "device_class": "blind"},
+        {"name": "Sprinkler", "id": "valve.sprinkler", "area": "entrance"},
+        {"name": "Shed Lock", "id": "lock.shed", "area": "shed"},
+    ],
+}
+KEYWORDS = {
+    "unlock": "turn off",
+    "lock": "turn on",
+    "open": "turn on",
+    "close": "turn off",
+    "off": "turn off",
+    "on": "turn on",
+}
+
+
+@pytest.fixture
+def parser(tmp_path: Path) -> Parser:
+    home = tmp_path / "home.yaml"
+    home.write_text(yaml.safe_dump(HOME), encoding="utf-8")
+    return Parser(load_catalog(), load_home(home), KeywordChoiceModel(KEYWORDS), ParserSettings(min_confidence=0.3))
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("turn everything off in the entrance", "HassTurnOff"),
+        ("switch off all the devices in the entrance", "HassTurnOff"),
+        ("turn on everything in the entrance", "HassTurnOn"),
+    ],
+)
+def test_everything_in_a_room_is_its_powered_devices(parser: Parser, text: str, intent: str) -> None:
+    result = parser.parse(text)
+    assert (result.intent, sorted(result.targets)) == (intent, ["fan.hall", "light.porch"]), result
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "targets"),
+    [
+        ("unlock everything in the entrance", "HassTurnOff", ["lock.front_door"]),
+        ("lock everything in the entrance", "HassTurnOn", ["lock.front_door"]),
+        ("close all in the entrance", "HassTurnOff", ["cover.garage_door", "cover.hall_blinds"]),
+        ("open everything in the entrance", "HassTurnOn", ["cover.garage_door", "cover.hall_blinds"]),
+    ],
+)
+def test_a_lock_or_cover_verb_says_the_kind(parser: Parser, text: str, intent: str, targets: list[str]) -> None:
+    result = parser.parse(text)
+    assert (result.intent, sorted(result.targets)) == (intent, targets), result
+
+
+def test_a_room_with_nothing_powered_says_so(parser: Parser) -> None:
+    """The shed has only a lock: "switch everything on" there is refused, not a lock."""
+    result = parser.parse("switch everything on in the shed")
+    assert (result.intent, result.reason) == (None, "there is nothing to switch on or off in the Shed")
+
+
+def test_a_device_named_is_still_that_device(parser: Parser) -> None:
+    result = parser.parse("close the garage door")
+    assert (result.intent, result.targets) == ("HassTurnOff", ["cover.garage_door"])
