@@ -121,8 +121,9 @@ class Turn:
         return asked or any(a.status in _HANDLED for a in self.actions)
 
     def to_json(self) -> dict[str, Any]:
-        """The object ``handle`` prints: the parse contract plus ``actions``."""
-        return {**self.parse.model_dump(), "actions": [a.model_dump() for a in self.actions]}
+        """The object ``handle`` prints: the parse contract plus ``actions`` and the turn's one
+        ``reply`` (what is said for the whole utterance, several commands included)."""
+        return {**self.parse.model_dump(), "actions": [a.model_dump() for a in self.actions], "reply": self.reply}
 
 
 class Assistant:

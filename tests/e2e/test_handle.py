@@ -58,6 +58,17 @@ def test_stdin_session_confirms_rejects_and_survives_bad_lines(example_home_path
     assert [(r["targets"], r["dry_run"]) for r in logged] == [(["lock.front_door"], False), (["light.kitchen"], False)]
 
 
+def test_several_commands_print_one_reply_for_the_utterance(example_home_path: Path, tmp_path: Path) -> None:
+    """Each command's action has its own reply; ``reply`` is the one sentence said for them all."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[handlers.log]\npath = "{tmp_path / "actions.jsonl"}"\n')
+    done = handle(example_home_path, config, "turn off the kitchen lights and turn on the porch light")
+    out = json.loads(done.stdout)
+    assert done.returncode == 0, done.stderr
+    assert [a["reply"] for a in out["actions"]] == ["Turned off the kitchen light", "Turned on the porch light"]
+    assert out["reply"] == "Turned off the kitchen light and turned on the porch light."
+
+
 def test_dry_run_flag_acts_on_nothing(example_home_path: Path, tmp_path: Path, mosquitto: Mosquitto) -> None:
     """--dry-run: nothing is published; the action says what would have been done."""
     config = tmp_path / "config.toml"
