@@ -8,6 +8,7 @@ systemd both end up in the journal.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import threading
 import time
@@ -19,6 +20,8 @@ from edge_assistant.handlers.base import Call, Command, Outcome, intent_keys
 from edge_assistant.handlers.settings import LogSettings
 
 __all__ = ["LogHandler"]
+
+log = logging.getLogger(__name__)
 
 
 class LogHandler:
@@ -64,7 +67,11 @@ class LogHandler:
         return Outcome()
 
     async def aclose(self) -> None:
-        """Close the file if this handler opened one."""
-        if self._owned is not None:
-            self._owned.close()
-            self._owned = None
+        """Close the file if this handler opened one. Lines a full disk refused were reported
+        by their calls; closing says once that they stay unwritten, with no traceback."""
+        owned, self._owned = self._owned, None
+        if owned is not None:
+            try:
+                owned.close()
+            except OSError as exc:
+                log.warning("[handlers.log] %s: closed with lines unwritten: %s", self.settings.path, exc.strerror)

@@ -289,3 +289,16 @@ def test_handler_returning_garbage_is_a_failed_action(home: Home, catalog: Catal
 
     [actions] = go(make(home, catalog, Sloppy("sloppy"))[0], OFF)
     assert not actions[0].ok and actions[0].error == "sloppy returned str, not an Outcome"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_a_full_disk_fails_the_call_and_closing_is_no_error(caplog: pytest.LogCaptureFixture) -> None:
+    """/dev/full refuses every write: the call fails with the reason, and closing the handler says
+    once that lines stay unwritten instead of raising."""
+    handler = LogHandler(LogSettings(path="/dev/full"))
+    call = Call(Command("u1", "HassTurnOn", targets=("light.kitchen",)))
+    outcome = asyncio.run(handler.handle(call))
+    assert not outcome.ok and "No space left" in (outcome.error or "")
+    asyncio.run(handler.aclose())
+    assert "closed with lines unwritten" in caplog.text
+    asyncio.run(handler.aclose())  # a second close does nothing
