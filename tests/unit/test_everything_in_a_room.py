@@ -81,6 +81,23 @@ def test_a_room_with_nothing_powered_says_so(parser: Parser) -> None:
     assert (result.intent, result.reason) == (None, "there is nothing to switch on or off in the Shed")
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("turn off everything in the entrance", "HassTurnOff"),
+        ("switch everything off in the entrance", "HassTurnOff"),
+        ("power on all of the devices in the entrance", "HassTurnOn"),
+        ("turn all the things on in the entrance", "HassTurnOn"),
+    ],
+)
+def test_the_templates_hold_a_whole_room(tmp_path: Path, text: str, intent: str) -> None:
+    """Without the intent model: the catalog's sentences for a whole room, its powered devices."""
+    home = tmp_path / "home.yaml"
+    home.write_text(yaml.safe_dump(HOME), encoding="utf-8")
+    result = Parser(load_catalog(), load_home(home), None).parse(text)
+    assert (result.intent, result.source, sorted(result.targets)) == (intent, "template", ["fan.hall", "light.porch"])
+
+
 def test_a_device_named_is_still_that_device(parser: Parser) -> None:
     result = parser.parse("close the garage door")
     assert (result.intent, result.targets) == ("HassTurnOff", ["cover.garage_door"])
