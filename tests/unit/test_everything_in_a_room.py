@@ -14,6 +14,7 @@ import yaml
 
 from edge_assistant.home import load_home
 from edge_assistant.nlu.catalog import load_catalog
+from edge_assistant.nlu.dialogue import Dialogue
 from edge_assistant.nlu.parser import Parser, ParserSettings
 from edge_assistant.testing import KeywordChoiceModel
 
@@ -96,6 +97,19 @@ def test_the_templates_hold_a_whole_room(tmp_path: Path, text: str, intent: str)
     home.write_text(yaml.safe_dump(HOME), encoding="utf-8")
     result = Parser(load_catalog(), load_home(home), None).parse(text)
     assert (result.intent, result.source, sorted(result.targets)) == (intent, "template", ["fan.hall", "light.porch"])
+
+
+def test_everything_said_with_no_room_is_the_room_it_is_said_in(tmp_path: Path) -> None:
+    """A satellite's room (the conversation's) or ``[nlu] area``; with neither, not a command."""
+    home = tmp_path / "home.yaml"
+    home.write_text(yaml.safe_dump(HOME), encoding="utf-8")
+    here = Parser(load_catalog(), load_home(home), None, ParserSettings(area="Entrance"))
+    result = here.parse("turn off everything")
+    assert (result.intent, sorted(result.targets)) == ("HassTurnOff", ["fan.hall", "light.porch"])
+    anywhere = Parser(load_catalog(), load_home(home), None)
+    result = anywhere.parse("switch everything on in here", Dialogue(area="Entrance"))
+    assert (result.intent, sorted(result.targets)) == ("HassTurnOn", ["fan.hall", "light.porch"])
+    assert anywhere.parse("turn off everything").intent is None
 
 
 def test_a_device_named_is_still_that_device(parser: Parser) -> None:
