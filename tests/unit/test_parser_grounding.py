@@ -393,3 +393,27 @@ def test_unknown_device_words_are_not_every_device(
         assert result.targets == targets
     else:
         assert len(result.targets) > 1 and result.intent is not None
+
+
+def test_an_action_split_between_kin_intents_is_weighed_whole(example_home_path: Path) -> None:
+    """Heard speech needs the model sure (a floor above typed text's). "Turn the robot vacuum
+    cleaner on" split between HassVacuumStart and HassTurnOn is one start of the vacuum: their
+    probabilities add up (0.5 + 0.25) over the floor."""
+    keywords = {"cleaner": "start vacuum", "turn": "turn on"}
+    parser = _parser(example_home_path, keywords, probability=0.5)
+    result = parser.parse("turn the robot vacuum cleaner on", min_confidence=0.7)
+    assert (result.intent, result.targets, result.confidence) == ("HassVacuumStart", ["vacuum.rover"], 0.75)
+    assert parser.parse("turn the robot vacuum cleaner on", min_confidence=0.8).reason == "not sure"
+
+
+@pytest.mark.parametrize(
+    ("text", "keywords"),
+    [
+        ("kindly turn the porch light on", {"turn": "turn on", "porch": "start vacuum"}),  # no vacuum there
+        ("kindly turn the porch light on", {"porch": "start vacuum", "turn": "turn on"}),  # the pick does not fit
+        ("kindly switch the porch light up", {"switch": "turn on", "porch": "turn off"}),  # two ways: two guesses
+    ],
+)
+def test_halves_of_different_actions_stay_unsure(example_home_path: Path, text: str, keywords: dict[str, str]) -> None:
+    result = _parser(example_home_path, keywords, probability=0.5).parse(text, min_confidence=0.7)
+    assert (result.intent, result.reason, result.awaiting) == (None, "not sure", None)
