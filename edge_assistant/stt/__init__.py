@@ -69,12 +69,12 @@ class SttSettings(BaseModel):
     # ``min_agreement``); "grammar_first" acts on a grammar sentence of at least
     # ``grammar_min_confidence`` at once, without the open pass.
     hybrid: Literal["off", "agree", "grammar_first"] = "off"
+    min_agreement: float = Field(default=1.0, ge=0.0, le=1.0)
+    grammar_min_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
     # Whisper and Moonshine decode what was said once the speaker has been quiet this long, before
     # the endpointer's ``[audio] silence_ms`` ends the utterance; that transcript is used when
     # nothing more was said (``stt.offline.EarlyDecode``; BENCHMARKS.md). 0: decode at the end only.
     early_decode_ms: int = Field(default=200, ge=0, le=5000)
-    min_agreement: float = Field(default=1.0, ge=0.0, le=1.0)
-    grammar_min_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
 
 
 class Session(Protocol):

@@ -138,7 +138,7 @@ class EarlyDecode:
     speaker has been quiet for ``after_ms`` it decodes what it has in a thread of its own. When the
     utterance then ends with nothing loud after that point, that transcript is the answer, ready
     or nearly; a word after the pause makes it stale, and the whole utterance is decoded at the end
-    as without it. ``[stt] early_decode_ms``; BENCHMARKS.md, "Decoding at the first pause".
+    as without it. ``[stt] early_decode_ms``; BENCHMARKS.md, "Decoding at the pause".
     """
 
     def __init__(self, after_ms: int, audio: AudioSettings | None = None) -> None:
