@@ -26,10 +26,18 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def listen_files(
-    transcriber: Transcriber, assistant: Assistant, settings: Settings, files: list[str], dispatch: bool
+    transcriber: Transcriber,
+    assistant: Assistant,
+    settings: Settings,
+    files: list[str],
+    dispatch: bool,
+    realtime: bool = False,
 ) -> int:
-    """Run the pipeline on each file; print one object per utterance (one with intent null if none)."""
-    from edge_assistant.audio.sources import WavSource
+    """Run the pipeline on each file; print one object per utterance (one with intent null if none).
+
+    ``realtime``: each file is played at the pace of speech, as a microphone gives it, so the
+    timings are a live microphone's (a decode at the speaker's pause has the time to run)."""
+    from edge_assistant.audio.sources import AudioSource, PacedSource, WavSource
     from edge_assistant.errors import AudioSourceError
     from edge_assistant.pipeline import Pipeline
 
@@ -37,7 +45,9 @@ def listen_files(
     for file in files:
         records: list[UtteranceRecord] = []
         try:
-            pipeline = Pipeline(WavSource(file), transcriber, assistant, settings.audio, records.append)
+            wav = WavSource(file)
+            source: AudioSource = PacedSource(wav) if realtime else wav
+            pipeline = Pipeline(source, transcriber, assistant, settings.audio, records.append)
             asyncio.run(pipeline.run())
         except AudioSourceError as exc:
             _emit({"file": file, "text": None, "intent": None, "error": str(exc)})
@@ -46,6 +56,8 @@ def listen_files(
         for record in records:
             parse = record.parse.model_dump() if record.transcript is not None else {"intent": None}
             row = {**parse, "file": file, "transcript": record.transcript, "timings_ms": record.timings_ms}
+            if record.early_decodes:
+                row["heard_early"] = record.heard_early
             if record.error:
                 row["error"] = record.error
             if dispatch:
@@ -80,7 +92,7 @@ def _cmd_listen(args: argparse.Namespace) -> int:
     assistant = Assistant(parser, dispatcher, None, settings)
     assistant.warm_up(heard=True)
     transcriber = build_transcriber(settings, parser, args.stt)
-    return listen_files(transcriber, assistant, settings, args.files, args.dispatch)
+    return listen_files(transcriber, assistant, settings, args.files, args.dispatch, args.realtime)
 
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:
@@ -137,6 +149,9 @@ def register(commands: Subcommands) -> None:
     p = commands.add_parser("listen", help="WAV files -> one JSON object per utterance (the live pipeline)")
     _common(p)
     p.add_argument("--dispatch", action="store_true", help="also run the configured handlers")
+    p.add_argument(
+        "--realtime", action="store_true", help="play each file at the pace of speech (a microphone's timings)"
+    )
     p.add_argument("files", nargs="+", metavar="FILE.wav")
     p.set_defaults(func=_cmd_listen)
     p = commands.add_parser("transcribe", help="WAV files -> open-vocabulary transcript")

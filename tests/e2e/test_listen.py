@@ -171,3 +171,18 @@ def test_commands_in_steady_noise_are_each_their_own_utterance(example_home_path
     code, rows, stderr = _listen(example_home_path, [path], engine="whisper")
     assert code == 0, stderr
     assert [(row["intent"], row["targets"]) for row in rows] == [COMMANDS[text] for text in said]
+
+
+def test_realtime_listening_answers_from_the_decode_at_the_pause(
+    example_home_path: Path, command_files: dict[str, Path]
+) -> None:
+    """``--realtime`` plays the file as a microphone gives it: Whisper has decoded the command at
+    the speaker's pause (``[stt] early_decode_ms``) while the endpointer waited out its silence,
+    and that transcript answers (``heard_early``)."""
+    import time
+
+    start = time.monotonic()
+    code, rows, stderr = _listen(example_home_path, [command_files["turn on the tv"]], "--realtime", engine="whisper")
+    assert code == 0, stderr
+    assert [(r["intent"], r["targets"], r["heard_early"]) for r in rows] == [("HassTurnOn", ["media_player.tv"], True)]
+    assert time.monotonic() - start >= rows[0]["timings_ms"]["audio"] / 1000  # paced, not read at once
