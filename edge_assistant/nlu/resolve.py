@@ -170,7 +170,8 @@ def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any], here: s
         return [e.id for e in _by_name(home, spec, slots, here)]
     domain, device_class = slots.get("domain"), slots.get("device_class")
     area, floor = slots.get("area"), slots.get("floor")
-    if not spec.domains and domain is None and device_class is None:
+    whole_room = not spec.domains and domain is None and device_class is None
+    if whole_room:
         if area is None and floor is None:
             raise Unresolved("which device do you mean?")
         domains: AbstractSet[str] = POWERED
@@ -188,7 +189,7 @@ def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any], here: s
         found = [e.id for e in fitting]
     if not found:
         where = f" in the {area or floor}" if area or floor else ""
-        if domains is POWERED:
+        if whole_room:
             raise Unresolved(f"there is nothing to switch on or off{where}")
         what = device_class or domain or "/".join(sorted(domains))
         if device_class and domain == "sensor":

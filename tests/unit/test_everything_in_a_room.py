@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edge_assistant.home import load_home
+from edge_assistant.home import Home, load_home
 from edge_assistant.nlu.catalog import load_catalog
 from edge_assistant.nlu.dialogue import Dialogue
 from edge_assistant.nlu.parser import Parser, ParserSettings
@@ -43,10 +43,15 @@ KEYWORDS = {
 
 
 @pytest.fixture
-def parser(tmp_path: Path) -> Parser:
-    home = tmp_path / "home.yaml"
-    home.write_text(yaml.safe_dump(HOME), encoding="utf-8")
-    return Parser(load_catalog(), load_home(home), KeywordChoiceModel(KEYWORDS), ParserSettings(min_confidence=0.3))
+def home(tmp_path: Path) -> Home:
+    path = tmp_path / "home.yaml"
+    path.write_text(yaml.safe_dump(HOME), encoding="utf-8")
+    return load_home(path)
+
+
+@pytest.fixture
+def parser(home: Home) -> Parser:
+    return Parser(load_catalog(), home, KeywordChoiceModel(KEYWORDS), ParserSettings(min_confidence=0.3))
 
 
 @pytest.mark.parametrize(
@@ -91,22 +96,18 @@ def test_a_room_with_nothing_powered_says_so(parser: Parser) -> None:
         ("turn all the things on in the entrance", "HassTurnOn"),
     ],
 )
-def test_the_templates_hold_a_whole_room(tmp_path: Path, text: str, intent: str) -> None:
+def test_the_templates_hold_a_whole_room(home: Home, text: str, intent: str) -> None:
     """Without the intent model: the catalog's sentences for a whole room, its powered devices."""
-    home = tmp_path / "home.yaml"
-    home.write_text(yaml.safe_dump(HOME), encoding="utf-8")
-    result = Parser(load_catalog(), load_home(home), None).parse(text)
+    result = Parser(load_catalog(), home, None).parse(text)
     assert (result.intent, result.source, sorted(result.targets)) == (intent, "template", ["fan.hall", "light.porch"])
 
 
-def test_everything_said_with_no_room_is_the_room_it_is_said_in(tmp_path: Path) -> None:
+def test_everything_said_with_no_room_is_the_room_it_is_said_in(home: Home) -> None:
     """A satellite's room (the conversation's) or ``[nlu] area``; with neither, not a command."""
-    home = tmp_path / "home.yaml"
-    home.write_text(yaml.safe_dump(HOME), encoding="utf-8")
-    here = Parser(load_catalog(), load_home(home), None, ParserSettings(area="Entrance"))
+    here = Parser(load_catalog(), home, None, ParserSettings(area="Entrance"))
     result = here.parse("turn off everything")
     assert (result.intent, sorted(result.targets)) == ("HassTurnOff", ["fan.hall", "light.porch"])
-    anywhere = Parser(load_catalog(), load_home(home), None)
+    anywhere = Parser(load_catalog(), home, None)
     result = anywhere.parse("switch everything on in here", Dialogue(area="Entrance"))
     assert (result.intent, sorted(result.targets)) == ("HassTurnOn", ["fan.hall", "light.porch"])
     assert anywhere.parse("turn off everything").intent is None
