@@ -149,8 +149,10 @@ def answer_question(question: Question, text: str, catalog: Catalog, home: Home)
     )
 
 
-_EVERY_ONE = frozenset(("both", "all", "each", "every", "everything"))
-_EVERY_ONE_FILLER = frozenset(("of", "them", "one", "ones", "the", "please", "lights", "devices"))
+_EVERY_ONE = frozenset(("both", "all", "each", "every", "everything", "everywhere", "whole", "entire"))
+_EVERY_ONE_FILLER = frozenset(
+    ("of", "them", "one", "ones", "the", "please", "lights", "devices", "in", "house", "home", "rooms", "room")
+)
 
 
 def _every_one(norm: str) -> bool:

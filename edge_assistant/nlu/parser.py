@@ -41,6 +41,8 @@ _NAMING = frozenset(("name", "area", "floor", "domain", "device_class"))
 _EVERY = frozenset(("all", "every", "everything", "everywhere", "whole", "entire", "house"))
 # Words that take every device of a name that several rooms have ("both ceiling lights").
 _BOTH = _EVERY | {"both", "each"}
+# Words that take every room ("turn off everything in the whole house"); "everything" alone asks.
+_WHOLE_HOME = frozenset(("everywhere", "every", "whole", "entire", "house", "home", "flat", "apartment", "rooms"))
 
 
 class ChoiceModel(Protocol):
@@ -612,7 +614,11 @@ class Parser:
         try:
             targets = resolve_targets(spec, self.home, slots, self._area(call)) if self.settings.resolve_targets else []
         except Ambiguous as exc:
-            if not set(normalize_text(text).split()) & _BOTH:
+            if exc.room and source == "model":
+                # Only the catalog's "everything" sentences ask which room; a model pick with no
+                # device ("turn on Standlight") names nothing to act on.
+                raise Unresolved("which device do you mean?") from None
+            if not set(normalize_text(text).split()) & (_WHOLE_HOME if exc.room else _BOTH):
                 # "In the bedroom" answers it: the name stays, the room narrows it.
                 call.question = Question(name, slots, exc.ids, confidence, source, missing="target")
                 return IntentResult(text=text, source=source, confidence=confidence, reason=str(exc), awaiting=name)

@@ -21,6 +21,8 @@ SWITCHABLE = frozenset(("light", "switch", "fan", "cover", "lock", "valve", "med
 # a door or a valve (their "off" unlocks, closes or shuts). Those go only when the verb or a name
 # says so ("unlock everything in the entrance", "close all in the study").
 POWERED = frozenset(("light", "switch", "fan", "media_player", "input_boolean"))
+# Rooms a "which room?" question names; a home with more is asked without the list.
+_ROOMS_LISTED = 4
 _STEP_WORDS = {"up": 1, "increase": 1, "down": -1, "decrease": -1}
 
 
@@ -40,9 +42,12 @@ class Ambiguous(Unresolved):
     """The name said is the name of devices in several rooms ("Ceiling Light" in the kitchen and
     the bedroom) and no room was said: the message asks which; ``ids`` are all of them."""
 
-    def __init__(self, message: str, ids: list[str]) -> None:
+    def __init__(self, message: str, ids: list[str], *, room: bool = False) -> None:
         super().__init__(message)
         self.ids = ids
+        # The question is which room ("turn off everything" with no room known); ``ids``: the
+        # whole home's powered devices, which "everywhere" or "the whole house" takes.
+        self.room = room
 
 
 def _number(name: str, spec: SlotSpec, value: Any) -> int | float:
@@ -173,7 +178,7 @@ def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any], here: s
     whole_room = not spec.domains and domain is None and device_class is None
     if whole_room:
         if area is None and floor is None:
-            raise Unresolved("which device do you mean?")
+            _ask_room(home)
         domains: AbstractSet[str] = POWERED
     else:
         domains = {domain} if domain else set(spec.domains)
@@ -196,3 +201,17 @@ def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any], here: s
             what = f"{device_class} sensor"  # "there is no humidity sensor"
         raise Unresolved(f"there is no {what.replace('_', ' ')}{where}")
     return found
+
+
+def _ask_room(home: Home) -> None:
+    """ "Turn off everything" with no room said or known: ``Ambiguous``, asking which room or
+    everywhere, when the home's powered devices stand in several rooms."""
+    powered = [e for e in home.entities if e.domain in POWERED]
+    rooms = list(dict.fromkeys(room.name for room in map(home.area_of, powered) if room is not None))
+    if len(rooms) < 2:
+        return
+    if len(rooms) <= _ROOMS_LISTED:
+        question = f"which room: the {', the '.join(rooms[:-1])}, the {rooms[-1]} or everywhere?"
+    else:
+        question = "which room do you mean, or everywhere?"
+    raise Ambiguous(question, [e.id for e in powered], room=True)

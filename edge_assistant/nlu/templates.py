@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hassil import Intents, recognize_best
+from hassil import Intents, RecognizeResult, recognize_best
 from hassil.expression import Alternative, Expression, Group, Permutation, RuleReference, Sentence, TextChunk
 from hassil.intents import SlotList, TextSlotList, TextSlotValue
 
@@ -18,6 +18,10 @@ __all__ = ["TemplateMatch", "TemplateMatcher"]
 
 # Words that, alone, are no name of a timer or an item ("the timer status", "a timer").
 _NO_NAME = frozenset({"the", "a", "an", "my", "this", "that"})
+# The room a sentence needs, when the room it is said in is unknown: matched, then left out.
+_NO_ROOM = "\x00no room"
+# Slots that name or place what a command acts on besides its area.
+_PLACING = frozenset(("name", "floor", "domain", "device_class"))
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,8 @@ class TemplateMatcher:
             raise IntentSchemaError(f"a sentence template does not parse: {exc}") from exc
         self._slot_lists = home_slot_lists(home)
         self._skip_words = data["skip_words"]
+        # Intents a sentence with no device named acts on a whole room with (turn on/off).
+        self._whole_room = frozenset(n for n, s in catalog.intents.items() if s.has_targets and not s.domains)
 
     def first_words(self) -> frozenset[str]:
         """Every word a sentence of the catalog can start with ("turn", "what", "dim" ...).
@@ -161,16 +167,23 @@ class TemplateMatcher:
 
     def match(self, text: str, area: str | None = None) -> TemplateMatch | None:
         """Return the best template match for ``text``, or None; ``area``: the room it was said in
-        ("lights off" there)."""
-        result = recognize_best(
-            text,
-            self._intents,
-            slot_lists=self._slot_lists,
-            skip_words=self._skip_words,
-            intent_context={"area": area} if area else None,
-            language="en",
-            best_slot_name="name",
-        )
+        ("lights off" there).
+
+        With no room known, a turn on or off that needs one and names nothing else ("turn off
+        everything") still matches, with no area: the resolver then asks which room. Other
+        sentences that need the room ("turn off the lights", "what is the temperature?") stay
+        unmatched, as before.
+        """
+        result = self._recognize(text, area)
+        if result is None and not area:
+            result = self._recognize(text, _NO_ROOM)
+            if result is None or result.entities.get("area") is None:
+                return None
+            if result.entities["area"].value != _NO_ROOM or result.intent.name not in self._whole_room:
+                return None
+            if result.entities.keys() & _PLACING:
+                return None  # "turn off the lights": the model's, as before
+            del result.entities["area"]
         if result is None:
             return None
         slots = {
@@ -180,6 +193,17 @@ class TemplateMatcher:
             if not (entity.is_wildcard and str(entity.value).strip().lower() in _NO_NAME)
         }
         return TemplateMatch(result.intent.name, slots)
+
+    def _recognize(self, text: str, area: str | None) -> RecognizeResult | None:
+        return recognize_best(
+            text,
+            self._intents,
+            slot_lists=self._slot_lists,
+            skip_words=self._skip_words,
+            intent_context={"area": area} if area else None,
+            language="en",
+            best_slot_name="name",
+        )
 
 
 def _first_words(

@@ -21,7 +21,11 @@ from edge_assistant.testing import KeywordChoiceModel
 pytestmark = pytest.mark.unit
 
 HOME = {
-    "areas": [{"name": "Entrance", "id": "entrance"}, {"name": "Shed", "id": "shed"}],
+    "areas": [
+        {"name": "Entrance", "id": "entrance"},
+        {"name": "Kitchen", "id": "kitchen"},
+        {"name": "Shed", "id": "shed"},
+    ],
     "entities": [
         {"name": "Porch Light", "id": "light.porch", "area": "entrance"},
         {"name": "Hall Fan", "id": "fan.hall", "area": "entrance"},
@@ -30,6 +34,7 @@ HOME = {
         {"name": "Hall Blinds", "id": "cover.hall_blinds", "area": "entrance", "device_class": "blind"},
         {"name": "Sprinkler", "id": "valve.sprinkler", "area": "entrance"},
         {"name": "Shed Lock", "id": "lock.shed", "area": "shed"},
+        {"name": "Kitchen Light", "id": "light.kitchen", "area": "kitchen"},
     ],
 }
 KEYWORDS = {
@@ -110,7 +115,49 @@ def test_everything_said_with_no_room_is_the_room_it_is_said_in(home: Home) -> N
     anywhere = Parser(load_catalog(), home, None)
     result = anywhere.parse("switch everything on in here", Dialogue(area="Entrance"))
     assert (result.intent, sorted(result.targets)) == ("HassTurnOn", ["fan.hall", "light.porch"])
-    assert anywhere.parse("turn off everything").intent is None
+
+
+EVERY_POWERED = ["fan.hall", "light.kitchen", "light.porch"]
+
+
+@pytest.mark.parametrize("model", [True, False])
+def test_everything_with_no_room_known_asks_which_room(home: Home, model: bool) -> None:
+    """With no room said or known, "turn off everything" asks which room, or everywhere, and a
+    room or "everywhere" answers it. "Switch everything off" went to the model, which read
+    "switch" as the kind and turned off a switch alone."""
+    parser = Parser(
+        load_catalog(), home, KeywordChoiceModel(KEYWORDS) if model else None, ParserSettings(follow_up_s=10.0)
+    )
+    dialogue = Dialogue()
+    asked = parser.parse("switch everything off", dialogue)
+    assert (asked.intent, asked.awaiting, asked.targets) == (None, "HassTurnOff", [])
+    assert asked.reason == "which room: the Entrance, the Kitchen or everywhere?"
+    done = parser.parse("in the kitchen", dialogue)
+    assert (done.intent, done.targets) == ("HassTurnOff", ["light.kitchen"])
+    for answer in ("everywhere", "the whole house"):
+        parser.parse("turn on everything", dialogue)
+        done = parser.parse(answer, dialogue)
+        assert (done.intent, sorted(done.targets)) == ("HassTurnOn", EVERY_POWERED), answer
+    assert parser.parse("turn off the lights").awaiting is None  # a kind said: not this question
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["turn off everything in the house", "switch everything off everywhere", "turn all the devices off in every room"],
+)
+def test_the_whole_home_said_is_every_room(home: Home, text: str) -> None:
+    """Said anywhere, a satellite's room too: every room's powered devices, no question."""
+    parser = Parser(load_catalog(), home, None)
+    for dialogue in (Dialogue(), Dialogue(area="Kitchen")):
+        result = parser.parse(text, dialogue)
+        assert (result.intent, result.source, sorted(result.targets)) == ("HassTurnOff", "template", EVERY_POWERED)
+
+
+def test_everything_in_a_home_of_one_powered_room_needs_no_question(tmp_path: Path) -> None:
+    path = tmp_path / "home.yaml"
+    path.write_text(yaml.safe_dump({**HOME, "entities": HOME["entities"][:-1]}), encoding="utf-8")
+    result = Parser(load_catalog(), load_home(path), None).parse("turn everything off")
+    assert (result.intent, sorted(result.targets)) == ("HassTurnOff", ["fan.hall", "light.porch"])
 
 
 def test_a_device_named_is_still_that_device(parser: Parser) -> None:
