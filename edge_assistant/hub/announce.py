@@ -13,9 +13,10 @@ import logging
 import re
 import socket
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["MDNS_GROUP", "Announcement", "announce"]
+__all__ = ["MDNS_GROUP", "Announcement", "announce", "mdns_peers"]
 
 log = logging.getLogger(__name__)
 MDNS_GROUP = "224.0.0.251"
@@ -90,6 +91,38 @@ def announce(host: str, port: int, name: str = "", what: str = "the hub", role: 
     announcement = Announcement(zeroconf, info, what)
     announcement.start()
     return announcement
+
+
+def mdns_peers(host: str, allow_clients: Sequence[str]) -> list[str]:
+    """Whom the offline guard lets mDNS answer for a service bound to ``host``: the group, and the
+    queriers a unicast answer goes to (Home Assistant asks by unicast too). Those are the allowed
+    clients; with none configured, the network of the link the service is announced on
+    ("192.168.1.0/24"): an mDNS querier is on that link, never beyond it."""
+    if allow_clients:
+        return [MDNS_GROUP, *allow_clients]
+    network = _link_network(host)
+    return [MDNS_GROUP, *([network] if network else [])]
+
+
+def _link_network(host: str) -> str | None:
+    """The network of the interface that holds the announced address of ``host``; None if unknown."""
+    address = _announced_address(host)
+    try:
+        import ifaddr  # zeroconf's own dependency
+    except ImportError:
+        return None
+    if address is None:
+        return None
+    wanted = ipaddress.ip_address(address)
+    for adapter in ifaddr.get_adapters():
+        for item in adapter.ips:
+            ip = item.ip[0] if isinstance(item.ip, tuple) else item.ip  # IPv6: (address, flow, scope)
+            try:
+                if ipaddress.ip_address(ip) == wanted:
+                    return str(ipaddress.ip_network(f"{ip}/{item.network_prefix}", strict=False))
+            except ValueError:
+                continue
+    return None
 
 
 def slug_label(name: str) -> str:

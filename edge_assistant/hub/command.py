@@ -146,12 +146,12 @@ async def _watchdog(notifier: object) -> None:
 def _guard(settings: Settings, host: str, zeroconf: bool) -> None:
     """The offline guard: loopback, the handler hosts, the bound address and (with zeroconf) the mDNS group."""
     from edge_assistant.doctor import handler_endpoints
-    from edge_assistant.hub.announce import MDNS_GROUP
+    from edge_assistant.hub.announce import mdns_peers
     from edge_assistant.netguard import install_guard
 
     hosts = {h for _, h, _ in handler_endpoints(settings)} | set(settings.daemon.allow_hosts) | {host}
-    if zeroconf:  # the group, and the clients' own addresses: mDNS answers a querier by unicast too
-        hosts |= {MDNS_GROUP, *settings.wyoming.allow_clients}
+    if zeroconf:  # the group, and the queriers: mDNS answers by unicast too
+        hosts |= set(mdns_peers(host, settings.wyoming.allow_clients))
     guard = install_guard(sorted(hosts))
     log.info("offline guard on: loopback and %s", sorted(guard.allowed_names))
 

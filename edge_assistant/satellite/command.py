@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _serve_home_assistant(args: argparse.Namespace, settings: Settings, uri: str) -> int:
     """``--serve``: Home Assistant connects here; the unit and the guard allow it and mDNS, nothing more."""
-    from edge_assistant.hub.announce import MDNS_GROUP
+    from edge_assistant.hub.announce import MDNS_GROUP, mdns_peers
     from edge_assistant.hub.settings import is_loopback, parse_uri
     from edge_assistant.satellite.app import serve_home_assistant
 
@@ -91,8 +91,8 @@ def _serve_home_assistant(args: argparse.Namespace, settings: Settings, uri: str
     if settings.daemon.offline_guard:
         from edge_assistant.netguard import install_guard
 
-        # With zeroconf, mDNS answers a querier (Home Assistant, one of the clients) by unicast too.
-        mdns = [MDNS_GROUP, *settings.satellite.allow_clients] if zeroconf else []
+        # With zeroconf, mDNS answers a querier (Home Assistant) by unicast too.
+        mdns = mdns_peers(host, settings.satellite.allow_clients) if zeroconf else []
         install_guard([host, *mdns, *settings.daemon.allow_hosts])
     if not loopback and not settings.satellite.allow_clients:
         log.warning("serving %s with no [satellite] allow_clients: any host that reaches it hears this room", uri)
