@@ -17,7 +17,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,16 +52,51 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"[a-z']+", text.lower()))
 
 
-def is_yes(text: str) -> bool:
-    """True for "yes", "yes please", "ok do it" ...: a confirmation."""
+_YES_FIRST = frozenset(("yes", "yeah", "yep", "yup", "sure", "ok", "okay"))
+_NO_FIRST = frozenset(("no", "nope", "cancel", "don't"))
+# Words a yes may carry and still say nothing else ("yes please, go ahead and do it").
+_YES_FILLERS = (
+    _YES_FIRST
+    | frozenset(("please", "do", "it", "go", "ahead", "and", "thanks", "thank", "you", "that", "confirm", "confirmed"))
+    | frozenset(("correct", "absolutely", "of", "course", "right", "fine", "now", "them", "both", "all"))
+)
+# Words that join a yes to a command of its own ("yes, and turn on the porch light").
+_AND = frozenset(("and", "then", "also"))
+
+
+def is_yes(text: str, held: Iterable[str] = ()) -> bool:
+    """True for "yes", "yes please", "ok do it" ...: a confirmation, and nothing else.
+
+    ``held``: what is being confirmed ("unlock the front door"), whose words a yes may repeat
+    ("yes, unlock it"). "Okay, lock it instead", "sure, don't unlock it" or "yes to the front door
+    only" say more than yes: they are no confirmation.
+    """
     words = _words(text)
-    return words in _YES or words.split(" ")[0] in {"yes", "yeah", "yep", "yup", "sure", "ok", "okay"}
+    said = words.split(" ")
+    allowed = _YES_FILLERS | {w for phrase in held for w in _words(phrase).split(" ")}
+    return words in _YES or (said[0] in _YES_FIRST and set(said) <= allowed)
+
+
+def _yes_and(text: str) -> bool:
+    """Whether ``text`` is a yes joined to more ("yes, and turn on the porch light")."""
+    said = _words(text).split(" ")
+    return len(said) > 2 and said[0] in _YES_FIRST and said[1] in _AND
 
 
 def is_no(text: str) -> bool:
-    """True for "no", "cancel", "never mind" ...: a refusal."""
+    """True for "no", "cancel", "never mind" ...: a refusal, maybe followed by a command of its
+    own ("no, turn on the porch light")."""
     words = _words(text)
-    return words in _NO or words.split(" ")[0] in {"no", "nope", "cancel", "don't"}
+    return words in _NO or words.split(" ")[0] in _NO_FIRST
+
+
+def _starts_yes(text: str) -> bool:
+    return _words(text).split(" ")[0] in _YES_FIRST
+
+
+def _and(items: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return f"{', '.join(items[:-1])} and {items[-1]}" if len(items) > 1 else "".join(items)
 
 
 # A whole answer to a question and no command of its own: "yes", "no thanks", "ok".
@@ -130,13 +165,18 @@ class Dispatcher:
         """Act on one parse in ``dialogue`` (default: the dispatcher's own); never raises for a
         handler fault (it is in the results)."""
         dialogue = dialogue if dialogue is not None else self.dialogue
-        answered = self._answer_pending(result.text, dialogue)
-        if isinstance(answered, tuple):
-            return [action for command in answered for action in await self._execute(command)]
-        if answered is not None:
-            return answered
+        run, said, go_on = self._answer_pending(result, dialogue)
+        done = said + [action for command in run for action in await self._execute(command)]
+        if not go_on:
+            return done
+        return done + await self._dispatch_new(result, utterance_id, dialogue)
+
+    async def _dispatch_new(self, result: IntentResult, utterance_id: str, dialogue: Dialogue) -> list[ActionResult]:
+        """``dispatch`` of an utterance that answers no confirmation."""
         if result.intent is None:
             if _bare_answer(result.text):  # nothing asked of this conversation, or asked too long ago
+                if is_no(result.text):  # "cancel" after a question ("What brightness?"): dropped
+                    return [_result("dispatcher", True, "OK.", "cancelled")]
                 return [_result("dispatcher", False, "There is nothing to confirm.", "rejected", "nothing to confirm")]
             reply = replies.rejected_reply(result.reason)
             return [_result("dispatcher", False, reply, "rejected", result.reason)] if reply else []
@@ -153,23 +193,44 @@ class Dispatcher:
             return [_result("policy", True, replies.confirm_prompt(command, self.home), "confirm")]
         return await self._execute(command)
 
-    def _answer_pending(self, text: str, dialogue: Dialogue) -> tuple[Command, ...] | list[ActionResult] | None:
-        """Pending commands: run them on yes, drop them on no; other text drops them and goes on."""
+    def _answer_pending(
+        self, result: IntentResult, dialogue: Dialogue
+    ) -> tuple[tuple[Command, ...], list[ActionResult], bool]:
+        """The answer to a held confirmation: (commands it runs, what is said, whether the
+        utterance goes on as a command of its own).
+
+        A yes runs them ("yes, and turn on the porch light": then that too); a no drops them ("no,
+        turn on the porch light": then that); a yes that says more ("okay, lock it instead")
+        drops them and says so, and its command goes on; a yes that says more and no command
+        asks again. Any other utterance drops them and goes on.
+        """
+        text, command = result.text, result.intent is not None or bool(result.commands)
         pending, dialogue.confirmation = dialogue.confirmation, None
         if pending is None:
-            return None
-        yes, no = is_yes(text), is_no(text)
+            return (), [], True
+        held = [replies.phrase(c, self.home)[0] for c in pending.commands]
+        yes, no = is_yes(text, held), is_no(text)
         if self._clock() > pending.deadline:
             if yes or no:
                 reply = "Too late, I did nothing. Please say the command again."
-                return [_result("policy", False, reply, "expired", "the confirmation came after the timeout")]
-            return None
+                late = _result("policy", False, reply, "expired", "the confirmation came after the timeout")
+                return (), [late], False
+            return (), [], True
         if yes:
-            return pending.commands
+            return pending.commands, [], False
+        if _yes_and(text) and command:
+            return pending.commands, [], True
         if no:
-            return [_result("policy", True, "OK, I did nothing.", "cancelled")]
+            return (), [_result("policy", True, "OK, I did nothing.", "cancelled")], command
+        if _starts_yes(text):
+            if not command:
+                dialogue.confirmation = pending  # "yes to the front door only": asked again
+                reply = f"Please say yes or no. Are you sure you want to {_and(held)}?"
+                return (), [_result("policy", True, reply, "confirm")], False
+            reply = f"OK, I did not {_and(held)}."
+            return (), [_result("policy", True, reply, "cancelled")], True
         log.info("confirmation of %s dropped: the next utterance was another command", pending.command.intent)
-        return None
+        return (), [], True
 
     def _command(self, result: IntentResult, utterance_id: str) -> tuple[Command | None, str | None]:
         """Check the parse again (the model path obeys the same schema) and build the command."""

@@ -152,6 +152,66 @@ def test_yes_in_time_acts(home: Home, catalog: Catalog) -> None:
     assert [c.entity for c in rec.calls] == [None] and actions[0].reply == "Unlocked the front door"
 
 
+PORCH = parse("turn on the porch light", "HassTurnOn", ["light.porch"], name="Porch Light")
+LOCK = parse("okay lock it instead", "HassTurnOn", ["lock.front_door"], name="Front Door")
+
+
+@pytest.mark.parametrize("answer", ["yes, unlock it", "yes please unlock the front door", "ok go ahead and do it"])
+def test_a_yes_may_repeat_what_it_confirms(home: Home, catalog: Catalog, answer: str) -> None:
+    rec = Recorder()
+    d, _ = make(home, catalog, rec)
+    [_, actions] = go(d, UNLOCK, parse(answer, None))
+    assert [c.command.intent for c in rec.calls] == ["HassTurnOff"] and actions[0].reply == "Unlocked the front door"
+
+
+@pytest.mark.parametrize(
+    ("answer", "reply", "intents"),
+    [
+        # A yes that says more is no yes: with no command of its own it asks again; nothing runs.
+        (parse("yes to the front door only", None), "Please say yes or no. Are you sure", []),
+        (parse("sure don't unlock it", None), "Please say yes or no. Are you sure", []),
+        # A no, or a yes joined with "and", keeps the command said after it.
+        (PORCH.model_copy(update={"text": "no, turn on the porch light"}), "OK, I did nothing", ["HassTurnOn"]),
+        (
+            PORCH.model_copy(update={"text": "yes and turn on the porch light"}),
+            "Unlocked",
+            ["HassTurnOff", "HassTurnOn"],
+        ),
+    ],
+)
+def test_an_answer_that_says_more_than_yes(
+    home: Home, catalog: Catalog, answer: IntentResult, reply: str, intents: list[str]
+) -> None:
+    """ "Okay, lock it instead" unlocked the front door, "yes to the front door only" ran both
+    held commands, and the porch light of "no, turn on the porch light" was lost."""
+    rec = Recorder()
+    d, _ = make(home, catalog, rec)
+    [_, actions] = go(d, UNLOCK, answer)
+    assert [c.command.intent for c in rec.calls] == intents
+    assert actions[0].reply.startswith(reply), actions
+
+
+def test_okay_lock_it_instead_does_not_unlock(home: Home, catalog: Catalog) -> None:
+    """A yes with a command of its own drops the held one, says so, and the new command goes on
+    (under the policy: locking asks too)."""
+    rec = Recorder()
+    d, _ = make(home, catalog, rec)
+    [_, actions] = go(d, UNLOCK, LOCK)
+    assert rec.calls == []
+    assert [a.reply for a in actions] == [
+        "OK, I did not unlock the front door.",
+        "Are you sure you want to lock the front door?",
+    ]
+
+
+def test_asked_again_a_plain_yes_then_confirms(home: Home, catalog: Catalog) -> None:
+    rec = Recorder()
+    d, _ = make(home, catalog, rec)
+    go(d, UNLOCK, parse("yes to the front door only", None))
+    [actions] = go(d, parse("yes", None))
+    assert [c.command.intent for c in rec.calls] == ["HassTurnOff"] and actions[0].reply == "Unlocked the front door"
+
+
 def test_yes_too_late_does_nothing(home: Home, catalog: Catalog) -> None:
     """A yes after confirm_timeout_s runs nothing and says so."""
     rec = Recorder()
@@ -162,13 +222,19 @@ def test_yes_too_late_does_nothing(home: Home, catalog: Catalog) -> None:
     assert rec.calls == [] and actions[0].status == "expired"
 
 
-@pytest.mark.parametrize("said", ["yes", "yes please", "ok", "no", "no thanks", "cancel"])
-def test_an_answer_with_nothing_asked_says_so(home: Home, catalog: Catalog, said: str) -> None:
+@pytest.mark.parametrize(
+    ("said", "reply"),
+    [(yes, "There is nothing to confirm.") for yes in ("yes", "yes please", "ok")]
+    + [(no, "OK.") for no in ("no", "no thanks", "cancel")],
+)
+def test_an_answer_with_nothing_asked_says_so(home: Home, catalog: Catalog, said: str, reply: str) -> None:
     """ "yes" when nothing waits (a Home Assistant whose wyoming library drops the conversation id
-    sends each sentence as a new conversation) is answered as such, not "Sorry, I didn't understand"."""
+    sends each sentence as a new conversation) is answered as such, not "Sorry, I didn't understand";
+    "cancel" after a question the parser dropped ("What brightness?") is "OK.", not "There is
+    nothing to confirm"."""
     rec = Recorder()
     [actions] = go(make(home, catalog, rec)[0], parse(said, None))
-    assert rec.calls == [] and actions[0].reply == "There is nothing to confirm."
+    assert rec.calls == [] and actions[0].reply == reply
 
 
 def test_no_cancels(home: Home, catalog: Catalog) -> None:
