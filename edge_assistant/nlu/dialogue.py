@@ -26,6 +26,7 @@ from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.extract import extract_slots
 from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.nlu.resolve import Unresolved, finalize_slots, resolve_targets
+from edge_assistant.nlu.words import number_table
 
 if TYPE_CHECKING:
     from edge_assistant.handlers.base import Command
@@ -124,6 +125,9 @@ def answer_question(question: Question, text: str, catalog: Catalog, home: Home)
             confidence=question.confidence,
             source=question.source,
         )
+    if question.missing == "target":  # "the kitchen one": the kitchen's
+        one = number_table().pronoun
+        norm = " ".join(w for w in norm.split() if w not in (one, f"{one}s")) if one else norm
     said = extract_slots(spec, home, norm)
     placed = said.keys() & {"name", "area", "floor"}
     if question.missing == "target":
@@ -137,6 +141,8 @@ def answer_question(question: Question, text: str, catalog: Catalog, home: Home)
     try:
         slots = finalize_slots(spec, home, {**question.slots, **given})
         targets = resolve_targets(spec, home, slots) if question.missing == "target" else question.targets
+        if question.missing == "target" and question.targets and "name" not in given:
+            targets = _among(targets, question.targets, slots)
     except Unresolved as exc:
         return IntentResult(text=text, source=question.source, confidence=question.confidence, reason=str(exc))
     return IntentResult(
@@ -147,6 +153,16 @@ def answer_question(question: Question, text: str, catalog: Catalog, home: Home)
         confidence=question.confidence,
         source=question.source,
     )
+
+
+def _among(found: list[str], offered: list[str], slots: dict[str, Any]) -> list[str]:
+    """The devices the question offered that a place answer ("in the living room") picks; not
+    every device there ("which lamp?" answered by the room turned on its fan and TV too)."""
+    picked = [t for t in found if t in offered]
+    if not picked:
+        where = slots.get("area") or slots.get("floor")
+        raise Unresolved(f"none of them is in the {where}" if where else "none of them is there")
+    return picked
 
 
 _EVERY_ONE = frozenset(("both", "all", "each", "every", "everything", "everywhere", "whole", "entire"))

@@ -36,13 +36,14 @@ def _tables() -> tuple[dict[str, int], dict[str, int], dict[str, int], frozenset
 def words_to_digits(text: str) -> str:
     """Replace runs of English number words by digits ("twenty five" -> "25").
 
-    A lone "a"/"an" stays a word unless a scale follows ("a hundred" -> "100").
+    A lone "a"/"an" stays a word unless a scale follows ("a hundred" -> "100"), and so does "one"
+    said for a thing ("the kitchen one": ``_thing``).
     """
     tokens = text.split()
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        value, used = _read_number(tokens, i)
+        value, used = _read_number(tokens, i) if not _thing(tokens, i) else (0, 0)
         if used:
             out.append(str(value))
             i += used
@@ -50,6 +51,31 @@ def words_to_digits(text: str) -> str:
             out.append(tokens[i])
             i += 1
     return " ".join(out)
+
+
+def _thing(tokens: list[str], i: int) -> bool:
+    """Whether ``tokens[i]`` is "one" said for a thing: "which one", "the other one", "the kitchen
+    one" (the bedroom's light at 1% was "the bedroom one"); never before more of a number ("the
+    one hundred", "that one and a half")."""
+    table = number_table()
+    if not table.pronoun or tokens[i] != table.pronoun:
+        return False
+    after = tokens[i + 1 : i + 3]
+    more = table.words | set(table.fractions)  # "one hundred", "one half"
+    if after and after[0] in more:
+        return False
+    if after[:1] == [table.conjunction] and len(after) > 1 and (after[1] in more or after[1] in table.articles):
+        return False  # "one and a half"
+    before = tokens[max(i - 2, 0) : i]
+    if before[-1:] and before[-1] in table.pronoun_after:
+        return True
+    return (
+        len(before) == 2
+        and before[0] in table.pronoun_after
+        and before[1].isalpha()
+        and before[1] not in table.words
+        and before[1] not in table.articles
+    )
 
 
 def _read_number(tokens: list[str], start: int) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from edge_assistant.nlu.dialogue import Dialogue, Question, answer_question, nex
 from edge_assistant.nlu.extract import extract_slots
 from edge_assistant.nlu.multi import Part, Splitter, combine, several, spoken
 from edge_assistant.nlu.names import class_domain, measure_of, which
-from edge_assistant.nlu.normalize import normalize_text
+from edge_assistant.nlu.normalize import normalize_text, numbers_in
 from edge_assistant.nlu.prompt import (
     NONE_LABEL,
     TUNED_FORMAT,
@@ -29,7 +29,7 @@ from edge_assistant.nlu.prompt import (
 from edge_assistant.nlu.resolve import Ambiguous, MissingValue, Unfit, Unresolved, finalize_slots, resolve_targets
 from edge_assistant.nlu.templates import TemplateMatcher
 from edge_assistant.nlu.timeexpr import clock_command, only_timer_words, repeats
-from edge_assistant.nlu.words import domain_table
+from edge_assistant.nlu.words import domain_table, number_table
 
 __all__ = ["ChoiceModel", "Parser", "ParserSettings"]
 
@@ -125,6 +125,15 @@ def _sure(raw: dict[str, Any], unsure: frozenset[float]) -> dict[str, Any]:
     if not unsure:
         return raw
     return {k: v for k, v in raw.items() if _as_number(v) not in unsure}
+
+
+def _one_for_a_thing(text: str, slots: dict[str, Any]) -> bool:
+    """Whether a template read as the number 1 a "one" said for a thing: hassil reads "the
+    kitchen one" (an answer to "which ceiling light?") as the kitchen's lights at 1%."""
+    if not any(_as_number(v) == 1 for v in slots.values()):
+        return False
+    norm = normalize_text(text)
+    return 1.0 not in numbers_in(norm) and number_table().pronoun in norm.split()
 
 
 def _as_number(value: Any) -> float | None:
@@ -248,7 +257,10 @@ class Parser:
         result = self._held(text)
         if result is None or set(result.slots) - _NAMING:
             return result
-        named = {w for key in ("name", "area", "floor") for w in _WORD.findall(str(result.slots.get(key, "")).lower())}
+        said_names = [str(result.slots.get(key, "")) for key in ("name", "area", "floor")]
+        # The name's aliases too: "the bedside lamp" is the Bedroom Lamp, said, not a command.
+        said_names += [a for e in self.home.entities_named(str(result.slots.get("name", ""))) for a in e.aliases]
+        named = {w for name in said_names for w in _WORD.findall(name.lower())}
         said = normalize_text(text).split()
         own = any(w not in named and w not in _FILLERS and not domain_table().domain_of(w) for w in said)
         return result if own else None
@@ -321,7 +333,9 @@ class Parser:
         if match is None:
             norm = normalize_text(text)
             match = self._templates.match(norm, self._area(call)) if norm != text else None
-        return None if match is None else self._finish(text, match.intent, match.slots, 1.0, "template", call)
+        if match is None or _one_for_a_thing(text, match.slots):
+            return None
+        return self._finish(text, match.intent, match.slots, 1.0, "template", call)
 
     def _parse(self, text: str, call: _Call) -> IntentResult:
         if not text.strip():

@@ -43,6 +43,8 @@ class NumberWords(BaseModel):
     tens: dict[str, int]
     scales: dict[str, int]
     articles: tuple[str, ...] = ()
+    pronoun: str = ""
+    pronoun_after: frozenset[str] = frozenset()
     conjunction: str = ""
     minus: str = ""
     fractions: dict[str, float] = Field(default_factory=dict)
