@@ -142,8 +142,17 @@ class TemplateMatcher:
             raise IntentSchemaError(f"a sentence template does not parse: {exc}") from exc
         self._slot_lists = home_slot_lists(home)
         self._skip_words = data["skip_words"]
-        # Intents a sentence with no device named acts on a whole room with (turn on/off).
-        self._whole_room = frozenset(n for n, s in catalog.intents.items() if s.has_targets and not s.domains)
+        # The sentences of whole-room intents (turn on/off: no device named) that need the room
+        # they are said in, alone: tried with a placeholder room when none is known.
+        whole_room = {n for n, spec in catalog.intents.items() if spec.has_targets and not spec.domains}
+        self._room_needed = Intents.from_dict(
+            {
+                **data,
+                "intents": {
+                    name: {"data": [b for b in data["intents"][name]["data"] if _needs_area(b)]} for name in whole_room
+                },
+            }
+        )
 
     def first_words(self) -> frozenset[str]:
         """Every word a sentence of the catalog can start with ("turn", "what", "dim" ...).
@@ -174,12 +183,10 @@ class TemplateMatcher:
         sentences that need the room ("turn off the lights", "what is the temperature?") stay
         unmatched, as before.
         """
-        result = self._recognize(text, area)
+        result = self._recognize(self._intents, text, area)
         if result is None and not area:
-            result = self._recognize(text, _NO_ROOM)
-            if result is None or result.entities.get("area") is None:
-                return None
-            if result.entities["area"].value != _NO_ROOM or result.intent.name not in self._whole_room:
+            result = self._recognize(self._room_needed, text, _NO_ROOM)
+            if result is None or result.entities.get("area") is None or result.entities["area"].value != _NO_ROOM:
                 return None
             if result.entities.keys() & _PLACING:
                 return None  # "turn off the lights": the model's, as before
@@ -194,16 +201,22 @@ class TemplateMatcher:
         }
         return TemplateMatch(result.intent.name, slots)
 
-    def _recognize(self, text: str, area: str | None) -> RecognizeResult | None:
+    def _recognize(self, intents: Intents, text: str, area: str | None) -> RecognizeResult | None:
         return recognize_best(
             text,
-            self._intents,
+            intents,
             slot_lists=self._slot_lists,
             skip_words=self._skip_words,
             intent_context={"area": area} if area else None,
             language="en",
             best_slot_name="name",
         )
+
+
+def _needs_area(block: Any) -> bool:
+    """Whether a sentence block (hassil's dict) needs the room it is said in as context."""
+    needs = block.get("requires_context") if isinstance(block, dict) else None
+    return isinstance(needs, dict) and "area" in needs
 
 
 def _first_words(
