@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edge_assistant import replies
-from edge_assistant.answers import NO_PHRASES, YES_PHRASES
+from edge_assistant.answers import NO_PHRASES, YES_PHRASES, bare_answer, words_of
 from edge_assistant.config import line_of_setting
 from edge_assistant.errors import ConfigError
 from edge_assistant.events import ActionResult
@@ -48,8 +47,7 @@ _YES = YES_PHRASES
 _NO = NO_PHRASES
 
 
-def _words(text: str) -> str:
-    return " ".join(re.findall(r"[a-z']+", text.lower()))
+_words = words_of
 
 
 _YES_FIRST = frozenset(("yes", "yeah", "yep", "yup", "sure", "ok", "okay"))
@@ -97,15 +95,6 @@ def _starts_yes(text: str) -> bool:
 def _and(items: Sequence[str]) -> str:
     """ "a", "a and b", "a, b and c"."""
     return f"{', '.join(items[:-1])} and {items[-1]}" if len(items) > 1 else "".join(items)
-
-
-# A whole answer to a question and no command of its own: "yes", "no thanks", "ok".
-_BARE_ANSWERS = _YES | _NO | {f"{w} please" for w in _YES} | {f"{w} thanks" for w in _NO}
-
-
-def _bare_answer(text: str) -> bool:
-    """Whether ``text`` is only a yes or a no (``_BARE_ANSWERS``)."""
-    return _words(text) in _BARE_ANSWERS
 
 
 def _result(handler: str, ok: bool, reply: str, status: Any, error: str | None = None) -> ActionResult:
@@ -165,16 +154,43 @@ class Dispatcher:
         """Act on one parse in ``dialogue`` (default: the dispatcher's own); never raises for a
         handler fault (it is in the results)."""
         dialogue = dialogue if dialogue is not None else self.dialogue
+        pending = dialogue.confirmation
+        if dialogue.answered and pending is not None and self._clock() <= pending.deadline:
+            return await self._beside(pending, result, utterance_id, dialogue)
         run, said, go_on = self._answer_pending(result, dialogue)
         done = said + [action for command in run for action in await self._execute(command)]
         if not go_on:
-            return done
+            return done + (self._ask_again(dialogue) if run else [])
         return done + await self._dispatch_new(result, utterance_id, dialogue)
+
+    async def _beside(
+        self, pending: Confirmation, result: IntentResult, utterance_id: str, dialogue: Dialogue
+    ) -> list[ActionResult]:
+        """The answer to a question asked beside a confirmation ("unlock the front door and dim
+        the lamp", then "the floor lamp"): it acts, and the confirmation still waits, asked again
+        (with the answer's own, when the answer needs one too)."""
+        dialogue.confirmation = None
+        done = await self._dispatch_new(result, utterance_id, dialogue)
+        asked = dialogue.confirmation
+        commands = (*pending.commands, *(asked.commands if asked is not None else ()))
+        deadline = self._clock() + self.policy_settings.confirm_timeout_s
+        dialogue.confirmation = Confirmation(commands[0], deadline, commands[1:])
+        held = [replies.phrase(c, self.home)[0] for c in commands]
+        again = _result("policy", True, f"Are you sure you want to {_and(held)}?", "confirm")
+        return [a for a in done if a.status != "confirm"] + [again]
+
+    @staticmethod
+    def _ask_again(dialogue: Dialogue) -> list[ActionResult]:
+        """The question asked beside a confirmation that a yes has just answered, asked again."""
+        question = dialogue.question
+        if question is None or not question.asked or time.monotonic() > question.deadline:
+            return []
+        return [_result("dispatcher", True, replies.rejected_reply(question.asked), "confirm")]
 
     async def _dispatch_new(self, result: IntentResult, utterance_id: str, dialogue: Dialogue) -> list[ActionResult]:
         """``dispatch`` of an utterance that answers no confirmation."""
         if result.intent is None:
-            if _bare_answer(result.text):  # nothing asked of this conversation, or asked too long ago
+            if bare_answer(result.text):  # nothing asked of this conversation, or asked too long ago
                 if is_no(result.text):  # "cancel" after a question ("What brightness?"): dropped
                     return [_result("dispatcher", True, "OK.", "cancelled")]
                 return [_result("dispatcher", False, "There is nothing to confirm.", "rejected", "nothing to confirm")]

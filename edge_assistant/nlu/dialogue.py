@@ -24,6 +24,7 @@ from edge_assistant.events import IntentResult
 from edge_assistant.home import Entity, Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.extract import extract_slots
+from edge_assistant.nlu.multi import joined
 from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.nlu.resolve import Unresolved, finalize_slots, resolve_targets
 from edge_assistant.nlu.words import number_table
@@ -31,7 +32,15 @@ from edge_assistant.nlu.words import number_table
 if TYPE_CHECKING:
     from edge_assistant.handlers.base import Command
 
-__all__ = ["Confirmation", "Dialogue", "Question", "answer_question", "next_colour", "wants_another_colour"]
+__all__ = [
+    "ANSWER_FILLERS",
+    "Confirmation",
+    "Dialogue",
+    "Question",
+    "answer_question",
+    "next_colour",
+    "wants_another_colour",
+]
 
 # "a different colour", "surprise me", "rotate the colours", "change the colour of the lights":
 # any colour but the one the lights have. Not "change the lights to my favourite colour" (a colour
@@ -45,8 +54,14 @@ _ANOTHER_COLOUR = re.compile(
 )
 # Colours a "different colour" steps through, in order; white and black are no colour to rotate to.
 _NOT_ROTATED = ("white", "black")
+# Words an answer naming a device may carry besides the name ("the one in the study, please").
+ANSWER_FILLERS = frozenset(
+    ("the", "a", "an", "my", "our", "in", "at", "please", "one", "that", "this", "just", "it", "is", "and")
+)
 # An answer is short: a longer utterance is a command of its own.
 _MAX_ANSWER_WORDS = 6
+# What joins the places or devices of one answer ("the kitchen and the study").
+_AND = re.compile(r"\s*(?:,|\band\b|\bplus\b)\s*")
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,7 @@ class Question:
     source: Literal["template", "model"]
     deadline: float = 0.0
     missing: Literal["value", "target"] = "value"
+    asked: str = ""  # the question as said ("which lamp do you mean: ...?"), to ask it again
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,9 @@ class Dialogue:
     colours: dict[str, str] = field(default_factory=dict)
     # The room this conversation is in (a satellite's, from its `area`); None: the parser's [nlu] area.
     area: str | None = None
+    # Whether the last utterance parsed answered the question: a confirmation asked beside that
+    # question still waits ("unlock the door and dim the lamp", then "the floor lamp").
+    answered: bool = False
 
     def waiting(self) -> bool:
         """Whether a question or a confirmation still waits for its answer."""
@@ -111,6 +130,9 @@ def answer_question(question: Question, text: str, catalog: Catalog, home: Home)
     question's answer names no device or place), completes the command; any other utterance is
     parsed on its own.
     """
+    joins = question.missing == "target" and not _joined_name(text, home)
+    if joins and len(parts := [p for p in _AND.split(text.lower()) if p.strip()]) > 1:
+        return _several(question, text, parts, catalog, home)
     norm = normalize_text(text)
     if not norm or len(norm.split()) > _MAX_ANSWER_WORDS:
         return None
@@ -134,6 +156,9 @@ def answer_question(question: Question, text: str, catalog: Catalog, home: Home)
         given = {k: v for k, v in said.items() if k in ("name", "area", "floor", "domain", "device_class")}
         if not placed:
             return None
+        named = {e.id for e in home.entities_named(str(given.get("name", "")))}
+        if named and question.targets and not named & set(question.targets) and _says_more(norm, home, given):
+            return None  # "pause the vacuum" after "which lamp?": a command of its own
     else:
         given = {k: v for k, v in said.items() if k in spec.require_one_of}
         if not given or placed:
@@ -155,6 +180,28 @@ def answer_question(question: Question, text: str, catalog: Catalog, home: Home)
     )
 
 
+def _joined_name(text: str, home: Home) -> bool:
+    """Whether ``text`` says a name that holds "and" ("the Salt and Pepper Lamp")."""
+    low = f" {normalize_text(text)} "
+    names = [n for e in home.entities for n in e.names] + [n for a in home.areas for n in (a.name, *a.aliases)]
+    return any(f" {normalize_text(n)} " in low for n in names if _AND.search(n.lower()))
+
+
+def _several(question: Question, text: str, parts: list[str], catalog: Catalog, home: Home) -> IntentResult | None:
+    """ "The kitchen and the study": the answer of each part, one command on all they name."""
+    answers = [answer_question(question, part, catalog, home) for part in parts]
+    if any(a is None for a in answers):
+        return None
+    first = answers[0]
+    assert first is not None
+    for answer in answers[1:]:
+        assert answer is not None
+        if answer.intent is None:
+            return answer.model_copy(update={"text": text})
+        first = joined(first, answer, text, home) if first.intent is not None else first
+    return first.model_copy(update={"text": text})
+
+
 def _among(found: list[str], offered: list[str], slots: dict[str, Any]) -> list[str]:
     """The devices the question offered that a place answer ("in the living room") picks; not
     every device there ("which lamp?" answered by the room turned on its fan and TV too)."""
@@ -163,6 +210,13 @@ def _among(found: list[str], offered: list[str], slots: dict[str, Any]) -> list[
         where = slots.get("area") or slots.get("floor")
         raise Unresolved(f"none of them is in the {where}" if where else "none of them is there")
     return picked
+
+
+def _says_more(norm: str, home: Home, given: Mapping[str, Any]) -> bool:
+    """Whether an answer says more than the device it names (a verb: "pause the vacuum")."""
+    named = home.entities_named(str(given.get("name", "")))
+    words = {w for e in named for n in e.names for w in normalize_text(n).split()}
+    return any(w not in words and w not in ANSWER_FILLERS for w in norm.split())
 
 
 _EVERY_ONE = frozenset(("both", "all", "each", "every", "everything", "everywhere", "whole", "entire"))

@@ -41,7 +41,7 @@ from edge_assistant.nlu.extract import DOMAIN_WORDS
 from edge_assistant.nlu.normalize import words_to_digits
 from edge_assistant.yamlfile import load_model
 
-__all__ = ["TARGET_SLOTS", "Joiners", "Part", "Splitter", "combine", "joiners_table", "several", "spoken"]
+__all__ = ["TARGET_SLOTS", "Joiners", "Part", "Splitter", "combine", "joined", "joiners_table", "several", "spoken"]
 
 # Slots that say which devices a command acts on; the others are its values.
 TARGET_SLOTS = ("name", "area", "floor", "domain", "device_class")
@@ -379,7 +379,8 @@ def _joined_targets(a: IntentResult, b: IntentResult, home: Home) -> dict[str, A
     return {"name": [names[t] for t in targets if t in names]}
 
 
-def _join(a: IntentResult, b: IntentResult, text: str, home: Home) -> IntentResult:
+def joined(a: IntentResult, b: IntentResult, text: str, home: Home) -> IntentResult:
+    """One command of ``a``'s intent and values acting on the targets of both."""
     slots = {k: v for k, v in a.slots.items() if k not in TARGET_SLOTS}
     slots.update(_joined_targets(a, b, home))
     targets = a.targets + [t for t in b.targets if t not in a.targets]
@@ -408,7 +409,7 @@ def combine(text: str, parts: Sequence[Part], results: Sequence[IntentResult], h
     for part, result in zip(parts, results, strict=True):
         last = commands[-1] if commands else None
         if part.kind != "command" and last is not None and last.intent and result.intent and _same_values(last, result):
-            commands[-1] = _join(last, result, text[joined_from[-1] : part.end], home)
+            commands[-1] = joined(last, result, text[joined_from[-1] : part.end], home)
             continue
         commands.append(result)
         joined_from.append(part.start)

@@ -10,10 +10,18 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from edge_assistant.answers import bare_answer
 from edge_assistant.events import IntentResult
 from edge_assistant.home import Entity, Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
-from edge_assistant.nlu.dialogue import Dialogue, Question, answer_question, next_colour, wants_another_colour
+from edge_assistant.nlu.dialogue import (
+    ANSWER_FILLERS,
+    Dialogue,
+    Question,
+    answer_question,
+    next_colour,
+    wants_another_colour,
+)
 from edge_assistant.nlu.extract import extract_slots
 from edge_assistant.nlu.multi import Part, Splitter, combine, several, spoken
 from edge_assistant.nlu.names import class_domain, measure_of, which
@@ -33,8 +41,7 @@ from edge_assistant.nlu.words import domain_table, number_table
 
 __all__ = ["ChoiceModel", "Parser", "ParserSettings"]
 
-# Words an answer naming a device may carry besides the name ("the one in the study, please").
-_FILLERS = frozenset(("the", "a", "an", "my", "our", "in", "at", "please", "one", "that", "this", "just", "it", "is"))
+_FILLERS = ANSWER_FILLERS
 _WORD = re.compile(r"[a-z0-9']+")
 # Slots that name or place a device; words that ask for every one.
 _NAMING = frozenset(("name", "area", "floor", "domain", "device_class"))
@@ -99,6 +106,8 @@ _VERBS: dict[str, dict[str, frozenset[str]]] = {
         "HassTurnOff": frozenset({"stop", "halt", "pause", "dock", "return", "home", "base"}),
     },
 }
+# Domains that are only read: a command of no domain of its own never names one by a word of its name.
+_READ_ONLY = frozenset(("sensor", "binary_sensor"))
 # "Turn the study", "switch the fan": a verb that needs its way said, said without one.
 _WAYLESS = frozenset(("turn", "switch"))
 _WAY_WORDS = frozenset(("on", "off", "up", "down", "out", "back", "open", "close", "shut", "lock", "unlock"))
@@ -148,13 +157,20 @@ def _as_number(value: Any) -> float | None:
 
 
 def _ask_which(
-    text: str, name: str, slots: dict[str, Any], fitting: list[Entity], kind: str, confidence: float, call: _Call
+    text: str,
+    name: str,
+    slots: dict[str, Any],
+    fitting: list[Entity],
+    kind: str,
+    confidence: float,
+    call: _Call,
+    source: Literal["template", "model"] = "model",
 ) -> IntentResult:
-    """The model path's question for the device of a command that may be any of ``fitting``; the
-    answer ("the bed light", "in the office") completes ``name`` with ``slots``."""
-    call.question = Question(name, slots, [e.id for e in fitting], confidence, "model", missing="target")
+    """The question for the device of a command that may be any of ``fitting``; the answer ("the
+    bed light", "in the office") completes ``name`` with ``slots``."""
+    call.question = Question(name, slots, [e.id for e in fitting], confidence, source, missing="target")
     reason = which(fitting, kind)
-    return IntentResult(text=text, source="model", confidence=confidence, reason=reason, awaiting=name)
+    return IntentResult(text=text, source=source, confidence=confidence, reason=reason, awaiting=name)
 
 
 def _said_apart(name: str, noun: str, said: set[str]) -> bool:
@@ -236,13 +252,18 @@ class Parser:
         # the kitchen light blue" after "which light do you mean?" is no "the kitchen light".
         answers = question is not None and not self.own_command(text)
         result = answer_question(question, text, self.catalog, self.home) if question is not None and answers else None
+        dialogue.answered = result is not None
         if result is None:
+            if question is not None and dialogue.confirmation is not None and bare_answer(text):
+                # The yes or no answers the confirmation asked beside it; the question is asked again.
+                dialogue.question = replace(question, deadline=time.monotonic() + self.settings.follow_up_s)
             result = self._utterance(text, call)
         if result.intent is not None or any(c.intent is not None for c in result.commands):
             dialogue.colours.update(call.memory)
-        asking = any(c.awaiting for c in result.commands) if result.commands else result.awaiting
-        if asking and call.question is not None and self.settings.follow_up_s > 0:
-            dialogue.question = replace(call.question, deadline=time.monotonic() + self.settings.follow_up_s)
+        asker = next((c for c in result.commands if c.awaiting), None) if result.commands else result
+        if asker is not None and asker.awaiting and call.question is not None and self.settings.follow_up_s > 0:
+            deadline = time.monotonic() + self.settings.follow_up_s
+            dialogue.question = replace(call.question, deadline=deadline, asked=asker.reason or "")
         result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
         return result
 
@@ -335,7 +356,10 @@ class Parser:
             match = self._templates.match(norm, self._area(call)) if norm != text else None
         if match is None or _one_for_a_thing(text, match.slots):
             return None
-        return self._finish(text, match.intent, match.slots, 1.0, "template", call)
+        slots = self._one_device(text, normalize_text(text), match.intent, match.slots, 1.0, "template", call)
+        if isinstance(slots, IntentResult):
+            return slots
+        return self._finish(text, match.intent, slots, 1.0, "template", call)
 
     def _parse(self, text: str, call: _Call) -> IntentResult:
         if not text.strip():
@@ -398,11 +422,29 @@ class Parser:
         first = self._pick(text, norm, choice.index, round(float(choice.probability), 4), call, second=False)
         if isinstance(first, IntentResult):
             return first
+        way = self._way_of_device(text, norm, first, call)
+        if way is not None:
+            return way
         probs = self._model.distribution(cont, self._labels)
         probs[choice.index] = -1.0
         index = max(range(len(probs)), key=probs.__getitem__)
         second = self._pick(text, norm, index, round(probs[index], 4), call, second=True)
         return second if isinstance(second, IntentResult) and second.intent else self._failed(text, first, call)
+
+    def _way_of_device(self, text: str, norm: str, first: _Retry, call: _Call) -> IntentResult | None:
+        """ "Pause the vacuum", read as pausing media: the device named cannot do the model's pick,
+        and the verb said is one way of its own kind (a vacuum's "pause": back to its dock; a
+        lock's "unlock"). That way, at the first pick's confidence; None otherwise."""
+        if not isinstance(first.error, Unfit) or not isinstance(first.raw.get("name"), str):
+            return None
+        domains = {e.domain for e in self.home.entities_named(first.raw["name"])}
+        verbs = _VERBS.get(domains.pop()) if len(domains) == 1 else None
+        words = set(norm.split())
+        said = [way for way, said_by in (verbs or {}).items() if words & said_by]
+        if len(said) != 1 or said[0] == first.intent or said[0] not in self._names:
+            return None
+        result = self._pick(text, norm, self._names.index(said[0]), first.confidence, call, second=True)
+        return result if isinstance(result, IntentResult) and result.intent else None
 
     def _pick(
         self, text: str, norm: str, index: int, confidence: float, call: _Call, second: bool
@@ -422,15 +464,10 @@ class Parser:
         asked = self._which_one(text, norm, name, raw, confidence, call)
         if asked is not None:
             return asked
-        kind = self._one_of_kind(spec, raw, norm)
-        if kind is not None:
-            noun, fitting = kind
-            if len(fitting) > 1:  # the question keeps what was said of the value ("blue")
-                values = {k: v for k, v in raw.items() if k not in _NAMING}
-                with contextlib.suppress(Unresolved):  # kept as said; the answer's parse checks it
-                    values = finalize_slots(spec, self.home, values) if values else {}
-                return _ask_which(text, name, values, fitting, noun, confidence, call)
-            raw = {**raw, "name": fitting[0].name}
+        one = self._one_device(text, norm, name, raw, confidence, "model", call)
+        if isinstance(one, IntentResult):
+            return one
+        raw = one
         try:
             result = self._resolved(text, name, raw, confidence, "model", call)
         except (MissingValue, Unfit) as exc:
@@ -527,6 +564,33 @@ class Parser:
         kind = spec.domains[0].replace("_", " ") if len(spec.domains) == 1 else "device"
         return _ask_which(text, name, slots, fitting, kind, confidence, call)
 
+    def _one_device(
+        self,
+        text: str,
+        norm: str,
+        name: str,
+        raw: dict[str, Any],
+        confidence: float,
+        source: Literal["template", "model"],
+        call: _Call,
+    ) -> dict[str, Any] | IntentResult:
+        """``raw`` naming the one device a kind said in the singular means (``_one_of_kind``), or
+        the question which one when the home has several ("which lamp do you mean: ...?")."""
+        spec = self.catalog.intents[name]
+        kind = self._one_of_kind(spec, raw, norm) or self._one_by_head(spec, raw, norm)
+        if kind is None:
+            return raw
+        noun, fitting = kind
+        here = self.home.area(self._area(call))
+        # Said in a room (the model path has placed it already): the one there, when there is one.
+        fitting = [e for e in fitting if here is not None and self.home.area_of(e) == here] or fitting
+        if len(fitting) > 1:  # the question keeps what was said of the value ("blue")
+            values = {k: v for k, v in raw.items() if k not in _NAMING}
+            with contextlib.suppress(Unresolved):  # kept as said; the answer's parse checks it
+                values = finalize_slots(spec, self.home, values) if values else {}
+            return _ask_which(text, name, values, fitting, noun, confidence, call, source)
+        return {**raw, "name": fitting[0].name}
+
     def _one_of_kind(self, spec: IntentSpec, raw: dict[str, Any], norm: str) -> tuple[str, list[Entity]] | None:
         """ "Turn on the lamp", "make the light blue": a kind of device said in the singular, with
         no name, place or "all", is one device. The devices it may be (those whose name holds a
@@ -558,6 +622,41 @@ class Parser:
         said = {w.removesuffix("'s") for w in words}
         rest = [e for e in fitting if any(_said_apart(n, noun, said) for n in e.names)]
         return noun, rest if len(rest) == 1 else fitting
+
+    def _one_by_head(self, spec: IntentSpec, raw: dict[str, Any], norm: str) -> tuple[str, list[Entity]] | None:
+        """ "Unlock the door": a word said that ends the names of devices this intent acts on
+        ("Front Door", "Garage Door"), with no name, place or "all" said, is one of them. When they
+        are of several kinds, a way said that is one kind's own ("unlock": a lock's, "open": a
+        cover's) keeps that kind. The word and the devices it may be; None when no name ends so.
+        """
+        if raw.keys() & {"name", "area", "floor"} or not spec.has_targets:
+            return None
+        domains = [raw["domain"]] if "domain" in raw else list(spec.domains)
+        words = norm.split()
+        if set(words) & (_EVERY | _WHOLE_HOME):
+            return None
+        table = domain_table()
+        for noun in reversed(words):
+            # "the lights" is a kind, "the humidity" a measure, "any doors" every one: not one device.
+            if noun in _FILLERS or noun in _WAY_WORDS or noun.endswith("s") or class_domain(noun):
+                continue
+            if table.measures_said(noun):
+                continue
+            fitting = [
+                e
+                for e in self.home.entities
+                if (e.domain in domains if domains else e.domain not in _READ_ONLY)
+                and any(n.lower().split()[-1:] == [noun] for n in e.names)
+            ]
+            if fitting:
+                break
+        else:
+            return None
+        kinds = {e.domain for e in fitting}
+        said = {d for d in kinds if set(words) & frozenset().union(*_VERBS.get(d, {}).values())}
+        if len(kinds) > 1 and len(said) == 1:
+            fitting = [e for e in fitting if e.domain in said]
+        return noun, fitting
 
     def _failed(self, text: str, first: _Retry, call: _Call) -> IntentResult:
         """The first pick's rejection: its question when only a value was missing."""
