@@ -27,6 +27,7 @@ from edge_assistant.events import ActionResult, Dispatcher, IntentResult, Scorer
 from edge_assistant.nlu.dialogue import Confirmation, Dialogue
 from edge_assistant.nlu.names import renamings, unknown_said
 from edge_assistant.nlu.normalize import normalize_text, unsure_numbers
+from edge_assistant.nlu.parser import ANY_DEVICE
 from edge_assistant.nlu.targets import names_said
 from edge_assistant.replies import join_replies, not_understood_reply, summarize
 from edge_assistant.stt import SttSettings
@@ -304,9 +305,11 @@ class Assistant:
         """The evidence ``heard_command`` decides on. None when a template acted on ``result`` or
         matches ``text`` (heard as a command, and refused as one), when ``result`` asks a question
         ("which lamp do you mean: ...?", "What brightness?": it was understood, and the answer
-        completes it), when a name the home lacks was weighed already (``heard_name``), or when no
-        command is near that does other than the model read (then there is nothing to weigh)."""
-        if self.near_most == 0 or result.awaiting or result.commands:
+        completes it; not "which device do you mean?", asked when no device was heard), when a
+        name the home lacks was weighed already (``heard_name``), or when no command is near that
+        does other than the model read (then there is nothing to weigh)."""
+        # "Which device do you mean?" asks of no device said: the ear may have missed its name.
+        if self.near_most == 0 or (result.awaiting and result.reason != ANY_DEVICE) or result.commands:
             return None
         if result.intent is not None and result.source != "model":
             return None

@@ -39,7 +39,10 @@ from edge_assistant.nlu.templates import TemplateMatcher
 from edge_assistant.nlu.timeexpr import clock_command, only_timer_words, repeats
 from edge_assistant.nlu.words import domain_table, number_table
 
-__all__ = ["ChoiceModel", "Parser", "ParserSettings"]
+__all__ = ["ANY_DEVICE", "ChoiceModel", "Parser", "ParserSettings"]
+
+# The question of a command that names no device at all ("power off"): any of the home's may be meant.
+ANY_DEVICE = "which device do you mean?"
 
 _FILLERS = ANSWER_FILLERS
 _WORD = re.compile(r"[a-z0-9']+")
@@ -376,7 +379,7 @@ class Parser:
         if not self._area(call) and self._bare_value is not None and self._bare_value.fullmatch(norm):
             # "red" or "fifty percent" with no question waiting and no room of its own: turning
             # every light of the house red would be a guess.
-            return IntentResult(text=text, reason="which device do you mean?")
+            return IntentResult(text=text, reason=ANY_DEVICE)
         if self._model is None:
             return IntentResult(text=text, reason="no template matched and no model is loaded")
         return self._model_path(text, norm, call)
@@ -729,8 +732,10 @@ class Parser:
         except Ambiguous as exc:
             if exc.room and source == "model":
                 # Only the catalog's "everything" sentences ask which room; a model pick with no
-                # device ("turn on Standlight") names nothing to act on.
-                raise Unresolved("which device do you mean?") from None
+                # device ("power off", "turn on Standlight") asks which device, and "the tv" or
+                # "in the kitchen" answers it.
+                call.question = Question(name, slots, exc.ids, confidence, source, missing="target")
+                return IntentResult(text=text, source=source, confidence=confidence, reason=ANY_DEVICE, awaiting=name)
             if not set(normalize_text(text).split()) & (_WHOLE_HOME if exc.room else _BOTH):
                 # "In the bedroom" answers it: the name stays, the room narrows it.
                 call.question = Question(name, slots, exc.ids, confidence, source, missing="target")

@@ -302,6 +302,10 @@ def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] 
         slots["domain"] = domain
         if device_class and "device_class" in spec.slots:
             slots["device_class"] = device_class
+    elif "name" in spec.slots and not slots.keys() & {"name", "area", "floor"} and (absent := _absent_kind(home, text)):
+        # "turn on the tv" in a home with no media player: kept as said, so validation rejects it
+        # rather than asking which of the home's devices was meant.
+        slots["name"] = absent
     every_kind = len(spec.domains) != 1  # a room's every device, not one kind's (turn on/off)
     placed_only = slots.keys() & {"area", "floor"} and not slots.keys() & {"name", "domain"}
     if every_kind and "name" in spec.slots and placed_only:
@@ -382,6 +386,20 @@ def _kind_said(home: Home, text: str) -> tuple[str, str | None] | None:
             if best is None or key > best:
                 best, found = key, (domain, device_class)
     return found
+
+
+def _absent_kind(home: Home, text: str) -> str | None:
+    """The kind word said after a determiner ("the tv", "my radio") for a kind the home has no
+    device of, when it says no kind the home has; None otherwise."""
+    if _kind_said(home, text) is not None:
+        return None
+    for pattern, domain, _ in DOMAIN_WORDS:
+        if domain in home.domains:
+            continue
+        match = re.search(rf"\b(?:the|my|our) ({pattern})\b", text)
+        if match is not None:
+            return match.group(1)
+    return None
 
 
 def _unknown_device(text: str, spec: IntentSpec, names: _Names) -> str | None:

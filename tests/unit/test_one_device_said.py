@@ -199,3 +199,23 @@ def test_an_answer_that_needs_a_yes_too_is_asked_with_it(tmp_path: Path, parser:
     assert answer.reply == "Are you sure you want to unlock the front door and close the garage door?"
     assert sorted(yes.reply.rstrip(".").split(". ")) == ["Closed the garage door", "Unlocked the front door"]
     assert sorted(_done(log)) == [("HassTurnOff", ["cover.garage_door"]), ("HassTurnOff", ["lock.front_door"])]
+
+
+def test_a_command_that_names_no_device_asks_which_and_is_answered(parser: Parser) -> None:
+    """ "Power off" said "which device do you mean?" and kept no question: no answer could follow."""
+    dialogue = Dialogue()
+    asked = parser.parse("power off", dialogue)
+    assert (asked.intent, asked.reason, asked.awaiting) == (None, "which device do you mean?", "HassTurnOff")
+    done = parser.parse("the tv", dialogue)
+    assert (done.intent, done.targets) == ("HassTurnOff", ["media_player.tv"])
+    parser.parse("power off", dialogue)
+    assert sorted(parser.parse("in the kitchen", dialogue).targets) == ["light.kitchen", "light.salt_lamp"]
+
+
+def test_a_kind_the_home_has_none_of_is_refused_by_its_word(tmp_path: Path) -> None:
+    """ "Turn on the tv" in a home with no media player asked "which device do you mean?"."""
+    path = tmp_path / "no_tv.yaml"
+    path.write_text(HOME.replace("  - {id: media_player.tv, name: TV, area: living_room}\n", ""), encoding="utf-8")
+    parser = Parser(load_catalog(), load_home(path), KeywordChoiceModel(KEYWORDS), ParserSettings(min_confidence=0.3))
+    result = parser.parse("turn on the tv")
+    assert (result.intent, result.reason, result.awaiting) == (None, "there is no device called 'tv'", None)
