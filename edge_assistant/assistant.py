@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from edge_assistant.events import ActionResult, Dispatcher, IntentResult, Scorer, Speaker, Transcript
-from edge_assistant.nlu.dialogue import Confirmation, Dialogue
+from edge_assistant.nlu.dialogue import ANY_DEVICE, Confirmation, Dialogue
 from edge_assistant.nlu.names import renamings, unknown_said
 from edge_assistant.nlu.normalize import normalize_text, unsure_numbers
-from edge_assistant.nlu.parser import ANY_DEVICE
 from edge_assistant.nlu.targets import names_said
 from edge_assistant.replies import join_replies, not_understood_reply, summarize
 from edge_assistant.stt import SttSettings

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANSWER_FILLERS",
+    "ANY_DEVICE",
     "Confirmation",
     "Dialogue",
     "Question",
@@ -58,6 +59,8 @@ _NOT_ROTATED = ("white", "black")
 ANSWER_FILLERS = frozenset(
     ("the", "a", "an", "my", "our", "in", "at", "please", "one", "that", "this", "just", "it", "is", "and")
 )
+# The question of a command that names no device at all ("power off"): any of the home's may be meant.
+ANY_DEVICE = "which device do you mean?"
 # An answer is short: a longer utterance is a command of its own.
 _MAX_ANSWER_WORDS = 6
 # What joins the places or devices of one answer ("the kitchen and the study").

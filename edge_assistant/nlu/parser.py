@@ -16,6 +16,7 @@ from edge_assistant.home import Entity, Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.dialogue import (
     ANSWER_FILLERS,
+    ANY_DEVICE,
     Dialogue,
     Question,
     answer_question,
@@ -39,10 +40,7 @@ from edge_assistant.nlu.templates import TemplateMatcher
 from edge_assistant.nlu.timeexpr import clock_command, only_timer_words, repeats
 from edge_assistant.nlu.words import domain_table, number_table
 
-__all__ = ["ANY_DEVICE", "ChoiceModel", "Parser", "ParserSettings"]
-
-# The question of a command that names no device at all ("power off"): any of the home's may be meant.
-ANY_DEVICE = "which device do you mean?"
+__all__ = ["ChoiceModel", "Parser", "ParserSettings"]
 
 _FILLERS = ANSWER_FILLERS
 _WORD = re.compile(r"[a-z0-9']+")
