@@ -47,9 +47,6 @@ _YES = YES_PHRASES
 _NO = NO_PHRASES
 
 
-_words = words_of
-
-
 _YES_FIRST = frozenset(("yes", "yeah", "yep", "yup", "sure", "ok", "okay"))
 _NO_FIRST = frozenset(("no", "nope", "cancel", "don't"))
 # Words a yes may carry and still say nothing else ("yes please, go ahead and do it").
@@ -69,27 +66,27 @@ def is_yes(text: str, held: Iterable[str] = ()) -> bool:
     ("yes, unlock it"). "Okay, lock it instead", "sure, don't unlock it" or "yes to the front door
     only" say more than yes: they are no confirmation.
     """
-    words = _words(text)
+    words = words_of(text)
     said = words.split(" ")
-    allowed = _YES_FILLERS | {w for phrase in held for w in _words(phrase).split(" ")}
+    allowed = _YES_FILLERS | {w for phrase in held for w in words_of(phrase).split(" ")}
     return words in _YES or (said[0] in _YES_FIRST and set(said) <= allowed)
 
 
 def _yes_and(text: str) -> bool:
     """Whether ``text`` is a yes joined to more ("yes, and turn on the porch light")."""
-    said = _words(text).split(" ")
+    said = words_of(text).split(" ")
     return len(said) > 2 and said[0] in _YES_FIRST and said[1] in _AND
 
 
 def is_no(text: str) -> bool:
     """True for "no", "cancel", "never mind" ...: a refusal, maybe followed by a command of its
     own ("no, turn on the porch light")."""
-    words = _words(text)
+    words = words_of(text)
     return words in _NO or words.split(" ")[0] in _NO_FIRST
 
 
 def _starts_yes(text: str) -> bool:
-    return _words(text).split(" ")[0] in _YES_FIRST
+    return words_of(text).split(" ")[0] in _YES_FIRST
 
 
 def _and(items: Sequence[str]) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,7 +27,7 @@ from edge_assistant.nlu.extract import extract_slots
 from edge_assistant.nlu.multi import joined
 from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.nlu.resolve import Unresolved, finalize_slots, resolve_targets
-from edge_assistant.nlu.words import number_table
+from edge_assistant.nlu.words import domain_table, number_table
 
 if TYPE_CHECKING:
     from edge_assistant.handlers.base import Command
@@ -40,6 +40,7 @@ __all__ = [
     "Question",
     "answer_question",
     "next_colour",
+    "says_more",
     "wants_another_colour",
 ]
 
@@ -61,6 +62,7 @@ ANSWER_FILLERS = frozenset(
 )
 # The question of a command that names no device at all ("power off"): any of the home's may be meant.
 ANY_DEVICE = "which device do you mean?"
+_WORD = re.compile(r"[a-z0-9']+")
 # An answer is short: a longer utterance is a command of its own.
 _MAX_ANSWER_WORDS = 6
 # What joins the places or devices of one answer ("the kitchen and the study").
@@ -160,7 +162,8 @@ def answer_question(question: Question, text: str, catalog: Catalog, home: Home)
         if not placed:
             return None
         named = {e.id for e in home.entities_named(str(given.get("name", "")))}
-        if named and question.targets and not named & set(question.targets) and _says_more(norm, home, given):
+        names = [n for e in home.entities_named(str(given.get("name", ""))) for n in e.names]
+        if named and question.targets and not named & set(question.targets) and says_more(norm, names):
             return None  # "pause the vacuum" after "which lamp?": a command of its own
     else:
         given = {k: v for k, v in said.items() if k in spec.require_one_of}
@@ -215,11 +218,12 @@ def _among(found: list[str], offered: list[str], slots: dict[str, Any]) -> list[
     return picked
 
 
-def _says_more(norm: str, home: Home, given: Mapping[str, Any]) -> bool:
-    """Whether an answer says more than the device it names (a verb: "pause the vacuum")."""
-    named = home.entities_named(str(given.get("name", "")))
-    words = {w for e in named for n in e.names for w in normalize_text(n).split()}
-    return any(w not in words and w not in ANSWER_FILLERS for w in norm.split())
+def says_more(norm: str, names: Iterable[str]) -> bool:
+    """Whether the normalised words ``norm`` say more than ``names``, the answer fillers and kind
+    words: a command of its own ("pause the vacuum", "turn off the bed light"), not an answer that
+    names a device or a place ("the bed light", "in the office")."""
+    named = {w for name in names for w in _WORD.findall(name.lower())}
+    return any(w not in named and w not in ANSWER_FILLERS and not domain_table().domain_of(w) for w in norm.split())
 
 
 _EVERY_ONE = frozenset(("both", "all", "each", "every", "everything", "everywhere", "whole", "entire"))

@@ -21,6 +21,7 @@ from edge_assistant.nlu.dialogue import (
     Question,
     answer_question,
     next_colour,
+    says_more,
     wants_another_colour,
 )
 from edge_assistant.nlu.extract import extract_slots
@@ -43,7 +44,6 @@ from edge_assistant.nlu.words import domain_table, number_table
 __all__ = ["ChoiceModel", "Parser", "ParserSettings"]
 
 _FILLERS = ANSWER_FILLERS
-_WORD = re.compile(r"[a-z0-9']+")
 # Slots that name or place a device; words that ask for every one.
 _NAMING = frozenset(("name", "area", "floor", "domain", "device_class"))
 _EVERY = frozenset(("all", "every", "everything", "everywhere", "whole", "entire", "house"))
@@ -207,6 +207,11 @@ class Parser:
         self._names = list(catalog.intents)
         self._labels = [catalog.intents[n].label for n in self._names] + [NONE_LABEL]
         self._entities = {e.id: e for e in home.entities}
+        # The last word of each name and alias -> the devices it ends ("door": Front Door, Garage Door).
+        self._by_head: dict[str, list[Entity]] = {}
+        for entity in home.entities:
+            for head in dict.fromkeys(n.lower().split()[-1] for n in entity.names if n.strip()):
+                self._by_head.setdefault(head, []).append(entity)
         # Generic intent -> the intents that say the same for particular domains ("turn on" a vacuum).
         self._special: dict[str, list[str]] = {}
         for name, spec in catalog.intents.items():
@@ -282,10 +287,7 @@ class Parser:
         said_names = [str(result.slots.get(key, "")) for key in ("name", "area", "floor")]
         # The name's aliases too: "the bedside lamp" is the Bedroom Lamp, said, not a command.
         said_names += [a for e in self.home.entities_named(str(result.slots.get("name", ""))) for a in e.aliases]
-        named = {w for name in said_names for w in _WORD.findall(name.lower())}
-        said = normalize_text(text).split()
-        own = any(w not in named and w not in _FILLERS and not domain_table().domain_of(w) for w in said)
-        return result if own else None
+        return result if says_more(normalize_text(text), said_names) else None
 
     def held(self, text: str) -> bool:
         """Whether a template holds ``text`` as a command of this home (an intent, not a refusal).
@@ -351,13 +353,13 @@ class Parser:
         """The template path alone: the result when a template holds ``text``, else None."""
         if not self.settings.use_templates:
             return None
+        norm = normalize_text(text)
         match = self._templates.match(text, self._area(call))
-        if match is None:
-            norm = normalize_text(text)
-            match = self._templates.match(norm, self._area(call)) if norm != text else None
+        if match is None and norm != text:
+            match = self._templates.match(norm, self._area(call))
         if match is None or _one_for_a_thing(text, match.slots):
             return None
-        slots = self._one_device(text, normalize_text(text), match.intent, match.slots, 1.0, "template", call)
+        slots = self._one_device(text, norm, match.intent, match.slots, 1.0, "template", call)
         if isinstance(slots, IntentResult):
             return slots
         return self._finish(text, match.intent, slots, 1.0, "template", call)
@@ -645,9 +647,8 @@ class Parser:
                 continue
             fitting = [
                 e
-                for e in self.home.entities
+                for e in self._by_head.get(noun, ())
                 if (e.domain in domains if domains else e.domain not in _READ_ONLY)
-                and any(n.lower().split()[-1:] == [noun] for n in e.names)
             ]
             if fitting:
                 break

@@ -294,18 +294,22 @@ def target_slots(spec: IntentSpec, home: Home, text: str, recent: Sequence[str] 
             slots["name"] = said
     reads = "name" not in slots and _reads_sensors(spec) and spec.slots.keys() >= {"domain", "device_class"}
     measures = [m for m in domain_table().measures_said(text) if m not in spec.measures] if reads else []
+    unnamed = "name" not in slots and spec.slots.keys() & {"domain", "name"}
+    said_kind = _kind_said(home, text) if unnamed else None
     if measures:
         # "what is the humidity" in a home of two humidity sensors (or none): every one of them
         slots["domain"], slots["device_class"] = "sensor", measures[0]
-    elif "name" not in slots and "domain" in spec.slots and (said_kind := _kind_said(home, text)):
+    elif said_kind is not None and "domain" in spec.slots:
         domain, device_class = said_kind
         slots["domain"] = domain
         if device_class and "device_class" in spec.slots:
             slots["device_class"] = device_class
-    elif "name" in spec.slots and not slots.keys() & {"name", "area", "floor"} and (absent := _absent_kind(home, text)):
-        # "turn on the tv" in a home with no media player: kept as said, so validation rejects it
-        # rather than asking which of the home's devices was meant.
-        slots["name"] = absent
+    elif said_kind is None and "name" in spec.slots and not slots.keys() & {"name", "area", "floor"}:
+        absent = _absent_kind(home, text)
+        if absent is not None:
+            # "turn on the tv" in a home with no media player: kept as said, so validation rejects
+            # it rather than asking which of the home's devices was meant.
+            slots["name"] = absent
     every_kind = len(spec.domains) != 1  # a room's every device, not one kind's (turn on/off)
     placed_only = slots.keys() & {"area", "floor"} and not slots.keys() & {"name", "domain"}
     if every_kind and "name" in spec.slots and placed_only:
@@ -390,9 +394,7 @@ def _kind_said(home: Home, text: str) -> tuple[str, str | None] | None:
 
 def _absent_kind(home: Home, text: str) -> str | None:
     """The kind word said after a determiner ("the tv", "my radio") for a kind the home has no
-    device of, when it says no kind the home has; None otherwise."""
-    if _kind_said(home, text) is not None:
-        return None
+    device of (the caller has found no kind the home has said); None otherwise."""
     for pattern, domain, _ in DOMAIN_WORDS:
         if domain in home.domains:
             continue
