@@ -37,6 +37,7 @@ from edge_assistant.nlu.prompt import (
     continuation,
 )
 from edge_assistant.nlu.resolve import Ambiguous, MissingValue, Unfit, Unresolved, finalize_slots, resolve_targets
+from edge_assistant.nlu.targets import other_kind
 from edge_assistant.nlu.templates import TemplateMatcher
 from edge_assistant.nlu.timeexpr import clock_command, only_timer_words, repeats
 from edge_assistant.nlu.words import domain_table, number_table
@@ -106,6 +107,12 @@ _VERBS: dict[str, dict[str, frozenset[str]]] = {
         "HassTurnOn": frozenset({"start", "clean", "cleaning", "resume"}),
         "HassTurnOff": frozenset({"stop", "halt", "pause", "dock", "return", "home", "base"}),
     },
+}
+# A lock said to be opened or closed, as its door is: "open the front door" is no locking, and
+# "close the front door" no unlocking. Not a way of its own kind (``_one_by_head``): "open the
+# door" beside a garage door still means the garage door.
+_DOOR_WAYS: dict[str, dict[str, frozenset[str]]] = {
+    "lock": {"HassTurnOn": frozenset({"close", "shut"}), "HassTurnOff": frozenset({"open"})},
 }
 # Domains that are only read: a command of no domain of its own never names one by a word of its name.
 _READ_ONLY = frozenset(("sensor", "binary_sensor"))
@@ -464,6 +471,10 @@ class Parser:
             return IntentResult(text=text, source="model", confidence=confidence, reason="I cannot repeat a command")
         name, spec, raw = self._other_measure(name, spec, extract_slots(spec, self.home, norm), norm)
         raw = self._with_context_area(spec, raw, call)
+        other = self._other_kind(spec, raw, norm)
+        if isinstance(other, Unfit):
+            return self._unfit(text, name, raw, confidence, floor, second, other)
+        raw = other
         asked = self._which_one(text, norm, name, raw, confidence, call)
         if asked is not None:
             return asked
@@ -474,11 +485,7 @@ class Parser:
         try:
             result = self._resolved(text, name, raw, confidence, "model", call)
         except (MissingValue, Unfit) as exc:
-            if confidence < floor:
-                return IntentResult(text=text, source="model", confidence=confidence, reason="not sure")
-            if second:
-                return IntentResult(text=text, source="model", confidence=confidence, reason=str(exc))
-            return _Retry(exc, name, raw, confidence)
+            return self._unfit(text, name, raw, confidence, floor, second, exc)
         except Unresolved as exc:
             if confidence < floor:
                 return IntentResult(text=text, source="model", confidence=confidence, reason="not sure")
@@ -490,6 +497,42 @@ class Parser:
             call.question = None  # nothing is asked of a guess
             return IntentResult(text=text, source="model", confidence=confidence, reason="not sure")
         return result.model_copy(update={"confidence": sure})
+
+    def _unfit(
+        self,
+        text: str,
+        name: str,
+        raw: dict[str, Any],
+        confidence: float,
+        floor: float,
+        second: bool,
+        error: MissingValue | Unfit,
+    ) -> IntentResult | _Retry:
+        """A pick that cannot be carried out as read: "not sure" below the floor, the reason on a
+        second pick, else worth a second pick."""
+        if confidence < floor:
+            return IntentResult(text=text, source="model", confidence=confidence, reason="not sure")
+        if second:
+            return IntentResult(text=text, source="model", confidence=confidence, reason=str(error))
+        return _Retry(error, name, raw, confidence)
+
+    def _other_kind(self, spec: IntentSpec, raw: dict[str, Any], norm: str) -> dict[str, Any] | Unfit:
+        """``raw`` with the device a kind said names, or ``Unfit``, when the pick cannot act on that
+        kind ("turn the fan up" read as a volume change); ``raw`` as it is otherwise.
+
+        With no device named, the intent's own kind would be taken: the home's one TV, or every
+        light in the room. One device of the kind said is named, so that the way of its own kind
+        may be taken ("pause the fan" is no media pause); several say what cannot be done.
+        """
+        slot = spec.slots.get("name")
+        if slot is None or slot.type != "entity" or raw.keys() & {"name", "domain"}:
+            return raw
+        other = other_kind(spec, self.home, norm)
+        if other is None:
+            return raw
+        if self.home.entities_named(other):
+            return {**raw, "name": other}
+        return Unfit(f"the {other} cannot {spec.label}")
 
     def _kin(self, name: str) -> list[str]:
         """The intents that do what ``name`` does on a device of their kind: a generic intent and
@@ -765,7 +808,7 @@ class Parser:
         In Home Assistant's terms locking a lock and opening a cover are turning it on. A model
         that read "I'm heading out, lock the front door" as off would unlock it: the one verb said
         ("lock", "unlock", "open", "close", "shut") decides; with both or neither, the model's pick
-        stands.
+        stands. A lock opened is unlocked, and closed, locked (``_DOOR_WAYS``).
         """
         way = self.catalog.intents[name].specialises or name  # HassVacuumStart is a way on
         if way not in _WAYS or not targets:
@@ -778,7 +821,8 @@ class Parser:
         verbs = _VERBS.get(domain) if domain else None
         if verbs is None:
             return name
-        said = [intent for intent, said_by in verbs.items() if words & said_by]
+        doors = _DOOR_WAYS.get(domain or "", {})
+        said = [intent for intent, said_by in verbs.items() if words & (said_by | doors.get(intent, frozenset()))]
         if len(said) != 1 or said[0] == way:
             return name
         # The other way, as this domain's own intent when it has one ("stop the vacuum": back to base).

@@ -196,11 +196,19 @@ def resolve_targets(spec: IntentSpec, home: Home, slots: dict[str, Any], here: s
         where = f" in the {area or floor}" if area or floor else ""
         if whole_room:
             raise Unresolved(f"there is nothing to switch on or off{where}")
-        what = device_class or domain or "/".join(sorted(domains))
+        what = (device_class or "").replace("_", " ") or " or ".join(_spoken_kind(d) for d in sorted(domains))
         if device_class and domain == "sensor":
-            what = f"{device_class} sensor"  # "there is no humidity sensor"
-        raise Unresolved(f"there is no {what.replace('_', ' ')}{where}")
+            what = f"{what} sensor"  # "there is no humidity sensor"
+        raise Unresolved(f"there is no {what}{where}")
     return found
+
+
+# Domains as a person names them in a reply: "there is no thermostat in the Bedroom".
+_SPOKEN_KINDS = {"climate": "thermostat", "binary_sensor": "sensor", "input_boolean": "switch"}
+
+
+def _spoken_kind(domain: str) -> str:
+    return _SPOKEN_KINDS.get(domain, domain.replace("_", " "))
 
 
 def _ask_room(home: Home) -> None:

@@ -30,7 +30,7 @@ from edge_assistant.nlu.names import (
 from edge_assistant.nlu.resolve import SWITCHABLE
 from edge_assistant.nlu.words import domain_table
 
-__all__ = ["DOMAIN_WORDS", "GENERIC_MODIFIERS", "find_names", "names_said", "target_slots"]
+__all__ = ["DOMAIN_WORDS", "GENERIC_MODIFIERS", "find_names", "names_said", "other_kind", "target_slots"]
 
 # Spoken words for domains and device classes as (pattern, domain, device class); the first match
 # wins. From the language's table (intents/en/domain_words.yaml).
@@ -390,6 +390,37 @@ def _kind_said(home: Home, text: str) -> tuple[str, str | None] | None:
             if best is None or key > best:
                 best, found = key, (domain, device_class)
     return found
+
+
+def other_kind(spec: IntentSpec, home: Home, text: str) -> str | None:
+    """The devices that normalised ``text`` names by their kind alone when ``spec`` cannot act on
+    that kind: "turn the fan up", read as a volume change, is about the Ceiling Fan, not the home's
+    one TV. Their name when the home has one device of that kind, else the kind's word as said;
+    None when a kind said fits ``spec`` ("the lamp by the tv"), when none is said, and for the
+    words of a room's name ("the lights in the tv room").
+    """
+    if not spec.domains:
+        return None
+    names = _names_of(home)
+    rest = f" {text} "
+    for spoken in sorted((*names.areas.names, *names.floors.names), key=len, reverse=True):
+        rest = re.sub(rf"(?<=\s){re.escape(spoken)}s?(?=\s)", " ", rest)
+    last: tuple[int, str, str | None, str] | None = None
+    for pattern, domain, device_class in DOMAIN_WORDS:
+        if domain not in home.domains:
+            continue
+        for match in re.finditer(rf"\b(?:{pattern})\b", rest):
+            if domain in spec.domains:
+                return None
+            if last is None or match.end() > last[0]:
+                last = (match.end(), domain, device_class, match.group(0))
+    if last is None:
+        return None
+    _, domain, device_class, word = last
+    kind = [e for e in home.entities if e.domain == domain and device_class in (None, e.device_class)]
+    if not kind:
+        return None
+    return kind[0].name if len(kind) == 1 else word
 
 
 def _absent_kind(home: Home, text: str) -> str | None:

@@ -68,6 +68,7 @@ def test_an_ordinal_or_a_bare_fraction_is_no_amount(text: str) -> None:
         ("set the study blinds to three quarters", 75),
         ("set the study blinds to a quarter", 25),
         ("put the study blinds half open", 50),
+        ("set the study blinds halfway", 50),
     ],
 )
 def test_a_part_of_the_whole_is_a_position_in_percent(home: Home, text: str, position: int) -> None:
