@@ -25,6 +25,7 @@ from edge_assistant.assistant import Assistant
 from edge_assistant.audio import SAMPLE_RATE
 from edge_assistant.audio.sources import PcmSource
 from edge_assistant.events import Transcript, UtteranceRecord
+from edge_assistant.nlu.dialogue import Dialogue
 from edge_assistant.pipeline import Pipeline, build_transcriber
 from edge_assistant.runtime import build_parser
 from tests.support.synth import espeak, mix_at_snr, piper, piper_voice, silence, sox_noise
@@ -117,6 +118,8 @@ def _voices(use_piper: bool) -> dict[str, Callable[[str], bytes]]:
 def _run(pipeline_parts: tuple[Any, Any, Any], pcm: bytes) -> list[UtteranceRecord]:
     transcriber, assistant, settings = pipeline_parts
     records: list[UtteranceRecord] = []
+    # Each clip is a command of its own: no question or follow-up of the clip before carries over.
+    assistant.dialogue = Dialogue()
     pipeline = Pipeline(PcmSource(pcm), transcriber, assistant, settings.audio, records.append)
     asyncio.run(pipeline.run())
     return records

@@ -9,7 +9,8 @@ hub's satellites, the daemon's microphone, a test):
   "which light do you mean?"), waiting for a short answer ("red", "the bed light") until its
   deadline;
 - ``confirmation``: a command the safety policy holds until a yes (owned by the dispatcher);
-- ``colours``: the colour this conversation last set on each light, so "a different colour" steps on.
+- ``colours``: the colour this conversation last set on each light, so "a different colour" steps on;
+- ``last``: the last command understood, which a follow-up goes on from (``nlu.followup``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from edge_assistant.events import IntentResult
 from edge_assistant.home import Entity, Home
 from edge_assistant.nlu.catalog import Catalog, IntentSpec
 from edge_assistant.nlu.extract import extract_slots
+from edge_assistant.nlu.followup import Recent
 from edge_assistant.nlu.multi import joined
 from edge_assistant.nlu.normalize import normalize_text
 from edge_assistant.nlu.resolve import Unresolved, finalize_slots, resolve_targets
@@ -113,6 +115,13 @@ class Dialogue:
     # Whether the last utterance parsed answered the question: a confirmation asked beside that
     # question still waits ("unlock the door and dim the lamp", then "the floor lamp").
     answered: bool = False
+    # The last command understood, which a follow-up goes on from ("and the study lamp", "turn it off").
+    last: Recent | None = None
+
+    def recent(self) -> Recent | None:
+        """The last command, while a follow-up may still go on from it."""
+        last = self.last
+        return last if last is not None and time.monotonic() <= last.deadline else None
 
     def waiting(self) -> bool:
         """Whether a question or a confirmation still waits for its answer."""

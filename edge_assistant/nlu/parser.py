@@ -25,6 +25,7 @@ from edge_assistant.nlu.dialogue import (
     wants_another_colour,
 )
 from edge_assistant.nlu.extract import extract_slots
+from edge_assistant.nlu.followup import Recent, again, continued, referent_text, with_referent
 from edge_assistant.nlu.multi import Part, Splitter, combine, several, spoken
 from edge_assistant.nlu.names import class_domain, measure_of, which
 from edge_assistant.nlu.normalize import normalize_text, numbers_in
@@ -214,6 +215,12 @@ class Parser:
         self._names = list(catalog.intents)
         self._labels = [catalog.intents[n].label for n in self._names] + [NONE_LABEL]
         self._entities = {e.id: e for e in home.entities}
+        # Every name of the home's devices, rooms and floors: what a follow-up may say and no more.
+        self._home_names = [
+            *(n for e in home.entities for n in e.names),
+            *(n for a in home.areas for n in (a.name, *a.aliases)),
+            *(n for f in home.floors for n in (f.name, *f.aliases)),
+        ]
         # The last word of each name and alias -> the devices it ends ("door": Front Door, Garage Door).
         self._by_head: dict[str, list[Entity]] = {}
         for entity in home.entities:
@@ -270,15 +277,81 @@ class Parser:
             if question is not None and dialogue.confirmation is not None and bare_answer(text):
                 # The yes or no answers the confirmation asked beside it; the question is asked again.
                 dialogue.question = replace(question, deadline=time.monotonic() + self.settings.follow_up_s)
-            result = self._utterance(text, call)
+            result = self._follow_up(text, dialogue.recent())
+            if result is None:
+                result, call = self._about_it(text, dialogue.recent(), call)
         if result.intent is not None or any(c.intent is not None for c in result.commands):
             dialogue.colours.update(call.memory)
         asker = next((c for c in result.commands if c.awaiting), None) if result.commands else result
         if asker is not None and asker.awaiting and call.question is not None and self.settings.follow_up_s > 0:
             deadline = time.monotonic() + self.settings.follow_up_s
             dialogue.question = replace(call.question, deadline=deadline, asked=asker.reason or "")
+        done = [c for c in (result.commands or [result]) if c.intent is not None and c.source != "none"]
+        if done and self.settings.follow_up_s > 0:
+            last = done[-1]
+            deadline = time.monotonic() + self.settings.follow_up_s
+            dialogue.last = Recent(
+                last.intent or "",
+                dict(last.slots),
+                list(last.targets),
+                last.confidence,
+                "model" if last.source == "model" else "template",
+                deadline,
+            )
         result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
         return result
+
+    def _follow_up(self, text: str, recent: Recent | None) -> IntentResult | None:
+        """ "And the study lamp", "the porch light too", "a bit more": the last command again, on
+        what is named or as it was (``nlu.followup``); None when ``text`` is no follow-up. Said with
+        no command before it, "and the study lamp" says no action: asked, never guessed."""
+        if recent is not None and (slots := again(text, recent)) is not None:
+            return IntentResult(
+                text=text,
+                intent=recent.intent,
+                slots=slots,
+                targets=list(recent.targets),
+                confidence=recent.confidence,
+                source=recent.source,
+            )
+        named = continued(text)
+        said = named if named is not None else text
+        if says_more(normalize_text(said), self._home_names):
+            return None
+        if recent is None or not self.catalog.intents[recent.intent].has_targets:
+            return IntentResult(text=text, reason=f"what should I do with {said}?") if named else None
+        kept = {k: v for k, v in recent.slots.items() if k not in _NAMING}
+        spec = self.catalog.intents[recent.intent]
+        domains = {self._entities[t].domain for t in recent.targets if t in self._entities}
+        if len(domains) == 1 and "domain" in spec.slots:
+            kept["domain"] = domains.pop()  # "and the study" after the kitchen light: the study's lights
+        asked = Question(recent.intent, kept, [], recent.confidence, recent.source, missing="target")
+        result = answer_question(asked, said, self.catalog, self.home)
+        return result.model_copy(update={"text": text}) if result is not None else None
+
+    def _about_it(self, text: str, recent: Recent | None, call: _Call) -> tuple[IntentResult, _Call]:
+        """The utterance parsed, with "it" or "them" said as the last command's devices ("turn it
+        off", "make them brighter", "cancel it": the timer) when that is a command on them alone and
+        no template holds the words as they are ("what time is it")."""
+        referent = referent_text(recent, self._entities) if recent is not None else None
+        said = with_referent(text, referent) if referent is not None else None
+        if recent is None or said is None or self._held(text) is not None:
+            return self._utterance(text, call), call
+        mine = _Call(call.colours, min_confidence=call.min_confidence, unsure=call.unsure, area=call.area)
+        result = self._utterance(said, mine)
+        if result.intent is None or result.targets != recent.targets[:1]:
+            return self._utterance(text, call), call
+        update: dict[str, Any] = {"text": text}
+        spec = self.catalog.intents[result.intent]
+        others = [self._entities[t] for t in recent.targets[1:] if t in self._entities]
+        if others and all(not spec.domains or e.domain in spec.domains for e in others):
+            # "Turn them off" after the kitchen's lights: all of them, as they were named.
+            naming = {k: v for k, v in recent.slots.items() if k in _NAMING and k in spec.slots}
+            update["targets"] = list(recent.targets)
+            update["slots"] = {**{k: v for k, v in result.slots.items() if k not in _NAMING}, **naming}
+        elif others:
+            return self._utterance(text, call), call
+        return result.model_copy(update=update), mine
 
     def own_command(self, text: str) -> bool:
         """Whether ``text`` is a whole command of its own rather than an answer: a template holds it
