@@ -127,3 +127,17 @@ def test_a_lock_opened_is_unlocked_and_closed_is_locked(
 )
 def test_a_kind_missing_from_a_room_is_named_as_people_say_it(home: Home, text: str, reason: str) -> None:
     assert _parser(home, {}).parse(text).reason == reason
+
+
+@pytest.mark.parametrize(
+    ("text", "percentage"),
+    [("set the fan to low", 33), ("set the ceiling fan to medium", 66), ("turn the fan on high", 100)],
+)
+def test_a_fans_named_speeds_are_percentages(home: Home, text: str, percentage: int) -> None:
+    # "What speed, in percent?" was asked of a three-speed fan's own words.
+    result = _parser(home, {"fan": "set fan speed"}).parse(text)
+    assert (result.intent, result.targets, result.slots.get("percentage")) == (
+        "HassFanSetSpeed",
+        ["fan.ceiling"],
+        percentage,
+    )
