@@ -215,12 +215,13 @@ class Parser:
         self._names = list(catalog.intents)
         self._labels = [catalog.intents[n].label for n in self._names] + [NONE_LABEL]
         self._entities = {e.id: e for e in home.entities}
-        # Every name of the home's devices, rooms and floors: what a follow-up may say and no more.
-        self._home_names = [
+        # The words of every name of the home's devices, rooms and floors: what a follow-up may say.
+        names = [
             *(n for e in home.entities for n in e.names),
             *(n for a in home.areas for n in (a.name, *a.aliases)),
             *(n for f in home.floors for n in (f.name, *f.aliases)),
         ]
+        self._home_words = sorted({w for n in names for w in re.findall(r"[a-z0-9']+", n.lower())})
         # The last word of each name and alias -> the devices it ends ("door": Front Door, Garage Door).
         self._by_head: dict[str, list[Entity]] = {}
         for entity in home.entities:
@@ -315,19 +316,30 @@ class Parser:
                 source=recent.source,
             )
         named = continued(text)
-        said = named if named is not None else text
-        if says_more(normalize_text(said), self._home_names):
+        if named is None and recent is None:
             return None
+        said = named if named is not None else text
+        if says_more(normalize_text(said), self._home_words):
+            return None
+        unasked = IntentResult(text=text, reason=f"what should I do with {said}?")
         if recent is None or not self.catalog.intents[recent.intent].has_targets:
-            return IntentResult(text=text, reason=f"what should I do with {said}?") if named else None
+            return unasked if named else None
         kept = {k: v for k, v in recent.slots.items() if k not in _NAMING}
         spec = self.catalog.intents[recent.intent]
         domains = {self._entities[t].domain for t in recent.targets if t in self._entities}
         if len(domains) == 1 and "domain" in spec.slots:
-            kept["domain"] = domains.pop()  # "and the study" after the kitchen light: the study's lights
+            kept["domain"] = next(iter(domains))  # "and the study" after the kitchen light: the study's lights
         asked = Question(recent.intent, kept, [], recent.confidence, recent.source, missing="target")
         result = answer_question(asked, said, self.catalog, self.home)
-        return result.model_copy(update={"text": text}) if result is not None else None
+        if result is None:
+            return None
+        if (spec.specialises or recent.intent) in _WAYS:
+            # "Lock the front door", then "and the garage door": a cover's turn on opens it. The way
+            # of a lock, cover or vacuum goes on only to its own kind.
+            new = {self._entities[t].domain for t in result.targets if t in self._entities}
+            if any(d in _VERBS and d not in domains for d in new):
+                return unasked
+        return result.model_copy(update={"text": text})
 
     def _about_it(self, text: str, recent: Recent | None, call: _Call) -> tuple[IntentResult, _Call]:
         """The utterance parsed, with "it" or "them" said as the last command's devices ("turn it

@@ -176,3 +176,16 @@ def test_a_conversation_through_the_dispatcher(tmp_path: Path, home: Home) -> No
         ("HassTurnOn", ["light.study_lamp"]),
         ("HassTurnOff", ["light.study_lamp"]),
     ]
+
+
+def test_the_way_of_a_lock_or_cover_goes_on_only_to_its_own_kind(tmp_path: Path) -> None:
+    path = tmp_path / "home.yaml"
+    path.write_text(
+        HOME + "  - {id: lock.front_door, name: Front Door, area: entrance}\n"
+        "  - {id: cover.garage_door, name: Garage Door, area: entrance, device_class: garage}\n",
+        encoding="utf-8",
+    )
+    parser = _parser(load_home(path))
+    # Locking is a lock's turn on; a garage door's turn on would open it.
+    said = _talk(parser, "lock the front door", "and the garage door")
+    assert said[1] == (None, [], "what should I do with the garage door?")
