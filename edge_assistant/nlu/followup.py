@@ -25,7 +25,7 @@ from typing import Any, Literal
 from edge_assistant.home import Entity
 from edge_assistant.nlu.normalize import normalize_text
 
-__all__ = ["Recent", "again", "continued", "referent_text", "with_referent"]
+__all__ = ["ACTIONS", "Recent", "again", "continued", "referent_text", "with_referent"]
 
 _WORD = re.compile(r"[a-z0-9']+")
 # Words that say "the same again, for this": before or after what is named.
@@ -35,6 +35,8 @@ _LEADS = (
 )  # fmt: skip
 # Not "please" alone: "rover, please" is a bare name, which the model reads as it stands.
 _TAILS = ("as well please", "too please", "also please", "as well", "too", "also")
+# Kind words that are verbs too: "lock the front door" says its action, and is no follow-up.
+ACTIONS = frozenset(("lock", "unlock", "open", "close", "shut", "switch", "light", "start", "stop", "pause", "dim"))
 _PRONOUNS = frozenset(("it", "them", "that", "those"))
 _ASKING = frozenset(("is", "was", "does", "did", "will", "what's", "what", "where's"))
 # "A bit more": the last change of a level again; "less": the other way.

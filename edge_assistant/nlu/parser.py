@@ -25,7 +25,7 @@ from edge_assistant.nlu.dialogue import (
     wants_another_colour,
 )
 from edge_assistant.nlu.extract import extract_slots
-from edge_assistant.nlu.followup import Recent, again, continued, referent_text, with_referent
+from edge_assistant.nlu.followup import ACTIONS, Recent, again, continued, referent_text, with_referent
 from edge_assistant.nlu.multi import Part, Splitter, combine, several, spoken
 from edge_assistant.nlu.names import class_domain, measure_of, which
 from edge_assistant.nlu.normalize import normalize_text, numbers_in
@@ -221,7 +221,7 @@ class Parser:
             *(n for a in home.areas for n in (a.name, *a.aliases)),
             *(n for f in home.floors for n in (f.name, *f.aliases)),
         ]
-        self._home_words = sorted({w for n in names for w in re.findall(r"[a-z0-9']+", n.lower())})
+        self._home_words = frozenset(w for n in names for w in re.findall(r"[a-z0-9']+", n.lower()))
         # The last word of each name and alias -> the devices it ends ("door": Front Door, Garage Door).
         self._by_head: dict[str, list[Entity]] = {}
         for entity in home.entities:
@@ -319,8 +319,9 @@ class Parser:
         if named is None and recent is None:
             return None
         said = named if named is not None else text
-        if says_more(normalize_text(said), self._home_words):
-            return None
+        norm = normalize_text(said)
+        if says_more(norm, self._home_words) or any(w in ACTIONS and w not in self._home_words for w in norm.split()):
+            return None  # "lock the front door" is a command: its kind word is its verb
         unasked = IntentResult(text=text, reason=f"what should I do with {said}?")
         if recent is None or not self.catalog.intents[recent.intent].has_targets:
             return unasked if named else None
