@@ -93,6 +93,7 @@ class _Names:
     places: frozenset[str]  # words of area and floor names
     named: frozenset[str]  # words of every name of the home
     known: frozenset[str]  # those, class words, and words that qualify a device
+    place_names: re.Pattern[str] | None  # any area or floor name said, longest first
 
     @classmethod
     def of(cls, home: Home) -> _Names:
@@ -112,8 +113,17 @@ class _Names:
         named = frozenset(_words([*entities, *generic])) | places
         domain_words = [w for d in domain_table().domains for w in d.words]
         known = named | _words([*classes, *domain_words]) | GENERIC_MODIFIERS | POSITIONS
+        said = "|".join(map(re.escape, sorted((*areas, *floors), key=len, reverse=True)))
+        place_names = re.compile(rf"(?<=\s)(?:{said})s?(?=\s)") if said else None
         return cls(
-            SpokenNames(entities), generic, SpokenNames(areas), SpokenNames(floors), places, named, frozenset(known)
+            SpokenNames(entities),
+            generic,
+            SpokenNames(areas),
+            SpokenNames(floors),
+            places,
+            named,
+            frozenset(known),
+            place_names,
         )
 
 
@@ -401,10 +411,8 @@ def other_kind(spec: IntentSpec, home: Home, text: str) -> str | None:
     """
     if not spec.domains:
         return None
-    names = _names_of(home)
-    rest = f" {text} "
-    for spoken in sorted((*names.areas.names, *names.floors.names), key=len, reverse=True):
-        rest = re.sub(rf"(?<=\s){re.escape(spoken)}s?(?=\s)", " ", rest)
+    places = _names_of(home).place_names
+    rest = places.sub(" ", f" {text} ") if places is not None else text
     last: tuple[int, str, str | None, str] | None = None
     for pattern, domain, device_class in DOMAIN_WORDS:
         if domain not in home.domains:

@@ -178,27 +178,27 @@ def test_a_conversation_through_the_dispatcher(tmp_path: Path, home: Home) -> No
     ]
 
 
-def test_the_way_of_a_lock_or_cover_goes_on_only_to_its_own_kind(tmp_path: Path) -> None:
-    path = tmp_path / "home.yaml"
+@pytest.fixture
+def doors(tmp_path: Path) -> Home:
+    """The test's home with a front door lock and a garage door."""
+    path = tmp_path / "doors.yaml"
     path.write_text(
         HOME + "  - {id: lock.front_door, name: Front Door, area: entrance}\n"
         "  - {id: cover.garage_door, name: Garage Door, area: entrance, device_class: garage}\n",
         encoding="utf-8",
     )
-    parser = _parser(load_home(path))
+    return load_home(path)
+
+
+def test_the_way_of_a_lock_or_cover_goes_on_only_to_its_own_kind(doors: Home) -> None:
+    parser = _parser(doors)
     # Locking is a lock's turn on; a garage door's turn on would open it.
     said = _talk(parser, "lock the front door", "and the garage door")
     assert said[1] == (None, [], "what should I do with the garage door?")
 
 
-def test_a_kind_word_said_as_a_verb_is_a_command_of_its_own(tmp_path: Path) -> None:
+def test_a_kind_word_said_as_a_verb_is_a_command_of_its_own(doors: Home) -> None:
     # Found by CI (tests/e2e/test_listen.py): "lock the front door" after "open the garage door"
     # was taken for "and the front door", a garage door's way, and refused.
-    path = tmp_path / "home.yaml"
-    path.write_text(
-        HOME + "  - {id: lock.front_door, name: Front Door, area: entrance}\n"
-        "  - {id: cover.garage_door, name: Garage Door, area: entrance, device_class: garage}\n",
-        encoding="utf-8",
-    )
-    said = _talk(_parser(load_home(path)), "open the garage door", "lock the front door")
+    said = _talk(_parser(doors), "open the garage door", "lock the front door")
     assert said[1] == ("HassTurnOn", ["lock.front_door"], None)
