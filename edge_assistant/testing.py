@@ -22,6 +22,8 @@ class KeywordChoiceModel:
     probability: float = 0.9
     prefixes: list[str] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    # Each ``choose_many`` call's continuations (several commands asked about together).
+    batches: list[list[str]] = field(default_factory=list)
 
     def set_prefix(self, text: str) -> int:
         """Record the prefix (tests check it is set once)."""
@@ -36,6 +38,13 @@ class KeywordChoiceModel:
             if word in command and option in options:
                 return Choice(options.index(option), option, self.probability)
         return Choice(options.index("none"), "none", self.probability)
+
+    def choose_many(self, continuations: list[str], options: list[str]) -> list[Choice]:
+        """``choose`` for each continuation, recorded as one batch (``LlamaModel.choose_many``)."""
+        self.batches.append(list(continuations))
+        picked = [self.choose(c, options) for c in continuations]
+        del self.calls[len(self.calls) - len(continuations) :]
+        return picked
 
     def distribution(self, continuation: str, options: list[str]) -> list[float]:
         """Each matching keyword's option takes ``probability`` of what the earlier ones left.

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from edge_assistant.home import Entity
 from edge_assistant.nlu.normalize import normalize_text
 
-__all__ = ["ACTIONS", "Recent", "again", "continued", "referent_text", "with_referent"]
+__all__ = ["ACTIONS", "ASKING", "Recent", "again", "continued", "referent_text", "with_referent"]
 
 _WORD = re.compile(r"[a-z0-9']+")
 # Words that say "the same again, for this": before or after what is named.
@@ -38,7 +38,8 @@ _TAILS = ("as well please", "too please", "also please", "as well", "too", "also
 # Kind words that are verbs too: "lock the front door" says its action, and is no follow-up.
 ACTIONS = frozenset(("lock", "unlock", "open", "close", "shut", "switch", "light", "start", "stop", "pause", "dim"))
 _PRONOUNS = frozenset(("it", "them", "that", "those"))
-_ASKING = frozenset(("is", "was", "does", "did", "will", "what's", "what", "where's"))
+# A pronoun after one of these is a question's subject, no device: "what time is it", "is it cold".
+ASKING = frozenset(("is", "was", "does", "did", "will", "what's", "what", "where's"))
 # "A bit more": the last change of a level again; "less": the other way.
 _MORE = re.compile(r"(?:(?:a )?(?:bit|little|tad|touch) |(?:a )?(?:bit |little )?|even |some |much )?(more|less)")
 _AGAIN = re.compile(r"(?:do (?:it|that) )?(?:again|once more|one more time)")
@@ -89,7 +90,7 @@ def with_referent(text: str, referent: str) -> str | None:
     or with several. Whether the result is a command about those devices is the caller's test."""
     words = text.split()
     at = [i for i, w in enumerate(words) if w.lower().strip(",.?!") in _PRONOUNS]
-    if len(at) != 1 or (at[0] > 0 and words[at[0] - 1].lower() in _ASKING):
+    if len(at) != 1 or (at[0] > 0 and words[at[0] - 1].lower() in ASKING):
         return None  # "what time is it", "is it cold outside": no device
     return " ".join([*words[: at[0]], referent, *words[at[0] + 1 :]])
 

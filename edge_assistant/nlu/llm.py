@@ -6,7 +6,9 @@ Where the trie allows one token, that token is forced and fed with the others in
 where it branches, only the logits of the allowed tokens are computed: on the CPU, llama.cpp's
 graph stops at the final hidden state and the output layer's rows for those tokens are taken
 from the GGUF file (``_OutputHead``; in a small model that layer is most of the weights). The
-static prompt prefix is evaluated once and its KV cache reused per call.
+static prompt prefix is evaluated once and its KV cache reused per call. Several continuations
+(the parts of one utterance) are decoded together, one sequence each in one batch per step
+(``choose_many``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from edge_assistant.nlu.prompt import FORMAT_KEY, TUNED_FORMATS, answer
 __all__ = ["Choice", "LlamaModel", "check_gguf"]
 
 _GGUF_MAGIC = b"GGUF"
+# Sequences one llama.cpp batch may hold (``choose_many``: the parts of one utterance).
+_SEQUENCES = 8
 _llama_log = logging.getLogger("edge_assistant.llama_cpp")
 # llama.cpp's recent error-level lines, added to the message when a model fails to load.
 _recent_errors: deque[str] = deque(maxlen=8)
@@ -68,6 +72,28 @@ class Choice:
 class _Node:
     children: dict[int, _Node] = field(default_factory=dict)
     option: int | None = None
+
+
+@dataclass
+class _Run:
+    """One continuation's walk down the option trie in ``choose_many``."""
+
+    pending: list[int]  # tokens to evaluate at the next step
+    node: _Node
+    log_p: float = 0.0
+    done: int = 0  # tokens after the prefix that the cache holds for this sequence
+
+    def forward(self) -> bool:
+        """Take the forced tokens (one child); True while a branch waits for the model."""
+        while self.node.option is None and len(self.node.children) == 1:
+            token, self.node = next(iter(self.node.children.items()))
+            self.pending.append(token)
+        return self.node.option is None
+
+    def take(self, token: int, log_p: float) -> None:
+        self.log_p += log_p
+        self.pending.append(token)
+        self.node = self.node.children[token]
 
 
 def check_gguf(path: Path) -> None:
@@ -243,7 +269,8 @@ class _HiddenTap:
         self._get.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t]
         self.width = width
         self.stop = True  # False: let the graph run on (llama.cpp's own logits are computed too)
-        self.hidden: Any = None
+        self.hidden: Any = None  # the last output's row
+        self.rows: Any = None  # every output's row (several sequences in one batch)
 
     def __call__(self, tensor: ctypes.c_void_p, ask: bool, user_data: ctypes.c_void_p) -> bool:
         try:
@@ -254,9 +281,10 @@ class _HiddenTap:
             size = int(self._bytes(tensor))  # float32: [width, outputs]
             if size < 4 * self.width or size % (4 * self.width):
                 return True
-            hidden = self._np.empty(self.width, dtype=self._np.float32)
-            self._get(tensor, hidden.ctypes.data, size - 4 * self.width, 4 * self.width)  # the last output row
-            self.hidden = hidden
+            rows = self._np.empty((size // (4 * self.width), self.width), dtype=self._np.float32)
+            self._get(tensor, rows.ctypes.data, 0, size)  # one row per output, in the batch's order
+            self.rows = rows
+            self.hidden = rows[-1]
             return not self.stop
         except Exception:  # never let an error end the graph early: the KV cache would be left half-written
             _llama_log.exception("the hidden-state tap failed")
@@ -312,20 +340,31 @@ class LlamaModel:
         self._head: _OutputHead | None = None
         self._tap: _HiddenTap | None = None
         self._tap_callback: Any = None
-        if output_head and n_gpu_layers == 0:
-            self._install_head()
+        self._sequences = 1  # how many continuations one batch may hold (our own context: several)
+        self._own_context(head=output_head and n_gpu_layers == 0)
 
-    def _install_head(self) -> None:
-        """Give the context an eval callback that stops at the final norm; on any failure, keep llama.cpp's logits."""
+    def _own_context(self, head: bool) -> None:
+        """Replace llama-cpp-python's context with one of our own; on any failure, keep its context.
+
+        Ours holds several sequences in one cache (``choose_many``) and, with ``head``, has an
+        eval callback that stops the graph at the final norm (``_OutputHead``: the output layer
+        for the allowed tokens only). A failure (an older binding, a type gguf cannot read)
+        leaves one sequence at a time and llama.cpp's whole output layer.
+        """
         llama_cpp = self._lib
         context = None
+        tap = callback = out = None
         try:
-            head = _OutputHead(self.path)
-            tap = _HiddenTap(llama_cpp.llama_cpp._lib, head.width)
-            callback = llama_cpp.ggml_backend_sched_eval_callback(tap)
             params = self._llm.context_params
-            params.cb_eval = callback
-            params.cb_eval_user_data = None
+            if head:
+                out = _OutputHead(self.path)
+                tap = _HiddenTap(llama_cpp.llama_cpp._lib, out.width)
+                callback = llama_cpp.ggml_backend_sched_eval_callback(tap)
+                params.cb_eval = callback
+                params.cb_eval_user_data = None
+            # Several sequences share the one cache (the prefix's cells are not copied): choose_many.
+            params.n_seq_max = _SEQUENCES
+            params.kv_unified = True
             context = llama_cpp._internals.LlamaContext(model=self._llm._model, params=params, verbose=False)
             adapter = getattr(self._llm, "_lora_adapter", None)
             if adapter is not None:
@@ -337,15 +376,16 @@ class LlamaModel:
                     failed = llama_cpp.llama_set_adapter_lora(context.ctx, adapter, scale)
                 if failed:
                     raise ModelError("llama.cpp cannot apply the adapter to the new context")
-        except Exception as exc:  # an older binding, a type gguf cannot read: the full output layer
+        except Exception as exc:
             if context is not None:
                 context.close()
-            _llama_log.info("output layer for allowed tokens only is off (%s: %s)", type(exc).__name__, exc)
+            _llama_log.info("llama-cpp-python's own context is kept (%s: %s)", type(exc).__name__, exc)
             return
         previous: Any = self._llm._ctx
         self._llm._ctx = context
-        previous.close()  # the context llama-cpp-python made, with no callback
-        self._head, self._tap, self._tap_callback = head, tap, callback
+        previous.close()  # the context llama-cpp-python made: one sequence, no callback
+        self._head, self._tap, self._tap_callback = out, tap, callback
+        self._sequences = _SEQUENCES
 
     @property
     def output_head(self) -> bool:
@@ -354,7 +394,7 @@ class LlamaModel:
 
     def _eval(self, tokens: list[int]) -> None:
         if self._tap is not None:
-            self._tap.hidden = None
+            self._tap.hidden = self._tap.rows = None
         self._llm.eval(tokens)
 
     def _logits(self, allowed: list[int]) -> list[float]:
@@ -439,6 +479,85 @@ class LlamaModel:
             node = node.children[best]
         return Choice(node.option, options[node.option], math.exp(log_p))
 
+    def choose_many(self, continuations: list[str], options: list[str], trie: _Node | None = None) -> list[Choice]:
+        """``choose`` for each of ``continuations``, evaluated together: one llama.cpp batch per step.
+
+        Each continuation is a sequence of its own after the one cached prefix (the cache's prefix
+        cells are shared, not copied); a step evaluates every sequence's pending tokens in one
+        batch, so the weights are read once for all of them: two parts of one utterance cost
+        little more than one. Falls back to one ``choose`` after another where the context holds
+        one sequence (a GPU build) or the batch would not fit.
+        """
+        root = trie if trie is not None else self.build_trie(options)
+        runs = [_Run(self.tokens(c), root) for c in continuations]
+        for run in runs:
+            if len(run.pending) + 16 > self.budget:
+                raise ValueError(f"text too long for the context budget ({len(run.pending)} tokens)")
+        room = min(int(self._llm.n_batch), self.n_ctx - self._prefix_len)
+        if not 1 < len(runs) <= self._sequences or sum(len(r.pending) + 16 for r in runs) > room:
+            return [self.choose(c, options, root) for c in continuations]
+        memory = self._lib.llama_get_memory(self._llm.ctx)
+        self._llm.n_tokens = self._prefix_len
+        self._lib.llama_memory_seq_rm(memory, -1, self._prefix_len, -1)
+        for seq in range(1, len(runs)):
+            self._lib.llama_memory_seq_cp(memory, 0, seq, 0, self._prefix_len)
+        batch = self._lib._internals.LlamaBatch(n_tokens=room, embd=0, n_seq_max=1, verbose=False)
+        try:
+            while True:
+                stepping = [(seq, run) for seq, run in enumerate(runs) if run.forward()]
+                if not stepping:
+                    break
+                outputs = self._decode(batch.batch, stepping)
+                for (_, run), row in zip(stepping, outputs, strict=True):
+                    allowed = list(run.node.children)
+                    best, best_lp = self._best(allowed, self._logits_of(row, allowed))
+                    run.take(best, best_lp)
+        finally:
+            batch.close()  # type: ignore[no-untyped-call]
+            for seq in range(1, len(runs)):
+                self._lib.llama_memory_seq_rm(memory, seq, -1, -1)
+            self._lib.llama_memory_seq_rm(memory, 0, self._prefix_len, -1)
+            self._llm.n_tokens = self._prefix_len
+        picked = [(r.node.option, r.log_p) for r in runs]
+        return [Choice(i, options[i], math.exp(lp)) for i, lp in picked if i is not None]
+
+    def _decode(self, batch: Any, stepping: list[tuple[int, _Run]]) -> list[Any]:
+        """Evaluate each sequence's pending tokens at its own positions; one output per sequence.
+
+        Returns, per sequence, its last token's hidden row (the output head) or batch index
+        (llama.cpp's own logits).
+        """
+        size, lasts = 0, []
+        for seq, run in stepping:
+            for k, token in enumerate(run.pending):
+                batch.token[size] = token
+                batch.pos[size] = self._prefix_len + run.done + k
+                batch.n_seq_id[size] = 1
+                batch.seq_id[size][0] = seq
+                batch.logits[size] = k == len(run.pending) - 1
+                size += 1
+            lasts.append(size - 1)
+            run.done += len(run.pending)
+            run.pending = []
+        batch.n_tokens = size
+        if self._tap is not None:
+            self._tap.hidden = self._tap.rows = None
+        failed = self._lib.llama_decode(self._llm.ctx, batch)
+        if failed:
+            raise ModelError(f"llama.cpp could not evaluate {len(stepping)} sequences at once (llama_decode: {failed})")
+        if self._head is not None and self._tap is not None and self._tap.rows is not None:
+            if len(self._tap.rows) != len(stepping):
+                raise ModelError(f"llama.cpp gave {len(self._tap.rows)} outputs for {len(stepping)} sequences")
+            return list(self._tap.rows)
+        return lasts
+
+    def _logits_of(self, output: Any, allowed: list[int]) -> list[float]:
+        """The logits of ``allowed`` for one output of a batch (``_decode``)."""
+        if self._head is not None and not isinstance(output, int):
+            return self._head.logits(output, allowed)
+        logits = self._lib.llama_get_logits_ith(self._llm.ctx, output)
+        return [float(logits[t]) for t in allowed]
+
     def distribution(self, continuation: str, options: list[str], trie: _Node | None = None) -> list[float]:
         """The probability of every option after prefix + ``continuation`` (they sum to 1).
 
@@ -481,7 +600,11 @@ class LlamaModel:
         return [v - norm for v in values]
 
     def _pick(self, allowed: list[int]) -> tuple[int, float]:
-        values = self._logits(allowed)
+        return self._best(allowed, self._logits(allowed))
+
+    @staticmethod
+    def _best(allowed: list[int], values: list[float]) -> tuple[int, float]:
+        """The likeliest of ``allowed`` and its log-probability among them."""
         top = max(values)
         norm = top + math.log(sum(math.exp(v - top) for v in values))
         i = values.index(top)

@@ -38,6 +38,7 @@ from edge_assistant.events import IntentResult
 from edge_assistant.home import Home
 from edge_assistant.nlu.catalog import BUILTIN_CATALOG_DIR, Catalog
 from edge_assistant.nlu.extract import DOMAIN_WORDS
+from edge_assistant.nlu.followup import ACTIONS, ASKING
 from edge_assistant.nlu.normalize import words_to_digits
 from edge_assistant.yamlfile import load_model
 
@@ -223,9 +224,17 @@ class Splitter:
         """ "send it home" after "stop the vacuum": "send the vacuum home"."""
         low = text.lower()
         said = self._last_mention(before)
-        if said is None or self._mention.search(low) is not None or not self._refer.search(low):
+        pronoun = self._refer.search(low)
+        if said is None or pronoun is None or any(self._names_a_device(m, low) for m in self._mention.finditer(low)):
             return text
+        said_before = low[: pronoun.start()].split()
+        if said_before and said_before[-1] in ASKING:
+            return text  # "and what time is it": a question's "it" is no device
         return self._refer.sub(before[said.start() : said.end()], low, count=1)
+
+    def _names_a_device(self, mention: re.Match[str], low: str) -> bool:
+        """Whether a mention names a device: not a kind word said as the verb ("switch it off")."""
+        return mention.group(0) not in ACTIONS or bool(self._filler.sub("", low[: mention.start()]).strip())
 
     def _said_again(self, parts: list[Part]) -> list[Part]:
         """Each target part as its command said again: the verb and values of its head, its own devices.

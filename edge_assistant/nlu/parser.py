@@ -39,7 +39,7 @@ from edge_assistant.nlu.prompt import (
 )
 from edge_assistant.nlu.resolve import Ambiguous, MissingValue, Unfit, Unresolved, finalize_slots, resolve_targets
 from edge_assistant.nlu.targets import other_kind
-from edge_assistant.nlu.templates import TemplateMatcher
+from edge_assistant.nlu.templates import TemplateMatch, TemplateMatcher
 from edge_assistant.nlu.timeexpr import clock_command, only_timer_words, repeats
 from edge_assistant.nlu.words import domain_table, number_table
 
@@ -136,6 +136,10 @@ class _Call:
     unsure: frozenset[float] = frozenset()
     # The room the utterance was said in, when the conversation knows it (a satellite's room).
     area: str | None = None
+    # The templates' match of each text tried in this call (a part is tried twice: see _prefetch).
+    matches: dict[tuple[str, str | None], TemplateMatch | None] = field(default_factory=dict)
+    # The model's choice for continuations already evaluated together (several commands).
+    chosen: dict[str, Any] = field(default_factory=dict)
 
 
 def _sure(raw: dict[str, Any], unsure: frozenset[float]) -> dict[str, Any]:
@@ -413,6 +417,7 @@ class Parser:
         if len(parts) < 2:
             return self._parse(text, call)
         mine = _Call(call.colours, min_confidence=call.min_confidence, unsure=call.unsure, area=call.area)
+        self._prefetch(parts, mine)
         results, questions = [], {}
         for part in parts:
             results.append(self._part(part, mine))
@@ -436,23 +441,71 @@ class Parser:
         said on the templates first. ``call.question`` is then this part's question, if it asks."""
         start = time.perf_counter()
         call.question = None
-        result = self._template(part.text, call) if part.kind == "ellipsis" else None
+        result = self._template(part.text, call) if self._as_said_first(part) else None
+        if result is not None and result.intent is None and part.kind == "command":
+            result, call.question = None, None  # "it" as said makes no command: "it" is the device before
         if result is None:
             result = self._parse(part.sentence, call)
         ms = round((time.perf_counter() - start) * 1000, 3)
         return result.model_copy(update={"text": part.text, "latency_ms": ms})
 
-    def _template(self, text: str, call: _Call) -> IntentResult | None:
-        """The template path alone: the result when a template holds ``text``, else None."""
-        if not self.settings.use_templates:
+    def _prefetch(self, parts: list[Part], call: _Call) -> None:
+        """Ask the model about every part bound for it at once (``choose_many``: one batch per
+        step, the weights read once for all), keeping each choice for its part's own parse."""
+        many = getattr(self._model, "choose_many", None)
+        if many is None:
+            return
+        bound = list(dict.fromkeys(c for c in (self._model_bound(part, call) for part in parts) if c is not None))
+        if len(bound) < 2:
+            return
+        try:
+            call.chosen = dict(zip(bound, many(bound, self._labels), strict=True))
+        except ValueError:  # a part too long for the context: each part is asked alone and says so
+            call.chosen = {}
+
+    def _model_bound(self, part: Part, call: _Call) -> str | None:
+        """The continuation ``_model_path`` will give the model for ``part``; None when the part
+        stops before it (``_part`` and ``_parse``'s earlier ways out, in their order)."""
+        if self._model is None or (self._as_said_first(part) and self._match(part.text, call) is not None):
+            return None
+        text = part.sentence
+        if not text.strip() or len(text) > self.settings.max_chars or clock_command(text, self._clock()) is not None:
+            return None
+        if self._match(text, call) is not None:
             return None
         norm = normalize_text(text)
-        match = self._templates.match(text, self._area(call))
-        if match is None and norm != text:
-            match = self._templates.match(norm, self._area(call))
-        if match is None or _one_for_a_thing(text, match.slots):
+        if not self._area(call) and self._bare_value is not None and self._bare_value.fullmatch(norm):
             return None
-        slots = self._one_device(text, norm, match.intent, match.slots, 1.0, "template", call)
+        return continuation(norm)
+
+    def _match(self, text: str, call: _Call) -> TemplateMatch | None:
+        """The template that holds ``text`` (as said, else normalised) as a command of one
+        thing, or None; asked once per text and room in a call."""
+        if not self.settings.use_templates:
+            return None
+        key = (text, self._area(call))
+        if key not in call.matches:
+            match = self._templates.match(text, key[1])
+            norm = normalize_text(text)
+            if match is None and norm != text:
+                match = self._templates.match(norm, key[1])
+            call.matches[key] = None if match is None or _one_for_a_thing(text, match.slots) else match
+        return call.matches[key]
+
+    @staticmethod
+    def _as_said_first(part: Part) -> bool:
+        """Whether the part's words as said go to the templates before its sentence: an ellipsis
+        ("the porch light to blue"), and a part whose "it" the splitter took for the device before,
+        since a template may hold "it" as said ("and what time is it", "and is it raining")."""
+        return part.kind == "ellipsis" or (part.kind == "command" and part.sentence != part.text)
+
+    def _template(self, text: str, call: _Call) -> IntentResult | None:
+        """The template path alone: the result when a template holds ``text``, else None."""
+        match = self._match(text, call)
+        if match is None:
+            return None
+        norm = normalize_text(text)
+        slots = self._one_device(text, norm, match.intent, dict(match.slots), 1.0, "template", call)
         if isinstance(slots, IntentResult):
             return slots
         return self._finish(text, match.intent, slots, 1.0, "template", call)
@@ -512,7 +565,7 @@ class Parser:
         assert self._model is not None
         cont = continuation(norm)
         try:
-            choice = self._model.choose(cont, self._labels)
+            choice = call.chosen.pop(cont, None) or self._model.choose(cont, self._labels)
         except ValueError as exc:
             return IntentResult(text=text, source="model", reason=str(exc))
         first = self._pick(text, norm, choice.index, round(float(choice.probability), 4), call, second=False)

@@ -119,6 +119,27 @@ def test_output_head_gives_llama_cpps_probabilities(model: LlamaModel, full_laye
         assert model.choose(f"Text: {text}\nColour:", options).index == max(range(len(theirs)), key=theirs.__getitem__)
 
 
+def test_choose_many_picks_what_each_picks_alone(model: LlamaModel, full_layer: LlamaModel) -> None:
+    """Continuations evaluated together (one batch per step, options of different depths) pick
+    what each picks alone, at its probability; the cache is left as the next ``choose`` expects;
+    more than one batch holds are taken one after another; a text too long says so."""
+    options = ["red", "green", "blue sky", "blue", "dark red"]
+    conts = [f"Text: {t}\nColour:" for t in ("grass", "the deep blue sea on a summer day", "a fire truck", "snow")]
+    for loaded in (model, full_layer):
+        loaded.set_prefix("Answer with a colour.\n")
+        alone = [loaded.choose(c, options) for c in conts]
+        together = loaded.choose_many(conts, options)
+        assert [c.index for c in together] == [c.index for c in alone]
+        # llama.cpp's attention over several sequences sums in another order: on this model that
+        # moves a probability by a few hundredths (as its flash attention does), never the pick here.
+        assert [c.probability for c in together] == pytest.approx([c.probability for c in alone], abs=0.06)
+        again = loaded.choose(conts[1], options)
+        assert again.index == alone[1].index and again.probability == pytest.approx(alone[1].probability, abs=1e-5)
+        assert [c.index for c in loaded.choose_many(conts * 3, options)] == [c.index for c in alone] * 3
+    with pytest.raises(ValueError, match="too long"):
+        model.choose_many(["word " * 3000, conts[0]], options)
+
+
 def test_output_head_that_disagrees_is_dropped(default_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A head whose logits are not llama.cpp's (a soft-capped model, say) is found at set_prefix and not used."""
     from edge_assistant.nlu import llm

@@ -164,6 +164,51 @@ def test_it_refers_to_the_device_of_the_command_before(parser: Parser) -> None:
     assert _commands(result) == [("HassTurnOn", ["switch.kettle"]), ("HassTurnOff", ["switch.kettle"])]
 
 
+def test_it_said_as_a_template_holds_it_is_no_device(parser: Parser) -> None:
+    """ "and what time is it": a template holds the words as said, so "it" is no kettle (which
+    made "what time is the kettle", out of scope); a part whose "it" makes no command as said
+    still takes the device before."""
+    result = parser.parse("turn on the kettle and after that what time is it")
+    assert _commands(result) == [("HassTurnOn", ["switch.kettle"]), ("HassGetCurrentTime", [])]
+    result = parser.parse("open the garage door and then close it")
+    assert _commands(result) == [("HassTurnOn", ["cover.garage_door"]), ("HassTurnOff", ["cover.garage_door"])]
+
+
+def test_a_questions_it_is_no_device(parser: Parser) -> None:
+    """A pronoun after "is", "what", "does" ... is a question's subject: the part goes to the
+    model as said ("what time is it real quick"), not as "what time is the kettle real quick",
+    which the model read as the kettle's state."""
+    parts = parser._splitter.split("turn off the kettle right away and what time is it real quick")
+    assert [p.sentence for p in parts] == ["turn off the kettle right away", "what time is it real quick"]
+    parts = parser._splitter.split("stop the kettle and is it raining")
+    assert parts[1].sentence == "is it raining"
+    # "switch" is a kind word too, but said as the verb it names no device: "it" is the kettle.
+    parts = parser._splitter.split("turn on the kettle and then switch it off")
+    assert parts[1].sentence == "switch the kettle off"
+
+
+def test_the_parts_for_the_model_are_asked_about_together(files: dict[str, Path]) -> None:
+    """Parts no template holds go to the model in one batch (``choose_many``), each asked once;
+    a part a template holds is never asked; the commands are those of the parts asked alone."""
+    catalog = load_catalog([BUILTIN_CATALOG_DIR, files["effects"]])
+    model = KeywordChoiceModel({"switch": "turn on", "wake": "turn on", "weather": "none"})
+    parser = Parser(catalog, load_home(files["home"]), model, ParserSettings())
+    text = "switch the kettle on right away and wake the desk lamp up, then lock the back gate"
+    result = parser.parse(text)
+    assert len(model.batches) == 1 and len(model.batches[0]) == 2
+    assert "kettle" in model.batches[0][0] and "desk lamp" in model.batches[0][1]
+    assert model.calls == []  # nothing asked again one by one
+    assert _commands(result) == [
+        ("HassTurnOn", ["switch.kettle"]),
+        ("HassTurnOn", ["light.desk_lamp"]),
+        ("HassTurnOn", ["lock.back_gate"]),
+    ]
+    alone = [parser.parse(part).intent for part in ("switch the kettle on right away", "wake the desk lamp up")]
+    assert alone == ["HassTurnOn", "HassTurnOn"] and len(model.batches) == 1
+    parser.parse("turn off the porch light and switch the kettle on right away")  # one part for the model
+    assert len(model.batches) == 1
+
+
 def test_one_command_may_ask_and_the_others_go_ahead(parser: Parser) -> None:
     """The command that lacks its value asks, wherever it was said, and the others act; of two that
     ask only the last keeps its question (the earlier one's would never be answered)."""
