@@ -96,6 +96,11 @@ class _Run:
         self.node = self.node.children[token]
 
 
+def _depth(node: _Node) -> int:
+    """The most tokens an option of the trie takes."""
+    return 1 + max((_depth(child) for child in node.children.values()), default=-1)
+
+
 def check_gguf(path: Path) -> None:
     """Raise a clear error when ``path`` is missing or not a GGUF file."""
     if not path.exists():
@@ -493,8 +498,9 @@ class LlamaModel:
         for run in runs:
             if len(run.pending) + 16 > self.budget:
                 raise ValueError(f"text too long for the context budget ({len(run.pending)} tokens)")
+        # The first step holds the most: each text and its forced tokens up to the first branch.
         room = min(int(self._llm.n_batch), self.n_ctx - self._prefix_len)
-        if not 1 < len(runs) <= self._sequences or sum(len(r.pending) + 16 for r in runs) > room:
+        if not 1 < len(runs) <= self._sequences or sum(len(r.pending) for r in runs) + len(runs) * _depth(root) > room:
             return [self.choose(c, options, root) for c in continuations]
         memory = self._lib.llama_get_memory(self._llm.ctx)
         self._llm.n_tokens = self._prefix_len

@@ -136,6 +136,9 @@ def test_choose_many_picks_what_each_picks_alone(model: LlamaModel, full_layer: 
         again = loaded.choose(conts[1], options)
         assert again.index == alone[1].index and again.probability == pytest.approx(alone[1].probability, abs=1e-5)
         assert [c.index for c in loaded.choose_many(conts * 3, options)] == [c.index for c in alone] * 3
+        # Texts that together overflow one batch are asked one by one, exactly as alone.
+        long = [f"Text: {'a very long and winding description of ' * 12}{t}\nColour:" for t in ("grass", "snow")]
+        assert loaded.choose_many(long, options) == [loaded.choose(c, options) for c in long]
     with pytest.raises(ValueError, match="too long"):
         model.choose_many(["word " * 3000, conts[0]], options)
 
