@@ -62,6 +62,15 @@ intents:
     sentences:
       - templates: ["set [the] (lights|{name}) [in [the] {area}] to {effect}"]
 """
+# A custom intent whose sentence says "it": the words as said are a command of their own.
+REPLAY = """
+intents:
+  ReplayTrack:
+    label: replay the track
+    description: play the current track again from its start
+    sentences:
+      - templates: ["play it again"]
+"""
 # Locking the back gate is allowed here; the front door and the garage door keep the default (confirm).
 CONFIG = """
 [nlu]
@@ -164,12 +173,16 @@ def test_it_refers_to_the_device_of_the_command_before(parser: Parser) -> None:
     assert _commands(result) == [("HassTurnOn", ["switch.kettle"]), ("HassTurnOff", ["switch.kettle"])]
 
 
-def test_it_said_as_a_template_holds_it_is_no_device(parser: Parser) -> None:
-    """ "and what time is it": a template holds the words as said, so "it" is no kettle (which
-    made "what time is the kettle", out of scope); a part whose "it" makes no command as said
-    still takes the device before."""
-    result = parser.parse("turn on the kettle and after that what time is it")
-    assert _commands(result) == [("HassTurnOn", ["switch.kettle"]), ("HassGetCurrentTime", [])]
+def test_a_part_a_template_holds_as_said_is_taken_as_said(files: dict[str, Path], tmp_path: Path) -> None:
+    """ "and play it again": a template of the catalog holds the words with "it", so "it" is not
+    the kettle ("play the kettle again" is no command); a part whose "it" makes no command as
+    said still takes the device before."""
+    replay = tmp_path / "replay.yaml"
+    replay.write_text(REPLAY, encoding="utf-8")
+    catalog = load_catalog([BUILTIN_CATALOG_DIR, replay])
+    parser = Parser(catalog, load_home(files["home"]), KeywordChoiceModel({}), ParserSettings())
+    result = parser.parse("turn on the kettle and then play it again")
+    assert _commands(result) == [("HassTurnOn", ["switch.kettle"]), ("ReplayTrack", [])]
     result = parser.parse("open the garage door and then close it")
     assert _commands(result) == [("HassTurnOn", ["cover.garage_door"]), ("HassTurnOff", ["cover.garage_door"])]
 
@@ -178,6 +191,8 @@ def test_a_questions_it_is_no_device(parser: Parser) -> None:
     """A pronoun after "is", "what", "does" ... is a question's subject: the part goes to the
     model as said ("what time is it real quick"), not as "what time is the kettle real quick",
     which the model read as the kettle's state."""
+    result = parser.parse("turn on the kettle and after that what time is it")
+    assert _commands(result) == [("HassTurnOn", ["switch.kettle"]), ("HassGetCurrentTime", [])]
     parts = parser._splitter.split("turn off the kettle right away and what time is it real quick")
     assert [p.sentence for p in parts] == ["turn off the kettle right away", "what time is it real quick"]
     parts = parser._splitter.split("stop the kettle and is it raining")
