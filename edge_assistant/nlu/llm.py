@@ -76,7 +76,7 @@ class _Node:
 
 @dataclass
 class _Run:
-    """One continuation's walk down the option trie in ``choose_many``."""
+    """One continuation's walk down the option trie (``choose``, ``choose_many``)."""
 
     pending: list[int]  # tokens to evaluate at the next step
     node: _Node
@@ -94,6 +94,11 @@ class _Run:
         self.log_p += log_p
         self.pending.append(token)
         self.node = self.node.children[token]
+
+    def choice(self, options: list[str]) -> Choice:
+        """The option the walk ended at, with its probability."""
+        assert self.node.option is not None, "the walk has not reached an option"
+        return Choice(self.node.option, options[self.node.option], math.exp(self.log_p))
 
 
 def _depth(node: _Node) -> int:
@@ -403,11 +408,9 @@ class LlamaModel:
         self._llm.eval(tokens)
 
     def _logits(self, allowed: list[int]) -> list[float]:
-        """The logits of ``allowed`` after the last evaluation."""
-        if self._head is not None and self._tap is not None and self._tap.hidden is not None:
-            return self._head.logits(self._tap.hidden, allowed)
-        logits = self._lib.llama_get_logits_ith(self._llm.ctx, -1)
-        return [float(logits[t]) for t in allowed]
+        """The logits of ``allowed`` after the last evaluation (its last token)."""
+        hidden = self._tap.hidden if self._head is not None and self._tap is not None else None
+        return self._logits_of(hidden if hidden is not None else -1, allowed)
 
     def _check_head(self) -> None:
         """After an evaluation that ran the whole graph: the head's logits must be llama.cpp's.
@@ -432,6 +435,13 @@ class LlamaModel:
                 "%s: the output layer computed apart differs from llama.cpp's; using llama.cpp's", self.path
             )
             self._head = None
+
+    def _within_budget(self, continuation: str) -> list[int]:
+        """The tokens of ``continuation``; a ValueError when they leave no room for an answer."""
+        tokens = self.tokens(continuation)
+        if len(tokens) + 16 > self.budget:
+            raise ValueError(f"text too long for the context budget ({len(tokens)} tokens)")
+        return tokens
 
     def tokens(self, text: str) -> list[int]:
         """Token ids of ``text`` without a BOS token."""
@@ -464,25 +474,13 @@ class LlamaModel:
 
     def choose(self, continuation: str, options: list[str], trie: _Node | None = None) -> Choice:
         """Pick the likeliest of ``options`` after prefix + ``continuation``."""
-        root = trie if trie is not None else self.build_trie(options)
-        pending = self.tokens(continuation)
-        if len(pending) + 16 > self.budget:
-            raise ValueError(f"text too long for the context budget ({len(pending)} tokens)")
+        run = _Run(self._within_budget(continuation), trie if trie is not None else self.build_trie(options))
         self._llm.n_tokens = self._prefix_len
-        node, log_p = root, 0.0
-        while node.option is None:
-            allowed = list(node.children)
-            if len(allowed) == 1:
-                pending.append(allowed[0])
-                node = node.children[allowed[0]]
-                continue
-            self._eval(pending)
-            pending = []
-            best, best_lp = self._pick(allowed)
-            log_p += best_lp
-            pending.append(best)
-            node = node.children[best]
-        return Choice(node.option, options[node.option], math.exp(log_p))
+        while run.forward():
+            self._eval(run.pending)
+            run.pending = []
+            run.take(*self._pick(list(run.node.children)))
+        return run.choice(options)
 
     def choose_many(self, continuations: list[str], options: list[str], trie: _Node | None = None) -> list[Choice]:
         """``choose`` for each of ``continuations``, evaluated together: one llama.cpp batch per step.
@@ -494,10 +492,7 @@ class LlamaModel:
         one sequence (a GPU build) or the batch would not fit.
         """
         root = trie if trie is not None else self.build_trie(options)
-        runs = [_Run(self.tokens(c), root) for c in continuations]
-        for run in runs:
-            if len(run.pending) + 16 > self.budget:
-                raise ValueError(f"text too long for the context budget ({len(run.pending)} tokens)")
+        runs = [_Run(self._within_budget(c), root) for c in continuations]
         # The first step holds the most: each text and its forced tokens up to the first branch.
         room = min(int(self._llm.n_batch), self.n_ctx - self._prefix_len)
         if not 1 < len(runs) <= self._sequences or sum(len(r.pending) for r in runs) + len(runs) * _depth(root) > room:
@@ -524,8 +519,7 @@ class LlamaModel:
                 self._lib.llama_memory_seq_rm(memory, seq, -1, -1)
             self._lib.llama_memory_seq_rm(memory, 0, self._prefix_len, -1)
             self._llm.n_tokens = self._prefix_len
-        picked = [(r.node.option, r.log_p) for r in runs]
-        return [Choice(i, options[i], math.exp(lp)) for i, lp in picked if i is not None]
+        return [run.choice(options) for run in runs]
 
     def _decode(self, batch: Any, stepping: list[tuple[int, _Run]]) -> list[Any]:
         """Evaluate each sequence's pending tokens at its own positions; one output per sequence.
@@ -572,9 +566,7 @@ class LlamaModel:
         what the KV cache already holds are evaluated, one branch point at a time.
         """
         root = trie if trie is not None else self.build_trie(options)
-        start = self.tokens(continuation)
-        if len(start) + 16 > self.budget:
-            raise ValueError(f"text too long for the context budget ({len(start)} tokens)")
+        start = self._within_budget(continuation)
         probs = [0.0] * len(options)
         held: list[int] = []  # the tokens after the prefix that the KV cache holds now
         stack: list[tuple[_Node, list[int], float]] = [(root, start, 0.0)]
