@@ -242,6 +242,50 @@ class _OutputHead:
         self._np = np
         self._rows = np.memmap(path, dtype=np.uint8, mode="r", offset=tensor.start, shape=(rows, width // block * size))
         self._cache: dict[int, Any] = {}
+        self._path = path
+        self._start = tensor.start
+        self._bytes = rows * (width // block * size)
+
+    def release_mapped(self) -> int:
+        """Take llama.cpp's mapping of this matrix out of the process's resident memory; the
+        bytes released (0 where there is none: no mapping, another system).
+
+        llama.cpp maps the GGUF file and reads the matrix twice: a row per input token (the
+        matrix is the token embedding too, in Gemma) and all of it once, for the whole-graph
+        check of ``_check_head``. Its pages stay resident after that check (170 MB of Gemma 3
+        270M's 250), though choices never read them again. Dropped (``madvise``), they are the
+        page cache's, read back from the file if a row is needed.
+        """
+        import mmap
+        import sys
+
+        if not sys.platform.startswith("linux") or not hasattr(mmap, "MADV_DONTNEED"):
+            return 0
+        ours = self._rows.ctypes.data
+        target = os.path.realpath(self._path)
+        first, last = self._start, self._start + self._bytes  # file offsets
+        page = mmap.PAGESIZE
+        released = 0
+        try:
+            with open("/proc/self/maps", encoding="utf-8") as maps:
+                lines = maps.read().splitlines()
+        except OSError:
+            return 0
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        for line in lines:
+            fields = line.split(maxsplit=5)
+            if len(fields) < 6 or fields[5] != target:
+                continue
+            low, high = (int(x, 16) for x in fields[0].split("-"))
+            offset = int(fields[2], 16)
+            if low <= ours < high or offset > first or offset + (high - low) < last:
+                continue  # our own rows, or a mapping that does not hold the whole matrix
+            begin = -(-(low + first - offset) // page) * page
+            end = (low + last - offset) // page * page
+            if end > begin and libc.madvise(begin, end - begin, mmap.MADV_DONTNEED) == 0:
+                released += end - begin
+        return released
 
     def logits(self, hidden: Any, tokens: list[int]) -> list[float]:
         """The logit of each of ``tokens`` for final hidden state ``hidden``."""
@@ -336,13 +380,15 @@ class LlamaModel:
         self.prompt_format: str | None = None
         if lora_path is not None:
             self.prompt_format = adapter_prompt_format(Path(lora_path))
-            kwargs["lora_path"] = str(lora_path)
         _recent_errors.clear()
         try:
+            # The adapter is loaded here, not by llama-cpp-python: given one, it reads the whole
+            # model into memory instead of mapping it, which keeps the output layer resident.
             self._llm = llama_cpp.Llama(**kwargs)
         except (ValueError, RuntimeError) as exc:
             detail = "; ".join(_recent_errors)
             raise ModelError(f"llama.cpp cannot load {self.path}: {exc}" + (f" ({detail})" if detail else "")) from exc
+        self._adapter: Any = None if lora_path is None else self._load_adapter(Path(lora_path))
         self._prefix_len = 0
         self.n_ctx = n_ctx
         # The output layer computed for the allowed tokens only (CPU; see _OutputHead), or None:
@@ -352,6 +398,28 @@ class LlamaModel:
         self._tap_callback: Any = None
         self._sequences = 1  # how many continuations one batch may hold (our own context: several)
         self._own_context(head=output_head and n_gpu_layers == 0)
+        if self._adapter is not None and self._sequences == 1 and self._set_adapter(self._llm._ctx.ctx):
+            raise ModelError(f"llama.cpp cannot apply the adapter {lora_path} to {self.path}")
+
+    def _load_adapter(self, path: Path) -> Any:
+        """The LoRA adapter in ``path``, loaded for this model (freed with it)."""
+        llama_cpp = self._lib
+        _recent_errors.clear()
+        adapter = llama_cpp.llama_adapter_lora_init(self._llm._model.model, str(path).encode("utf-8"))
+        if not adapter:
+            detail = "; ".join(_recent_errors)
+            raise ModelError(f"llama.cpp cannot load the adapter {path}" + (f" ({detail})" if detail else ""))
+        self._llm._stack.callback(llama_cpp.llama_adapter_lora_free, adapter)  # before the model is
+        return adapter
+
+    def _set_adapter(self, ctx: Any) -> bool:
+        """Apply the adapter to context ``ctx``; True when llama.cpp refuses."""
+        llama_cpp = self._lib
+        scale = float(self._llm.lora_scale)
+        if hasattr(llama_cpp, "llama_set_adapters_lora"):
+            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._adapter)
+            return bool(llama_cpp.llama_set_adapters_lora(ctx, adapters, 1, (ctypes.c_float * 1)(scale)))
+        return bool(llama_cpp.llama_set_adapter_lora(ctx, self._adapter, scale))  # before 0.3.20: one at a time
 
     def _own_context(self, head: bool) -> None:
         """Replace llama-cpp-python's context with one of our own; on any failure, keep its context.
@@ -376,16 +444,8 @@ class LlamaModel:
             params.n_seq_max = _SEQUENCES
             params.kv_unified = True
             context = llama_cpp._internals.LlamaContext(model=self._llm._model, params=params, verbose=False)
-            adapter = getattr(self._llm, "_lora_adapter", None)
-            if adapter is not None:
-                scale = float(self._llm.lora_scale)
-                if hasattr(llama_cpp, "llama_set_adapters_lora"):
-                    adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
-                    failed = llama_cpp.llama_set_adapters_lora(context.ctx, adapters, 1, (ctypes.c_float * 1)(scale))
-                else:  # llama-cpp-python before 0.3.20: one adapter at a time
-                    failed = llama_cpp.llama_set_adapter_lora(context.ctx, adapter, scale)
-                if failed:
-                    raise ModelError("llama.cpp cannot apply the adapter to the new context")
+            if self._adapter is not None and self._set_adapter(context.ctx):
+                raise ModelError("llama.cpp cannot apply the adapter to the new context")
         except Exception as exc:
             if context is not None:
                 context.close()
@@ -464,6 +524,8 @@ class LlamaModel:
         finally:
             if self._tap is not None:
                 self._tap.stop = self._head is not None
+        if self._head is not None:  # choices never read llama.cpp's output layer again
+            self._head.release_mapped()
         self._prefix_len = len(ids)
         return len(ids)
 

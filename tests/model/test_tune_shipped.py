@@ -14,6 +14,7 @@ from edge_assistant.nlu.dialogue import Dialogue
 from edge_assistant.nlu.llm import LlamaModel
 from edge_assistant.nlu.parser import Parser, ParserSettings
 from edge_assistant.runtime import build_parser, resolve_lora_path, shipped_adapter
+from tests.support.mapped import mappings_of
 
 pytestmark = pytest.mark.model
 
@@ -123,5 +124,26 @@ def test_custom_intent_is_chosen_from_its_description_and_examples(adapter: Path
         got = {text: parser.parse(text).intent for text in wanted}
         assert sum(intent == "MakeCoffee" for intent in got.values()) >= 2, got
         assert parser.parse("what's the capital of peru").intent is None
+    finally:
+        model.close()
+
+
+def test_adapter_applies_to_a_mapped_model(adapter: Path, default_model_path: Path) -> None:
+    """The adapter is loaded by us, so llama.cpp maps the model instead of reading all of it into
+    memory (llama-cpp-python does when given the adapter), and the adapter still changes answers;
+    the output layer's pages leave resident memory after the prefix's check."""
+    prefix, text, options = "Answer with a colour.\n", "Text: the sea\nColour:", ["red", "green", "blue"]
+    plain = LlamaModel(default_model_path, n_threads=2, output_head=False)
+    try:
+        plain.set_prefix(prefix)
+        base = plain.distribution(text, options)
+    finally:
+        plain.close()
+    model = LlamaModel(default_model_path, n_threads=2, lora_path=adapter)
+    try:
+        model.set_prefix(prefix)
+        assert max(abs(a - b) for a, b in zip(model.distribution(text, options), base, strict=True)) > 0.05
+        mapped = [(size, resident) for size, resident in mappings_of(default_model_path) if size > 200 << 20]
+        assert mapped and all(resident < size - (120 << 20) for size, resident in mapped), mapped
     finally:
         model.close()
