@@ -7,7 +7,10 @@ Whisper tiny.en (the default engine, as the hub loads it) in four layouts, each 
 - **alone**: one utterance on one engine (what a single satellite waits for);
 - **sequential**: the four one after another on one engine;
 - **shared**: four threads on one engine (CTranslate2 queues them on its one model replica);
-- **pool**: four threads, each on its own engine (the hub's ``[wyoming] asr_sessions``);
+- **pool**: four threads, each on its own engine (the hub's ``[wyoming] asr_sessions`` before
+  session 22: four models loaded);
+- **replicas**: four threads, each on a replica of one model that has four workers (the hub's
+  engines since session 22: the weights once);
 - **batch**: one batched encode and one batched beam search of all four (CTranslate2's batch).
 
 It prints the median wall time of each. The hub's layout is the pool; the 4-satellite p95 of
@@ -87,11 +90,15 @@ def measure_layouts(model_dir: Path, root: Path = SHARED_DATA, rounds: int = 5) 
     one = engines[0]
     shared = [partial(one.transcribe, a) for a in audios]
     pool = [partial(e.transcribe, a) for e, a in zip(engines, audios, strict=True)]
+    workers = WhisperTranscriber(model_dir, prompt=_PROMPT, workers=len(audios))
+    replicas = [workers, *(workers.replica() for _ in audios[1:])]
     layouts: dict[str, Callable[[], Any]] = {
         "alone": partial(one.transcribe, audios[0]),
         "sequential": lambda: [one.transcribe(a) for a in audios],
         "shared": partial(_threads, shared),
         "pool": partial(_threads, pool),
+        "replicas": partial(_threads, [partial(e.transcribe, a) for e, a in zip(replicas, audios, strict=True)]),
+        "replica alone": partial(workers.transcribe, audios[0]),
         "batch": partial(_batch, one, audios),
     }
     times: dict[str, list[float]] = {name: [] for name in layouts}

@@ -396,8 +396,9 @@ def build_pipeline(
     return Pipeline(source, transcriber, assistant, settings.audio, on_utterance)
 
 
-def build_transcriber(settings: Settings, parser: Parser, engine: str | None = None) -> Transcriber:
-    """The speech engine of ``settings`` with the grammar of the parser's catalog and home."""
+def build_transcriber(settings: Settings, parser: Parser, engine: str | None = None, workers: int = 1) -> Transcriber:
+    """The speech engine of ``settings`` with the grammar of the parser's catalog and home;
+    ``workers``: utterances its model decodes at once (``load_transcriber``)."""
     from edge_assistant.stt import OPEN_ENGINES, load_transcriber
     from edge_assistant.stt.grammar import build_command_grammar
 
@@ -407,4 +408,6 @@ def build_transcriber(settings: Settings, parser: Parser, engine: str | None = N
     grammar = build_command_grammar(parser.catalog, parser.home) if biased else None
     models_dir = Path(settings.model.dir) if settings.model.dir else None
     wake = settings.audio.wake_phrase if settings.audio.mode == "wake" else ""
-    return load_transcriber(stt, grammar, models_dir=models_dir, wake_phrase=wake, audio=settings.audio)
+    return load_transcriber(
+        stt, grammar, models_dir=models_dir, wake_phrase=wake, audio=settings.audio, workers=workers
+    )

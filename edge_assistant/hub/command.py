@@ -91,7 +91,8 @@ def _engines(settings: Settings, assistant: Assistant, engine: str | None) -> Tr
     from edge_assistant.hub.asr import TranscriberPool, replicator
     from edge_assistant.pipeline import build_transcriber
 
-    first = build_transcriber(settings, assistant.parser, engine)
+    # Whisper's replicas share its one model, which decodes as many utterances at once as the pool lends.
+    first = build_transcriber(settings, assistant.parser, engine, workers=settings.wyoming.asr_sessions)
     return TranscriberPool(replicator(first, lambda: build_transcriber(settings, assistant.parser, engine)),
                            settings.wyoming.asr_sessions, first)  # fmt: skip
 

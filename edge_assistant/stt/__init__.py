@@ -106,17 +106,19 @@ def load_transcriber(
     models_dir: Path | None = None,
     wake_phrase: str = "",
     audio: AudioSettings | None = None,
+    workers: int = 1,
 ) -> Transcriber:
     """The engine named in ``settings``; ``grammar`` is used in grammar mode (None: open vocabulary).
 
     ``audio``: the endpointer's settings, with which an open engine judges a pause for its early
-    decode (``[stt] early_decode_ms``; default thresholds when None).
+    decode (``[stt] early_decode_ms``; default thresholds when None). ``workers``: how many
+    utterances Whisper's one model decodes at once (a hub's engines are its replicas).
 
     An open-vocabulary engine is biased to ``grammar``'s names in either mode, and in grammar
     mode runs behind the grammar pass (``HybridTranscriber``).
     """
     if settings.engine in OPEN_ENGINES:
-        return _load_open(settings, grammar, models_dir, wake_phrase, audio)
+        return _load_open(settings, grammar, models_dir, wake_phrase, audio, workers)
     use = grammar if settings.mode == "grammar" else None
     if settings.engine == "vosk":
         return _load_vosk(settings, use, models_dir, wake_phrase)
@@ -155,6 +157,7 @@ def _load_open(
     models_dir: Path | None,
     wake_phrase: str,
     audio: AudioSettings | None,
+    workers: int = 1,
 ) -> Transcriber:
     from edge_assistant.stt.bias import initial_prompt
     from edge_assistant.stt.guards import GuardSettings
@@ -181,6 +184,7 @@ def _load_open(
             limits=limits,
             window_s=settings.window_s,
             early=early,
+            workers=workers,
         )
     else:
         from edge_assistant.stt.moonshine import MODEL_FILES as MOONSHINE_FILES

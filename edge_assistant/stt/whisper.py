@@ -18,9 +18,11 @@ are a CTranslate2 directory pulled with ``edge-assistant models pull whisper-tin
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -78,9 +80,9 @@ class WhisperTranscriber:
         window_s: float = 15.0,
         language: str = "en",
         early: EarlyDecode | None = None,
+        workers: int = 1,
     ) -> None:
         faster_whisper = _import()
-        from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
         try:
@@ -89,13 +91,15 @@ class WhisperTranscriber:
                 device="cpu",
                 compute_type="int8",
                 cpu_threads=threads or min(4, os.cpu_count() or 1),
+                num_workers=max(1, workers),
                 local_files_only=True,
             )
         except (RuntimeError, ValueError, OSError) as exc:
             raise SpeechError(f"faster-whisper cannot load the model in {model_dir}: {exc}") from exc
-        self._tokenizer = Tokenizer(
-            self._model.hf_tokenizer, self._model.model.is_multilingual, task="transcribe", language=language
-        )
+        self.model_dir = Path(model_dir)
+        self.workers = max(1, workers)
+        self.language = language
+        self._tokenizer = self._new_tokenizer(self._model.hf_tokenizer)
         self._suppress = get_suppressed_tokens(self._tokenizer, [-1])
         self.names = names
         self.early = early
@@ -107,8 +111,30 @@ class WhisperTranscriber:
         self.prompt = prompt
         previous = self._tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
         self._prompt_tokens = self._model.get_prompt(self._tokenizer, previous, without_timestamps=True)
-        # CTranslate2 sets up its kernels on the first pass; pay that here, not on the first command.
-        self.decode(np.zeros(SAMPLE_RATE, dtype=np.float32))
+        # CTranslate2 sets up its kernels on the first pass; pay that here, not on the first
+        # command, on every worker (passes at once go to different workers).
+        silence = np.zeros(SAMPLE_RATE, dtype=np.float32)
+        with ThreadPoolExecutor(self.workers) as warm:
+            list(warm.map(self.decode, [silence] * self.workers))
+
+    def _new_tokenizer(self, hf_tokenizer: Any) -> Any:
+        from faster_whisper.tokenizer import Tokenizer
+
+        return Tokenizer(hf_tokenizer, self._model.model.is_multilingual, task="transcribe", language=self.language)
+
+    def replica(self) -> WhisperTranscriber:
+        """Another engine on the same loaded model, for a hub that decodes several clients at once.
+
+        The weights are not loaded again (about 40 MB an engine for tiny.en): CTranslate2 runs up
+        to ``workers`` passes of one model at once, each on its own threads, and queues more. The
+        replica has a tokenizer of its own (the Rust tokenizer's object is not shared between
+        threads); everything else it reads is the original's and never changes.
+        """
+        import tokenizers
+
+        twin = copy.copy(self)
+        twin._tokenizer = self._new_tokenizer(tokenizers.Tokenizer.from_file(str(self.model_dir / "tokenizer.json")))
+        return twin
 
     def start(self) -> OfflineSession:
         """Begin an utterance: its audio is kept and decoded on ``finish`` (or at a pause, ``early``)."""

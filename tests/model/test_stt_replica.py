@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from edge_assistant.pipeline import build_transcriber
 from edge_assistant.runtime import build_parser
 from edge_assistant.stt import SttSettings
 from edge_assistant.stt.pocketsphinx import PocketsphinxTranscriber
+from edge_assistant.stt.whisper import WhisperTranscriber
 from tests.support.synth import espeak, silence
 
 pytestmark = pytest.mark.model
@@ -57,3 +59,38 @@ def test_a_fresh_engine_continues_from_a_saved_adaptation(example_home_path: Pat
     session = fresh.start()
     session.accept(silence(300) + espeak("turn off the kitchen lights") + silence(300))
     assert session.finish().text == "turn off the kitchen lights"
+
+
+def _resident_mb() -> float:
+    with open("/proc/self/status", encoding="utf-8") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
+def test_whisper_replicas_share_one_model(example_home_path: Path) -> None:
+    """The hub's Whisper engines are replicas of one loaded model that runs as many passes at once
+    as it has workers: a replica costs a tokenizer, not the weights again (a second model is about
+    60 MB here), and two clients' utterances decoded on two threads each come out as said."""
+    settings = Settings(stt=SttSettings(early_decode_ms=0))  # the default engine, Whisper tiny.en: one pass each
+    parser = build_parser(settings, example_home_path, use_model=False)
+    first = build_transcriber(settings, parser, workers=2)
+    assert isinstance(first, WhisperTranscriber)
+    assert first._model.model.num_workers == 2
+    before = _resident_mb()
+    twin = first.replica()
+    assert isinstance(twin, WhisperTranscriber) and twin._model is first._model
+    assert _resident_mb() - before < 20
+    said = {"turn on the porch light": first, "unlock the front door": twin}
+    audio = {text: silence(300) + espeak(text) + silence(300) for text in said}
+    heard: dict[str, str] = {}
+
+    def decode(text: str) -> None:
+        session = said[text].start()
+        session.accept(audio[text])
+        heard[text] = session.finish().text
+
+    threads = [threading.Thread(target=decode, args=(text,)) for text in said]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {text: heard[text].rstrip(".").lower() for text in said} == {t: t for t in said}
