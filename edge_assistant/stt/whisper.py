@@ -112,7 +112,8 @@ class WhisperTranscriber:
         previous = self._tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
         self._prompt_tokens = self._model.get_prompt(self._tokenizer, previous, without_timestamps=True)
         # CTranslate2 sets up its kernels on the first pass; pay that here, not on the first
-        # command, on every worker (passes at once go to different workers).
+        # command, on every worker (passes at once go to different workers; they share the
+        # tokenizer only to decode tokens, which readers of one tokenizer may do at once).
         silence = np.zeros(SAMPLE_RATE, dtype=np.float32)
         with ThreadPoolExecutor(self.workers) as warm:
             list(warm.map(self.decode, [silence] * self.workers))
@@ -127,8 +128,9 @@ class WhisperTranscriber:
 
         The weights are not loaded again (about 40 MB an engine for tiny.en): CTranslate2 runs up
         to ``workers`` passes of one model at once, each on its own threads, and queues more. The
-        replica has a tokenizer of its own (the Rust tokenizer's object is not shared between
-        threads); everything else it reads is the original's and never changes.
+        replica has a tokenizer of its own (the Rust tokenizer's binding borrows it mutably to
+        encode, so two clients encoding on one object at once fail with "Already borrowed");
+        everything else it reads is the original's and never changes.
         """
         import tokenizers
 
