@@ -243,8 +243,6 @@ class _OutputHead:
         self._rows = np.memmap(path, dtype=np.uint8, mode="r", offset=tensor.start, shape=(rows, width // block * size))
         self._cache: dict[int, Any] = {}
         self._path = path
-        self._start = tensor.start
-        self._bytes = rows * (width // block * size)
 
     def release_mapped(self) -> int:
         """Take llama.cpp's mapping of this matrix out of the process's resident memory; the
@@ -263,7 +261,7 @@ class _OutputHead:
             return 0
         ours = self._rows.ctypes.data
         target = os.path.realpath(self._path)
-        first, last = self._start, self._start + self._bytes  # file offsets
+        first, last = self._rows.offset, self._rows.offset + self._rows.nbytes  # file offsets
         page = mmap.PAGESIZE
         released = 0
         try:

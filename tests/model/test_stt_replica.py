@@ -13,6 +13,7 @@ from edge_assistant.runtime import build_parser
 from edge_assistant.stt import SttSettings
 from edge_assistant.stt.pocketsphinx import PocketsphinxTranscriber
 from edge_assistant.stt.whisper import WhisperTranscriber
+from tests.support.mapped import resident_mb
 from tests.support.synth import espeak, silence
 
 pytestmark = pytest.mark.model
@@ -61,11 +62,6 @@ def test_a_fresh_engine_continues_from_a_saved_adaptation(example_home_path: Pat
     assert session.finish().text == "turn off the kitchen lights"
 
 
-def _resident_mb() -> float:
-    with open("/proc/self/status", encoding="utf-8") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
-
-
 def test_whisper_replicas_share_one_model(example_home_path: Path) -> None:
     """The hub's Whisper engines are replicas of one loaded model that runs as many passes at once
     as it has workers: a replica costs a tokenizer, not the weights again (a second model is about
@@ -75,10 +71,10 @@ def test_whisper_replicas_share_one_model(example_home_path: Path) -> None:
     first = build_transcriber(settings, parser, workers=2)
     assert isinstance(first, WhisperTranscriber)
     assert first._model.model.num_workers == 2
-    before = _resident_mb()
+    before = resident_mb()
     twin = first.replica()
     assert isinstance(twin, WhisperTranscriber) and twin._model is first._model
-    assert _resident_mb() - before < 20
+    assert resident_mb() - before < 20
     said = {"turn on the porch light": first, "unlock the front door": twin}
     audio = {text: silence(300) + espeak(text) + silence(300) for text in said}
     heard: dict[str, str] = {}

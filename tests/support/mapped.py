@@ -1,4 +1,4 @@
-"""What of a file this process maps, and how much of each mapping is resident (Linux's smaps)."""
+"""This process's resident memory, and what of a file it maps (Linux's /proc/self)."""
 
 from __future__ import annotations
 
@@ -22,3 +22,9 @@ def mappings_of(path: Path) -> list[tuple[int, int]]:
             elif current is not None and fields[0] == "Rss:":
                 found[-1] = (current[0], int(fields[1]) * 1024)
     return sorted(found, reverse=True)
+
+
+def resident_mb() -> float:
+    """This process's resident memory now, in MB."""
+    with open("/proc/self/status", encoding="utf-8") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024

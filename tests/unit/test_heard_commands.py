@@ -218,10 +218,7 @@ import sys
 from edge_assistant import Assistant
 from edge_assistant.config import Settings
 from edge_assistant.runtime import build_parser
-
-def resident_mb():
-    with open("/proc/self/status", encoding="utf-8") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+from tests.support.mapped import resident_mb
 
 assistant = Assistant(build_parser(Settings(), sys.argv[1], use_model=False), None, None, Settings())
 assistant.warm_up()
